@@ -1,0 +1,315 @@
+"""The engine's public functions: what the console, the jobs, the CLI and scripts call.
+
+Each authoritative call takes the ``Ledger`` handle and the acting ``Actor``, binds a trace id for
+everything it causes, checks the actor's roles, and runs its writes as one transaction that also
+writes the audit row.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from pydantic import BaseModel, ConfigDict
+from sqlalchemy.engine import Connection
+
+from engine.auth import sessions, users
+from engine.auth.roles import CLI_OPERATOR, SYSTEM_JOB, Actor, Permission, require
+from engine.config import Settings
+from engine.errors import AuthenticationFailed
+from engine.handle import Ledger, open_ledger
+from engine.ledger import audit, exceptions, inbox
+from engine.ledger.audit import AuditEntry, record_action
+from engine.ledger.exceptions import ExceptionView
+from engine.ledger.inbox import InboxMessage
+from engine.logs import traced
+from engine.lpos import master as lpos
+from engine.lpos.master import ImportSummary, LpoBalance
+from engine.operations import jobs
+from engine.operations.health import HealthReport
+from engine.operations.health import health as _health
+from engine.operations.jobs import JobRunView
+from engine.store import migrate
+from engine.tags import ingest, queries, replace
+from engine.tags.models import IngestRequest, IngestResult, ReplaceRequest, TagDetail, TagSummary
+from engine.tags.replace import ReplaceResult
+from engine.vocab import Desk, ExceptionAction, ExceptionKind, ExceptionStatus, JobTrigger, Role, Source, TagStatus
+
+__all__ = [
+    "CLI_OPERATOR", "SYSTEM_JOB", "Actor", "Ledger", "open_ledger",
+    "act_on_exception", "actor_for", "add_user", "db_upgrade", "get_exception", "health", "import_lpos",
+    "ingest_tag", "issue_sign_in_code", "list_exceptions", "list_inbox", "list_job_runs", "list_lpos",
+    "list_tags", "list_users", "load_demo", "mark_inbox_read", "redeem_sign_in_code", "replace_tag",
+    "resolve_session", "run_job", "search_audit", "set_user_active", "set_user_roles", "show_tag",
+    "sign_in", "sign_in_oidc", "sign_out", "tag_file",
+]
+
+
+# ---------------------------------------------------------------- store
+
+
+class UpgradeResult(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    database: str
+    from_version: int
+    to_version: int
+    applied: list[int]
+
+
+def db_upgrade(settings: Settings | None = None) -> UpgradeResult:
+    ledger = open_ledger(settings, upgrade=False)
+    try:
+        before = migrate.current_version(ledger.db)
+        applied = migrate.upgrade(ledger.db)
+        return UpgradeResult(database=ledger.db.describe(), from_version=before,
+                             to_version=migrate.current_version(ledger.db), applied=applied)
+    finally:
+        ledger.close()
+
+
+def schema_version(ledger: Ledger) -> tuple[int, int]:
+    return migrate.current_version(ledger.db), migrate.latest_version(ledger.db.dialect_name)
+
+
+def load_demo(ledger: Ledger, *, force: bool = False) -> dict[str, object]:
+    from engine.demo.loader import load_demo_data
+
+    return load_demo_data(ledger, force=force)
+
+
+# ---------------------------------------------------------------- users and sign-in
+
+
+def actor_for(ledger: Ledger, email: str, *, source: Source) -> Actor:
+    with ledger.db.read() as conn:
+        return users.actor_for(conn, email, source)
+
+
+def add_user(ledger: Ledger, *, email: str, roles: list[str], password: str | None, actor: Actor,
+             display_name: str | None = None) -> users.UserView:
+    parsed = users.parse_roles(roles)
+    with traced() as trace_id:
+        return ledger.db.write(lambda conn: users.add_user(
+            conn, actor, email=email, roles=parsed, password=password, display_name=display_name, trace_id=trace_id))
+
+
+def list_users(ledger: Ledger, *, actor: Actor) -> list[users.UserView]:
+    with ledger.db.read() as conn:
+        return users.list_users(conn, actor)
+
+
+def set_user_roles(ledger: Ledger, *, email: str, roles: list[str], actor: Actor) -> users.UserView:
+    parsed = users.parse_roles(roles)
+    with traced() as trace_id:
+        return ledger.db.write(lambda conn: users.set_roles(conn, actor, email=email, roles=parsed, trace_id=trace_id))
+
+
+def set_user_active(ledger: Ledger, *, email: str, active: bool, actor: Actor) -> users.UserView:
+    with traced() as trace_id:
+        return ledger.db.write(lambda conn: users.set_active(conn, actor, email=email, active=active,
+                                                             trace_id=trace_id))
+
+
+class SignIn(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    session_id: str
+    email: str
+    roles: list[Role]
+
+
+def sign_in(ledger: Ledger, *, email: str, password: str) -> SignIn:
+    """Local account sign-in; raises ``AuthenticationFailed`` with the reason to show."""
+    settings = ledger.settings
+    with traced() as trace_id:
+        def work(conn: Connection) -> tuple[users.SignInOutcome, str | None, frozenset[Role]]:
+            outcome = users.check_credentials(
+                conn, email, password, lockout_attempts=settings.lockout_attempts,
+                lockout_minutes=settings.lockout_minutes, trace_id=trace_id)
+            if not outcome.ok:
+                return outcome, None, frozenset()
+            roles = users.roles_of(conn, outcome.email)
+            if not roles:
+                return users.SignInOutcome(outcome.email, False, message="Your account has no roles yet; "
+                                           "ask an admin."), None, roles
+            session_id = sessions.start_session(conn, outcome.email, method="password")
+            actor = Actor(email=outcome.email, roles=roles, source=Source.CONSOLE)
+            record_action(conn, actor, "SIGN_IN", entity_type="user", entity_id=outcome.email,
+                          trace_id=trace_id, after={"method": "password"})
+            return outcome, session_id, roles
+
+        outcome, session_id, roles = ledger.db.write(work)
+    if session_id is None:
+        raise AuthenticationFailed(outcome.message, email=outcome.email)
+    return SignIn(session_id=session_id, email=outcome.email, roles=sorted(roles))
+
+
+def sign_in_oidc(ledger: Ledger, *, email: str) -> SignIn:
+    """After the identity provider vouched for ``email`` (``st.login``): a session for the stored user."""
+    with traced() as trace_id:
+        def work(conn: Connection) -> SignIn:
+            actor = users.actor_for(conn, email, Source.CONSOLE)
+            if not actor.roles:
+                raise AuthenticationFailed(f"{actor.email} has no OpsLedger roles yet; ask an admin.")
+            session_id = sessions.start_session(conn, actor.email, method="oidc")
+            record_action(conn, actor, "SIGN_IN", entity_type="user", entity_id=actor.email,
+                          trace_id=trace_id, after={"method": "oidc"})
+            return SignIn(session_id=session_id, email=actor.email, roles=sorted(actor.roles))
+
+        return ledger.db.write(work)
+
+
+def issue_sign_in_code(ledger: Ledger, session_id: str) -> str:
+    return ledger.db.write(lambda conn: sessions.issue_sign_in_code(conn, session_id))
+
+
+def redeem_sign_in_code(ledger: Ledger, code: str) -> str | None:
+    return ledger.db.write(lambda conn: sessions.redeem_sign_in_code(conn, code))
+
+
+def resolve_session(ledger: Ledger, session_id: str | None) -> Actor | None:
+    if not session_id:
+        return None
+    idle = ledger.settings.session_idle_minutes
+    return ledger.db.write(lambda conn: sessions.resolve_session(conn, session_id, idle_minutes=idle))
+
+
+def sign_out(ledger: Ledger, session_id: str, *, actor: Actor) -> None:
+    with traced() as trace_id:
+        def work(conn: Connection) -> None:
+            if sessions.end_session(conn, session_id):
+                record_action(conn, actor, "SIGN_OUT", entity_type="user", entity_id=actor.email,
+                              trace_id=trace_id)
+
+        ledger.db.write(work)
+
+
+def cookie_secret(ledger: Ledger) -> str:
+    return sessions.cookie_secret(ledger.settings)
+
+
+# ---------------------------------------------------------------- LPOs
+
+
+def import_lpos(ledger: Ledger, content: bytes, *, actor: Actor) -> ImportSummary:
+    records = lpos.read_lpo_csv(content)
+    with traced() as trace_id:
+        return ledger.db.write(lambda conn: lpos.import_lpos(conn, actor, records, trace_id=trace_id))
+
+
+def list_lpos(ledger: Ledger, *, actor: Actor) -> list[LpoBalance]:
+    with ledger.db.read() as conn:
+        return lpos.list_balances(conn, actor)
+
+
+# ---------------------------------------------------------------- tags
+
+
+def ingest_tag(ledger: Ledger, request: IngestRequest, *, actor: Actor, trace_id: str | None = None) -> IngestResult:
+    with traced(trace_id) as trace:
+        run = ingest.IngestRun(request=request, actor=actor, trace_id=trace, settings=ledger.settings,
+                               files=ledger.files)
+        return ingest.run_ingest(ledger.db, run)
+
+
+def replace_tag(ledger: Ledger, request: ReplaceRequest, *, actor: Actor) -> ReplaceResult:
+    with traced() as trace_id:
+        return replace.replace_tag_sheet(ledger.db, ledger.files, ledger.settings, request, actor=actor,
+                                         trace_id=trace_id)
+
+
+def list_tags(ledger: Ledger, *, actor: Actor, lpo_id: str | None = None, status: TagStatus | None = None,
+              delivery_from: date | None = None, delivery_to: date | None = None) -> list[TagSummary]:
+    with ledger.db.read() as conn:
+        return queries.list_tags(conn, actor, lpo_id=lpo_id, status=status, delivery_from=delivery_from,
+                                 delivery_to=delivery_to)
+
+
+def show_tag(ledger: Ledger, tag_id: str, *, actor: Actor) -> TagDetail:
+    with ledger.db.read() as conn:
+        return queries.get_tag(conn, actor, tag_id)
+
+
+class FileDownload(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    file_name: str
+    media_type: str
+    content: bytes
+
+
+def tag_file(ledger: Ledger, tag_id: str, *, actor: Actor, version: int | None = None) -> FileDownload:
+    with ledger.db.read() as conn:
+        stored, name, content = queries.read_tag_file(conn, ledger.files, actor, tag_id, version=version)
+    return FileDownload(file_name=name, media_type=stored.media_type, content=content)
+
+
+# ---------------------------------------------------------------- exceptions, inbox, audit
+
+
+def list_exceptions(ledger: Ledger, *, actor: Actor, kind: ExceptionKind | None = None,
+                    status: ExceptionStatus | None = None, desk: Desk | None = None, tag_id: str | None = None,
+                    overdue_only: bool = False) -> list[ExceptionView]:
+    with ledger.db.read() as conn:
+        return exceptions.list_exceptions(conn, actor, kind=kind, status=status, desk=desk, tag_id=tag_id,
+                                          overdue_only=overdue_only)
+
+
+def get_exception(ledger: Ledger, exception_id: str, *, actor: Actor) -> ExceptionView:
+    require(actor, Permission.READ_LEDGER)
+    with ledger.db.read() as conn:
+        return exceptions.get_exception(conn, exception_id)
+
+
+def act_on_exception(ledger: Ledger, exception_id: str, action: ExceptionAction, *, actor: Actor,
+                     notes: str | None = None, assignee: str | None = None,
+                     expected_version: int | None = None) -> ExceptionView:
+    with traced() as trace_id:
+        return ledger.db.write(lambda conn: exceptions.act_on_exception(
+            conn, exception_id, action, actor=actor, trace_id=trace_id, notes=notes, assignee=assignee,
+            expected_version=expected_version))
+
+
+def list_inbox(ledger: Ledger, *, actor: Actor, unread_only: bool = False) -> list[InboxMessage]:
+    with ledger.db.read() as conn:
+        return inbox.list_inbox(conn, actor, unread_only=unread_only)
+
+
+def mark_inbox_read(ledger: Ledger, message_ids: list[str], *, actor: Actor) -> int:
+    with traced() as trace_id:
+        def work(conn: Connection) -> int:
+            count = inbox.mark_read(conn, actor, message_ids)
+            if count:
+                record_action(conn, actor, "INBOX_READ", entity_type="inbox", entity_id=",".join(message_ids)[:100],
+                              trace_id=trace_id, after={"messages": count})
+            return count
+
+        return ledger.db.write(work)
+
+
+def search_audit(ledger: Ledger, *, actor: Actor, trace_id: str | None = None, entity_id: str | None = None,
+                 user: str | None = None) -> list[AuditEntry]:
+    with ledger.db.read() as conn:
+        return audit.search_audit(conn, actor, trace_id=trace_id, entity_id=entity_id, user=user)
+
+
+# ---------------------------------------------------------------- operations
+
+
+def run_job(ledger: Ledger, name: str, *, actor: Actor = SYSTEM_JOB, trigger: JobTrigger = JobTrigger.MANUAL,
+            now: datetime | None = None) -> JobRunView:
+    return jobs.run_job(ledger, name, trigger=trigger, actor=actor, now=now)
+
+
+def list_job_runs(ledger: Ledger, *, actor: Actor, job_name: str | None = None) -> list[JobRunView]:
+    require(actor, Permission.ADMINISTER)
+    return jobs.recent_runs(ledger, job_name=job_name)
+
+
+def job_catalogue() -> dict[str, str]:
+    return {name: definition.title for name, definition in jobs.CATALOGUE.items()}
+
+
+def health(ledger: Ledger, *, actor: Actor) -> HealthReport:
+    require(actor, Permission.ADMINISTER)
+    return _health(ledger)

@@ -1,0 +1,252 @@
+"""``python -m engine``: every command prints JSON on stdout and exits non-zero only on errors.
+
+Each command is a thin wrapper over the ``engine.api`` function of the same name. Engine errors are
+printed as JSON (``{"error": CODE, "message": ...}``) with exit status 1; a one-line explanation
+also goes to stderr for people reading a terminal.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Callable, Sequence
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel
+
+from engine import api
+from engine.auth.roles import CLI_OPERATOR
+from engine.config import Settings, load_settings
+from engine.errors import EngineError, ValidationError
+from engine.models import build
+from engine.tags.models import IngestRequest, ReplaceRequest
+from engine.vocab import Desk, ExceptionAction, ExceptionKind, ExceptionStatus, JobTrigger, Source, TagStatus
+
+
+def _json(value: Any) -> str:
+    def convert(item: Any) -> Any:
+        if isinstance(item, BaseModel):
+            return item.model_dump(mode="json")
+        if isinstance(item, list):
+            return [convert(x) for x in item]
+        if isinstance(item, dict):
+            return {k: convert(v) for k, v in item.items()}
+        return item
+
+    return json.dumps(convert(value), indent=2, default=str, ensure_ascii=False)
+
+
+def _read(path: str) -> bytes:
+    file = Path(path)
+    try:
+        return file.read_bytes()
+    except OSError as exc:
+        raise ValidationError(f"Cannot read {path}: {exc.strerror}.", field="file") from exc
+
+
+def _choice(enum: type, value: str | None) -> Any:
+    if value is None:
+        return None
+    try:
+        return enum(value)
+    except ValueError as exc:
+        options = ", ".join(str(v.value) for v in enum)
+        raise ValidationError(f"{value!r} is not one of: {options}.") from exc
+
+
+def _ledger(settings: Settings) -> api.Ledger:
+    return api.open_ledger(settings, log_to_stream=False)
+
+
+# ---------------------------------------------------------------- commands
+
+
+def cmd_db_upgrade(args: argparse.Namespace, settings: Settings) -> Any:
+    return api.db_upgrade(settings)
+
+
+def cmd_demo_load(args: argparse.Namespace, settings: Settings) -> Any:
+    return api.load_demo(_ledger(settings), force=args.force)
+
+
+def cmd_users_add(args: argparse.Namespace, settings: Settings) -> Any:
+    password = sys.stdin.readline().rstrip("\n") if args.password_stdin else None
+    return api.add_user(_ledger(settings), email=args.email, roles=args.role, password=password,
+                        display_name=args.name, actor=CLI_OPERATOR)
+
+
+def cmd_users_list(args: argparse.Namespace, settings: Settings) -> Any:
+    return api.list_users(_ledger(settings), actor=CLI_OPERATOR)
+
+
+def cmd_users_roles(args: argparse.Namespace, settings: Settings) -> Any:
+    return api.set_user_roles(_ledger(settings), email=args.email, roles=args.role, actor=CLI_OPERATOR)
+
+
+def cmd_lpo_import(args: argparse.Namespace, settings: Settings) -> Any:
+    return api.import_lpos(_ledger(settings), _read(args.file), actor=CLI_OPERATOR)
+
+
+def cmd_lpo_list(args: argparse.Namespace, settings: Settings) -> Any:
+    return api.list_lpos(_ledger(settings), actor=CLI_OPERATOR)
+
+
+def cmd_tags_ingest(args: argparse.Namespace, settings: Settings) -> Any:
+    content = _read(args.file)
+    fields: dict[str, Any] = {
+        "lpo_id": args.lpo, "customer_lpo_ref": args.customer_ref, "required_area_m2": args.area,
+        "requested_delivery_date": args.delivery_date, "original_file_name": Path(args.file).name,
+        "content": content, "tag_id": args.tag_id, "truck_size": args.truck_size, "notes": args.notes,
+    }
+    if args.request_id:
+        fields["client_request_id"] = args.request_id
+    request = build(IngestRequest, **fields)
+    ledger = _ledger(settings)
+    actor = api.actor_for(ledger, args.user, source=Source.CLI)
+    return api.ingest_tag(ledger, request, actor=actor)
+
+
+def cmd_tags_replace(args: argparse.Namespace, settings: Settings) -> Any:
+    fields: dict[str, Any] = {"tag_id": args.tag, "reason": args.reason, "content": _read(args.file),
+                              "original_file_name": Path(args.file).name}
+    if args.request_id:
+        fields["client_request_id"] = args.request_id
+    request = build(ReplaceRequest, **fields)
+    ledger = _ledger(settings)
+    return api.replace_tag(ledger, request, actor=api.actor_for(ledger, args.user, source=Source.CLI))
+
+
+def cmd_tags_show(args: argparse.Namespace, settings: Settings) -> Any:
+    return api.show_tag(_ledger(settings), args.tag, actor=CLI_OPERATOR)
+
+
+def cmd_tags_list(args: argparse.Namespace, settings: Settings) -> Any:
+    return api.list_tags(_ledger(settings), actor=CLI_OPERATOR, lpo_id=args.lpo,
+                         status=_choice(TagStatus, args.status))
+
+
+def cmd_exceptions_list(args: argparse.Namespace, settings: Settings) -> Any:
+    return api.list_exceptions(_ledger(settings), actor=CLI_OPERATOR, kind=_choice(ExceptionKind, args.kind),
+                               status=_choice(ExceptionStatus, args.status), desk=_choice(Desk, args.desk),
+                               overdue_only=args.overdue)
+
+
+def cmd_exceptions_act(args: argparse.Namespace, settings: Settings) -> Any:
+    ledger = _ledger(settings)
+    actor = api.actor_for(ledger, args.user, source=Source.CLI)
+    return api.act_on_exception(ledger, args.exception_id, _choice(ExceptionAction, args.action), actor=actor,
+                                notes=args.notes, assignee=args.assignee)
+
+
+def cmd_audit(args: argparse.Namespace, settings: Settings) -> Any:
+    if not (args.trace or args.entity or args.user):
+        raise ValidationError("Give --trace, --entity or --user.")
+    return api.search_audit(_ledger(settings), actor=CLI_OPERATOR, trace_id=args.trace, entity_id=args.entity,
+                            user=args.user)
+
+
+def cmd_jobs_run(args: argparse.Namespace, settings: Settings) -> Any:
+    return api.run_job(_ledger(settings), args.name, actor=CLI_OPERATOR, trigger=JobTrigger.MANUAL)
+
+
+# ---------------------------------------------------------------- parser
+
+
+def _date(value: str) -> date:
+    try:
+        return date.fromisoformat(value)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a date like 2026-12-15") from exc
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m engine", description="OpsLedger engine commands (JSON out).")
+    parser.add_argument("--db", help="database URL (overrides OPSLEDGER_DATABASE_URL)")
+    groups = parser.add_subparsers(dest="group", required=True)
+
+    def command(group: Any, name: str, handler: Callable[..., Any], help_text: str) -> argparse.ArgumentParser:
+        sub: argparse.ArgumentParser = group.add_parser(name, help=help_text)
+        sub.set_defaults(handler=handler)
+        return sub
+
+    db = groups.add_parser("db", help="the store").add_subparsers(dest="command", required=True)
+    command(db, "upgrade", cmd_db_upgrade, "apply pending migrations")
+    demo = groups.add_parser("demo", help="demo data").add_subparsers(dest="command", required=True)
+    command(demo, "load", cmd_demo_load, "load the demo data set").add_argument("--force", action="store_true")
+
+    users = groups.add_parser("users", help="accounts").add_subparsers(dest="command", required=True)
+    add = command(users, "add", cmd_users_add, "create a user")
+    add.add_argument("--email", required=True)
+    add.add_argument("--role", action="append", required=True, help="repeat or comma-separate for several")
+    add.add_argument("--name")
+    add.add_argument("--password-stdin", action="store_true", help="read the password from stdin")
+    command(users, "list", cmd_users_list, "list users")
+    roles = command(users, "roles", cmd_users_roles, "replace a user's roles")
+    roles.add_argument("--email", required=True)
+    roles.add_argument("--role", action="append", required=True)
+
+    lpo = groups.add_parser("lpo", help="customer LPOs").add_subparsers(dest="command", required=True)
+    command(lpo, "import", cmd_lpo_import, "import/update LPOs from a CSV").add_argument("file")
+    command(lpo, "list", cmd_lpo_list, "LPOs with committed and remaining quantity")
+
+    tags = groups.add_parser("tags", help="tag sheets").add_subparsers(dest="command", required=True)
+    ingest = command(tags, "ingest", cmd_tags_ingest, "upload a cut export against an LPO")
+    ingest.add_argument("--file", required=True)
+    ingest.add_argument("--lpo")
+    ingest.add_argument("--customer-ref")
+    ingest.add_argument("--area", required=True, help="required area in m2")
+    ingest.add_argument("--delivery-date", required=True, type=_date)
+    ingest.add_argument("--user", required=True, help="e-mail of the uploading user")
+    ingest.add_argument("--request-id", help="idempotency key (a UUID); a new one by default")
+    ingest.add_argument("--tag-id")
+    ingest.add_argument("--truck-size")
+    ingest.add_argument("--notes")
+    rep = command(tags, "replace", cmd_tags_replace, "replace a tag's sheet with a corrected one")
+    rep.add_argument("--tag", required=True)
+    rep.add_argument("--file", required=True)
+    rep.add_argument("--reason", required=True)
+    rep.add_argument("--user", required=True)
+    rep.add_argument("--request-id")
+    command(tags, "show", cmd_tags_show, "one tag with its lines and versions").add_argument("tag")
+    tag_list = command(tags, "list", cmd_tags_list, "tags, newest first")
+    tag_list.add_argument("--lpo")
+    tag_list.add_argument("--status")
+
+    exc = groups.add_parser("exceptions", help="the exception queue").add_subparsers(dest="command", required=True)
+    exc_list = command(exc, "list", cmd_exceptions_list, "list exceptions")
+    exc_list.add_argument("--kind")
+    exc_list.add_argument("--status")
+    exc_list.add_argument("--desk")
+    exc_list.add_argument("--overdue", action="store_true")
+    act = command(exc, "act", cmd_exceptions_act, "acknowledge, assign, resolve or dismiss one")
+    act.add_argument("exception_id")
+    act.add_argument("--action", required=True)
+    act.add_argument("--user", required=True)
+    act.add_argument("--notes")
+    act.add_argument("--assignee")
+
+    audit = groups.add_parser("audit", help="search the audit trail")
+    audit.set_defaults(handler=cmd_audit)
+    audit.add_argument("--trace")
+    audit.add_argument("--entity")
+    audit.add_argument("--user")
+
+    jobs = groups.add_parser("jobs", help="background jobs").add_subparsers(dest="command", required=True)
+    command(jobs, "run", cmd_jobs_run, "run a job now").add_argument("name")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        settings = load_settings(**({"database_url": args.db} if args.db else {}))
+        result = args.handler(args, settings)
+    except EngineError as error:
+        print(_json(error.to_dict()))
+        print(f"error: {error.message}", file=sys.stderr)
+        return 1
+    print(_json(result))
+    return 0

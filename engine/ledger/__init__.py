@@ -1,0 +1,1 @@
+"""Shared ledger services every desk uses: audit, exceptions, files, sequences, inbox."""

@@ -1,0 +1,92 @@
+"""``user_action_history``: the append-only audit. Written inside the caller's transaction."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from pydantic import BaseModel, ConfigDict
+from sqlalchemy.engine import Connection
+
+from engine.auth.roles import OWN_AUDIT_ONLY, Actor, Permission, require
+from engine.clock import utcnow
+from engine.ids import new_ulid
+from engine.store.schema import user_action_history as uah
+
+
+def _summary(value: dict[str, Any] | None) -> str | None:
+    return None if value is None else json.dumps(value, default=str, sort_keys=True)
+
+
+def record_action(
+    conn: Connection,
+    actor: Actor,
+    action: str,
+    *,
+    entity_type: str,
+    entity_id: str,
+    trace_id: str,
+    client_request_id: str | None = None,
+    before: dict[str, Any] | None = None,
+    after: dict[str, Any] | None = None,
+    at: datetime | None = None,
+) -> str:
+    action_id = new_ulid()
+    conn.execute(
+        uah.insert().values(
+            action_id=action_id,
+            action=action,
+            actor=actor.email,
+            roles=actor.roles_text,
+            source=str(actor.source),
+            client_request_id=client_request_id,
+            trace_id=trace_id,
+            entity_type=entity_type,
+            entity_id=entity_id,
+            before_summary=_summary(before),
+            after_summary=_summary(after),
+            created_at=at or utcnow(),
+        )
+    )
+    return action_id
+
+
+class AuditEntry(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    action_id: str
+    created_at: datetime
+    action: str
+    actor: str
+    roles: str
+    source: str
+    entity_type: str
+    entity_id: str
+    trace_id: str
+    client_request_id: str | None
+    before_summary: str | None
+    after_summary: str | None
+
+
+def search_audit(
+    conn: Connection,
+    actor: Actor,
+    *,
+    trace_id: str | None = None,
+    entity_id: str | None = None,
+    user: str | None = None,
+    limit: int = 500,
+) -> list[AuditEntry]:
+    require(actor, Permission.READ_LEDGER)
+    query = sa.select(uah).order_by(uah.c.created_at, uah.c.action_id).limit(limit)
+    if trace_id:
+        query = query.where(uah.c.trace_id == trace_id.strip())
+    if entity_id:
+        query = query.where(uah.c.entity_id == entity_id.strip())
+    if user:
+        query = query.where(uah.c.actor == user.strip().lower())
+    if actor.roles and actor.roles <= OWN_AUDIT_ONLY:
+        query = query.where(uah.c.actor == actor.email)
+    return [AuditEntry.model_validate(row._mapping) for row in conn.execute(query)]

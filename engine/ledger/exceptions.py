@@ -1,0 +1,273 @@
+"""``exception_log``: one queue for every desk (DOMAIN "Shared vocabulary").
+
+Raising an exception happens inside the transaction of the action that found the problem. Acting on
+one (acknowledge, assign, resolve, dismiss) is its own transaction, checked against the version the
+user saw, so two people acting on one exception cannot overwrite each other silently.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+import sqlalchemy as sa
+from pydantic import BaseModel, ConfigDict
+from sqlalchemy.engine import Connection
+
+from engine.auth.roles import Actor, Permission, require
+from engine.clock import as_utc, utcnow
+from engine.errors import Conflict, Forbidden, NotFound, ValidationError
+from engine.ledger.audit import record_action
+from engine.ledger.sequences import next_exception_id
+from engine.store.schema import exception_log as ex
+from engine.vocab import Desk, ExceptionAction, ExceptionKind, ExceptionStatus, Severity
+
+
+@dataclass(frozen=True)
+class KindRule:
+    desk: Desk
+    severity: Severity
+    sla_hours: float
+
+
+# Desk and severity follow who can act on the cause; SLA hours are defaults (settings.sla_hours
+# overrides per kind): blocks that stop a sale are hours, reference-data questions a working day.
+KIND_RULES: dict[ExceptionKind, KindRule] = {
+    ExceptionKind.DUPLICATE_UPLOAD: KindRule(Desk.SALES, Severity.LOW, 24),
+    ExceptionKind.LPO_NOT_FOUND: KindRule(Desk.SALES, Severity.MEDIUM, 8),
+    ExceptionKind.LPO_ON_HOLD: KindRule(Desk.SALES, Severity.HIGH, 8),
+    ExceptionKind.INSUFFICIENT_PO_BALANCE: KindRule(Desk.SALES, Severity.HIGH, 4),
+    ExceptionKind.PARSE_ERROR: KindRule(Desk.SALES, Severity.MEDIUM, 8),
+    ExceptionKind.MULTI_TAG_NEST: KindRule(Desk.SALES, Severity.MEDIUM, 8),
+    ExceptionKind.MAPPING_REVIEW: KindRule(Desk.STORES, Severity.MEDIUM, 24),
+    ExceptionKind.INSUFFICIENT_STOCK: KindRule(Desk.STORES, Severity.HIGH, 8),
+}
+OPEN_STATES = (ExceptionStatus.OPEN, ExceptionStatus.ACKNOWLEDGED)
+
+
+@dataclass(frozen=True)
+class NewException:
+    kind: ExceptionKind
+    message: str
+    tag_id: str | None = None
+    line_id: str | None = None
+    lpo_id: str | None = None
+    file_id: str | None = None
+    qty_impact: Decimal | None = None
+    dedupe_key: str | None = None
+    payload: dict[str, Any] = field(default_factory=dict)
+
+
+def sla_due(kind: ExceptionKind, created_at: datetime, overrides: dict[str, float] | None = None) -> datetime:
+    hours = (overrides or {}).get(str(kind), KIND_RULES[kind].sla_hours)
+    return created_at + timedelta(hours=float(hours))
+
+
+def raise_exception(
+    conn: Connection,
+    new: NewException,
+    *,
+    actor: Actor,
+    trace_id: str,
+    sla_overrides: dict[str, float] | None = None,
+    at: datetime | None = None,
+) -> str:
+    """Insert one exception (and its audit row) in the caller's transaction; returns its id."""
+    now = at or utcnow()
+    rule = KIND_RULES[new.kind]
+    exception_id = next_exception_id(conn, now.year)
+    conn.execute(
+        ex.insert().values(
+            exception_id=exception_id,
+            kind=str(new.kind),
+            severity=str(rule.severity),
+            desk=str(rule.desk),
+            status=str(ExceptionStatus.OPEN),
+            message=new.message[:2000],
+            tag_id=new.tag_id,
+            line_id=new.line_id,
+            lpo_id=new.lpo_id,
+            file_id=new.file_id,
+            qty_impact=new.qty_impact,
+            dedupe_key=new.dedupe_key,
+            sla_due=sla_due(new.kind, now, sla_overrides),
+            payload=json.dumps(new.payload, default=str, sort_keys=True),
+            version=1,
+            created_by=actor.email,
+            created_at=now,
+            updated_at=now,
+            trace_id=trace_id,
+        )
+    )
+    record_action(
+        conn,
+        actor,
+        "EXCEPTION_RAISED",
+        entity_type="exception",
+        entity_id=exception_id,
+        trace_id=trace_id,
+        after={"kind": str(new.kind), "tag_id": new.tag_id, "lpo_id": new.lpo_id},
+        at=now,
+    )
+    return exception_id
+
+
+def find_open(conn: Connection, kind: ExceptionKind, dedupe_key: str) -> str | None:
+    row = conn.execute(
+        sa.select(ex.c.exception_id).where(
+            ex.c.kind == str(kind),
+            ex.c.dedupe_key == dedupe_key,
+            ex.c.status.in_([str(s) for s in OPEN_STATES]),
+        )
+    ).first()
+    return None if row is None else str(row[0])
+
+
+class ExceptionView(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    exception_id: str
+    kind: ExceptionKind
+    severity: Severity
+    desk: Desk
+    status: ExceptionStatus
+    message: str
+    tag_id: str | None
+    line_id: str | None
+    lpo_id: str | None
+    file_id: str | None
+    qty_impact: Decimal | None
+    assigned_to: str | None
+    sla_due: datetime
+    escalated_at: datetime | None
+    resolver_notes: str | None
+    resolution_txn_id: str | None
+    payload: dict[str, Any]
+    version: int
+    created_by: str
+    created_at: datetime
+    updated_by: str | None
+    updated_at: datetime
+    trace_id: str
+    overdue: bool
+
+    @classmethod
+    def from_row(cls, row: Any, now: datetime) -> ExceptionView:
+        data = dict(row._mapping)
+        data["payload"] = json.loads(data["payload"] or "{}")
+        data["overdue"] = data["status"] in OPEN_STATES and as_utc(data["sla_due"]) < now
+        return cls.model_validate(data)
+
+
+def get_exception(conn: Connection, exception_id: str) -> ExceptionView:
+    row = conn.execute(sa.select(ex).where(ex.c.exception_id == exception_id.strip())).first()
+    if row is None:
+        raise NotFound(f"No exception {exception_id!r}. Check the id (EX-YYYY-NNNNNN).", exception_id=exception_id)
+    return ExceptionView.from_row(row, utcnow())
+
+
+def list_exceptions(
+    conn: Connection,
+    actor: Actor,
+    *,
+    kind: ExceptionKind | None = None,
+    status: ExceptionStatus | None = None,
+    desk: Desk | None = None,
+    tag_id: str | None = None,
+    overdue_only: bool = False,
+    limit: int = 1000,
+) -> list[ExceptionView]:
+    require(actor, Permission.READ_LEDGER)
+    desks = [str(d) for d in actor.desks()] if desk is None else [str(desk)]
+    if desk is not None and not actor.works_desk(desk):
+        raise Forbidden(f"{actor.email} does not work the {desk} desk's queue.", desk=str(desk))
+    now = utcnow()
+    query = sa.select(ex).where(ex.c.desk.in_(desks)).order_by(ex.c.sla_due, ex.c.exception_id).limit(limit)
+    if kind is not None:
+        query = query.where(ex.c.kind == str(kind))
+    if status is not None:
+        query = query.where(ex.c.status == str(status))
+    if tag_id:
+        query = query.where(ex.c.tag_id == tag_id)
+    if overdue_only:
+        query = query.where(ex.c.status.in_([str(s) for s in OPEN_STATES]), ex.c.sla_due < now)
+    return [ExceptionView.from_row(row, now) for row in conn.execute(query)]
+
+
+_NEXT_STATUS: dict[ExceptionAction, tuple[tuple[ExceptionStatus, ...], ExceptionStatus | None]] = {
+    ExceptionAction.ACKNOWLEDGE: ((ExceptionStatus.OPEN,), ExceptionStatus.ACKNOWLEDGED),
+    ExceptionAction.ASSIGN: (OPEN_STATES, None),
+    ExceptionAction.RESOLVE: (OPEN_STATES, ExceptionStatus.RESOLVED),
+    ExceptionAction.DISMISS: (OPEN_STATES, ExceptionStatus.DISMISSED),
+}
+
+
+def act_on_exception(
+    conn: Connection,
+    exception_id: str,
+    action: ExceptionAction,
+    *,
+    actor: Actor,
+    trace_id: str,
+    notes: str | None = None,
+    assignee: str | None = None,
+    expected_version: int | None = None,
+    resolution_txn_id: str | None = None,
+) -> ExceptionView:
+    current = get_exception(conn, exception_id)
+    if not actor.works_desk(current.desk):
+        raise Forbidden(
+            f"{actor.email} may not act on {exception_id}: it belongs to the {current.desk} desk.",
+            exception_id=exception_id,
+        )
+    if expected_version is not None and expected_version != current.version:
+        raise Conflict(
+            f"{exception_id} changed since you opened it (now {current.status}, by "
+            f"{current.updated_by or current.created_by}). Reload and decide again.",
+            exception_id=exception_id,
+        )
+    allowed_from, target = _NEXT_STATUS[action]
+    if current.status not in allowed_from:
+        raise Conflict(
+            f"{exception_id} is {current.status}; it cannot be {action.value}d from there.",
+            exception_id=exception_id,
+        )
+    if action in (ExceptionAction.RESOLVE, ExceptionAction.DISMISS) and not (notes or "").strip():
+        raise ValidationError(f"Say why you {action.value} {exception_id} (notes).", field="notes")
+    if action is ExceptionAction.ASSIGN and not (assignee or "").strip():
+        raise ValidationError("Name the person to assign it to.", field="assignee")
+    now = utcnow()
+    values: dict[str, Any] = {"version": current.version + 1, "updated_by": actor.email, "updated_at": now}
+    if target is not None:
+        values["status"] = str(target)
+    if action is ExceptionAction.ASSIGN:
+        values["assigned_to"] = (assignee or "").strip().lower()
+    elif action is ExceptionAction.ACKNOWLEDGE and current.assigned_to is None:
+        values["assigned_to"] = actor.email
+    if notes is not None and notes.strip():
+        values["resolver_notes"] = notes.strip()[:4000]
+    if resolution_txn_id:
+        values["resolution_txn_id"] = resolution_txn_id
+    updated = conn.execute(
+        sa.update(ex)
+        .where(ex.c.exception_id == current.exception_id, ex.c.version == current.version)
+        .values(**values)
+        .returning(ex.c.exception_id)
+    ).first()
+    if updated is None:
+        raise Conflict(f"{exception_id} was changed by someone else just now. Reload and decide again.")
+    record_action(
+        conn,
+        actor,
+        f"EXCEPTION_{action.name}",
+        entity_type="exception",
+        entity_id=current.exception_id,
+        trace_id=trace_id,
+        before={"status": str(current.status), "assigned_to": current.assigned_to, "version": current.version},
+        after={k: str(v) for k, v in values.items() if k != "updated_at"},
+        at=now,
+    )
+    return get_exception(conn, current.exception_id)

@@ -1,0 +1,1 @@
+"""Customer LPOs: the PO quantities tags are checked against."""

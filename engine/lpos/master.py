@@ -1,0 +1,181 @@
+"""LPO master: import (validated row by row, all or nothing), balances, and the row lock that
+serializes uploads against one LPO."""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import datetime
+from decimal import Decimal
+
+import sqlalchemy as sa
+from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ValidationError as PydanticValidationError
+from sqlalchemy.engine import Connection
+
+from engine.auth.roles import Actor, Permission, require
+from engine.clock import utcnow
+from engine.errors import ValidationError
+from engine.ledger.audit import record_action
+from engine.store.schema import lpo_master
+from engine.store.sqlfiles import load_sql
+from engine.vocab import LpoStatus
+
+REQUIRED_COLUMNS = ("lpo_id", "customer", "po_quantity_m2", "status")
+
+
+class LpoRecord(BaseModel):
+    """One row of ``lpo_master.csv``."""
+
+    model_config = ConfigDict(frozen=True, str_strip_whitespace=True)
+
+    lpo_id: str = Field(min_length=1, max_length=50)
+    customer_lpo_ref: str | None = Field(default=None, max_length=100)
+    customer: str = Field(min_length=1, max_length=200)
+    project_id: str | None = Field(default=None, max_length=200)
+    plant_id: str | None = Field(default=None, max_length=50)
+    po_quantity_m2: Decimal = Field(ge=0, max_digits=18, decimal_places=4)
+    delivered_quantity_m2: Decimal = Field(default=Decimal(0), ge=0, max_digits=18, decimal_places=4)
+    status: LpoStatus
+    currency: str | None = Field(default=None, max_length=3)
+
+
+class LpoBalance(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    lpo_id: str
+    customer_lpo_ref: str | None
+    customer: str
+    project_id: str | None
+    plant_id: str | None
+    status: LpoStatus
+    currency: str | None
+    po_quantity_m2: Decimal
+    delivered_quantity_m2: Decimal
+    committed_m2: Decimal
+    remaining_m2: Decimal
+    live_tags: int
+
+
+class ImportSummary(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    rows: int
+    created: int
+    updated: int
+    unchanged: int
+    trace_id: str
+
+
+def read_lpo_csv(content: bytes) -> list[LpoRecord]:
+    """Every row validated; all problems reported together with their row numbers."""
+    try:
+        text = content.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise ValidationError("The LPO file is not UTF-8; save it as 'CSV UTF-8'.", field="file") from exc
+    reader = csv.DictReader(io.StringIO(text))
+    missing = [c for c in REQUIRED_COLUMNS if c not in (reader.fieldnames or [])]
+    if missing:
+        raise ValidationError(f"The LPO file lacks the column(s) {', '.join(missing)}.", field="file")
+    records: list[LpoRecord] = []
+    problems: list[str] = []
+    seen: set[str] = set()
+    for number, row in enumerate(reader, start=2):
+        data = {k: (v if v not in ("",) else None) for k, v in row.items() if k}
+        try:
+            record = LpoRecord.model_validate(data)
+        except PydanticValidationError as exc:
+            first = exc.errors()[0]
+            problems.append(f"row {number}: {'.'.join(map(str, first['loc']))} {first['msg'].lower()}")
+            continue
+        if record.lpo_id in seen:
+            problems.append(f"row {number}: {record.lpo_id} appears twice")
+            continue
+        seen.add(record.lpo_id)
+        records.append(record)
+    if problems:
+        raise ValidationError(
+            f"{len(problems)} bad row(s), nothing imported: " + "; ".join(problems[:20]), field="file"
+        )
+    if not records:
+        raise ValidationError("The LPO file has no rows.", field="file")
+    return records
+
+
+def import_lpos(conn: Connection, actor: Actor, records: list[LpoRecord], *, trace_id: str) -> ImportSummary:
+    require(actor, Permission.ADMINISTER)
+    now = utcnow()
+    existing = {
+        row._mapping["lpo_id"]: row._mapping
+        for row in conn.execute(
+            sa.select(lpo_master).where(lpo_master.c.lpo_id.in_([r.lpo_id for r in records]))
+        )
+    }
+    created = updated = unchanged = 0
+    for record in records:
+        values = record.model_dump()
+        values["status"] = str(record.status)
+        before = existing.get(record.lpo_id)
+        if before is None:
+            conn.execute(lpo_master.insert().values(**values, lock_version=0, created_at=now, updated_at=now,
+                                                    trace_id=trace_id))
+            created += 1
+            record_action(conn, actor, "LPO_CREATED", entity_type="lpo", entity_id=record.lpo_id,
+                          trace_id=trace_id, after=values)
+            continue
+        changed = {k: v for k, v in values.items() if before[k] != v}
+        if not changed:
+            unchanged += 1
+            continue
+        conn.execute(
+            sa.update(lpo_master).where(lpo_master.c.lpo_id == record.lpo_id)
+            .values(**changed, updated_at=now, trace_id=trace_id)
+        )
+        updated += 1
+        record_action(conn, actor, "LPO_UPDATED", entity_type="lpo", entity_id=record.lpo_id, trace_id=trace_id,
+                      before={k: before[k] for k in changed}, after=changed)
+    return ImportSummary(rows=len(records), created=created, updated=updated, unchanged=unchanged,
+                         trace_id=trace_id)
+
+
+def list_balances(conn: Connection, actor: Actor) -> list[LpoBalance]:
+    require(actor, Permission.READ_LEDGER)
+    return [LpoBalance.model_validate(row._mapping) for row in conn.execute(load_sql("lpos/balances"))]
+
+
+class LockedLpo(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    lpo_id: str
+    customer_lpo_ref: str | None
+    status: LpoStatus
+    po_quantity_m2: Decimal
+    delivered_quantity_m2: Decimal
+    project_id: str | None
+    plant_id: str | None
+    customer: str
+    updated_at: datetime
+
+
+def lock_lpo(conn: Connection, *, lpo_id: str | None, customer_lpo_ref: str | None) -> LockedLpo | None:
+    """Find the LPO (by id, else by the customer's reference) and take its row lock for the rest of
+    the transaction: an UPDATE locks on every server database, without dialect-specific SQL."""
+    key = lpo_id
+    if not key and customer_lpo_ref:
+        key = conn.execute(
+            sa.select(lpo_master.c.lpo_id).where(lpo_master.c.customer_lpo_ref == customer_lpo_ref)
+        ).scalar()
+    if not key:
+        return None
+    row = conn.execute(
+        sa.update(lpo_master)
+        .where(lpo_master.c.lpo_id == key)
+        .values(lock_version=lpo_master.c.lock_version + 1)
+        .returning(*[lpo_master.c[name] for name in LockedLpo.model_fields])
+    ).first()
+    return None if row is None else LockedLpo.model_validate(row._mapping)
+
+
+def claimed_m2(conn: Connection, lpo_id: str) -> Decimal:
+    value = conn.execute(load_sql("tags/committed_for_lpo"), {"lpo_id": lpo_id}).scalar_one()
+    return Decimal(value)

@@ -1,0 +1,38 @@
+"""Helpers shared by the request models of every desk."""
+
+from __future__ import annotations
+
+from typing import Any, TypeVar
+
+from pydantic import BaseModel
+from pydantic import ValidationError as PydanticValidationError
+
+from engine.errors import ValidationError
+
+M = TypeVar("M", bound=BaseModel)
+
+_FRIENDLY = {
+    "greater_than": "must be greater than {gt}",
+    "missing": "is required",
+    "date_from_datetime_parsing": "must be a date like 2026-12-15",
+    "date_parsing": "must be a date like 2026-12-15",
+    "date_from_datetime_inexact": "must be a date like 2026-12-15",
+    "decimal_parsing": "must be a number",
+    "decimal_max_places": "has more than {decimal_places} decimal places",
+    "string_pattern_mismatch": "has an unexpected format",
+    "string_too_long": "is longer than {max_length} characters",
+}
+
+
+def build(model: type[M], **data: Any) -> M:
+    """Construct a request model; a bad field becomes a ValidationError that names it."""
+    try:
+        return model(**data)
+    except PydanticValidationError as exc:
+        first = exc.errors()[0]
+        field = ".".join(str(p) for p in first["loc"]) or "request"
+        template = _FRIENDLY.get(first["type"])
+        reason = template.format(**(first.get("ctx") or {})) if template else first["msg"]
+        shown = first.get("input")
+        value = "" if shown is None or isinstance(shown, (bytes, dict)) else f" (got {str(shown)[:60]!r})"
+        raise ValidationError(f"{field} {reason}{value}.", field=field) from exc

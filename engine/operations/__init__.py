@@ -1,0 +1,1 @@
+"""Operations: job runs, the scheduler lease, SLA escalation, health."""

@@ -1,0 +1,122 @@
+"""Requests and results of the tag desk (the seed's ``POST /api/tags/ingest`` contract)."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+from decimal import Decimal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from engine.vocab import IngestStatus, TagStatus
+
+REQUEST_ID_PATTERN = r"^[A-Za-z0-9_.:-]{8,64}$"
+
+
+class IngestRequest(BaseModel):
+    model_config = ConfigDict(frozen=True, str_strip_whitespace=True)
+
+    client_request_id: str = Field(default_factory=lambda: str(uuid.uuid4()), pattern=REQUEST_ID_PATTERN)
+    tag_id: str | None = Field(default=None, max_length=20)
+    lpo_id: str | None = Field(default=None, max_length=50)
+    customer_lpo_ref: str | None = Field(default=None, max_length=100)
+    required_area_m2: Decimal = Field(gt=0, max_digits=18, decimal_places=4)
+    requested_delivery_date: date
+    original_file_name: str = Field(max_length=1000)
+    content: bytes = Field(repr=False)
+    truck_size: str | None = Field(default=None, max_length=50)
+    notes: str | None = Field(default=None, max_length=2000)
+
+    @model_validator(mode="after")
+    def _needs_an_lpo(self) -> IngestRequest:
+        if not (self.lpo_id or self.customer_lpo_ref):
+            raise ValueError("give lpo_id or customer_lpo_ref")
+        return self
+
+
+class IngestResult(BaseModel):
+    """Every field of the seed's 200/409/422 bodies, plus what the console shows beside them."""
+
+    model_config = ConfigDict(frozen=True)
+
+    status: IngestStatus
+    http_status: int
+    tag_id: str | None = None
+    file_hash: str | None = None
+    exception_id: str | None = None
+    existing_tag_id: str | None = None
+    message: str
+    trace_id: str
+    lpo_id: str | None = None
+    line_count: int = 0
+    client_request_id: str
+
+
+class ReplaceRequest(BaseModel):
+    model_config = ConfigDict(frozen=True, str_strip_whitespace=True)
+
+    client_request_id: str = Field(default_factory=lambda: str(uuid.uuid4()), pattern=REQUEST_ID_PATTERN)
+    tag_id: str
+    reason: str = Field(min_length=3, max_length=2000)
+    original_file_name: str = Field(max_length=1000)
+    content: bytes = Field(repr=False)
+
+
+class TagSummary(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    tag_id: str
+    lpo_id: str
+    status: TagStatus
+    required_area_m2: Decimal
+    requested_delivery_date: date
+    original_file_name: str
+    file_id: str
+    file_hash: str
+    version: int
+    line_count: int
+    exception_id: str | None
+    uploaded_by: str
+    uploaded_at: datetime
+    trace_id: str
+
+
+class TagLineView(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    ingest_line_id: str
+    tag_version: int
+    line_no: int
+    source_row: int
+    part_no: str | None
+    nesting_description: str
+    description_norm: str
+    qty: Decimal
+    uom: str | None
+    uom_raw: str | None
+    thickness_mm: Decimal | None
+    sheet_size_mm: str | None
+    sheets: Decimal | None
+    net_area_m2: Decimal | None
+    remarks: str | None
+
+
+class TagVersionView(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    version: int
+    file_id: str
+    original_file_name: str
+    line_count: int
+    reason: str | None
+    created_by: str
+    created_at: datetime
+    trace_id: str
+
+
+class TagDetail(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    tag: TagSummary
+    lines: list[TagLineView]
+    versions: list[TagVersionView]

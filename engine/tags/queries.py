@@ -1,0 +1,78 @@
+"""Reading tags: lists with filters, one tag with its lines and versions, its stored file."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from engine.auth.roles import Actor, Permission, require
+from engine.errors import NotFound
+from engine.ledger.files import FileStore, StoredFile
+from engine.store.schema import tag_line, tag_sheet, tag_sheet_version
+from engine.tags.models import TagDetail, TagLineView, TagSummary, TagVersionView
+from engine.vocab import TagStatus
+
+
+def list_tags(
+    conn: Connection,
+    actor: Actor,
+    *,
+    lpo_id: str | None = None,
+    status: TagStatus | None = None,
+    delivery_from: date | None = None,
+    delivery_to: date | None = None,
+    limit: int = 1000,
+) -> list[TagSummary]:
+    require(actor, Permission.VIEW_TAGS)
+    query = sa.select(*[tag_sheet.c[name] for name in TagSummary.model_fields]).order_by(
+        tag_sheet.c.uploaded_at.desc(), tag_sheet.c.tag_id.desc()
+    ).limit(limit)
+    if lpo_id:
+        query = query.where(tag_sheet.c.lpo_id == lpo_id)
+    if status is not None:
+        query = query.where(tag_sheet.c.status == str(status))
+    if delivery_from is not None:
+        query = query.where(tag_sheet.c.requested_delivery_date >= delivery_from)
+    if delivery_to is not None:
+        query = query.where(tag_sheet.c.requested_delivery_date <= delivery_to)
+    return [TagSummary.model_validate(row._mapping) for row in conn.execute(query)]
+
+
+def get_tag(conn: Connection, actor: Actor, tag_id: str) -> TagDetail:
+    require(actor, Permission.VIEW_TAGS)
+    key = tag_id.strip().upper()
+    row = conn.execute(
+        sa.select(*[tag_sheet.c[name] for name in TagSummary.model_fields]).where(tag_sheet.c.tag_id == key)
+    ).first()
+    if row is None:
+        raise NotFound(f"No tag {key}.", tag_id=key)
+    summary = TagSummary.model_validate(row._mapping)
+    lines = conn.execute(
+        sa.select(*[tag_line.c[name] for name in TagLineView.model_fields])
+        .where(tag_line.c.tag_id == key, tag_line.c.superseded.is_(False))
+        .order_by(tag_line.c.line_no)
+    )
+    versions = conn.execute(
+        sa.select(*[tag_sheet_version.c[name] for name in TagVersionView.model_fields])
+        .where(tag_sheet_version.c.tag_id == key)
+        .order_by(tag_sheet_version.c.version)
+    )
+    return TagDetail(
+        tag=summary,
+        lines=[TagLineView.model_validate(r._mapping) for r in lines],
+        versions=[TagVersionView.model_validate(r._mapping) for r in versions],
+    )
+
+
+def read_tag_file(
+    conn: Connection, files: FileStore, actor: Actor, tag_id: str, *, version: int | None = None
+) -> tuple[StoredFile, str, bytes]:
+    """The stored bytes of a tag's sheet (current version unless one is named) and its upload name."""
+    detail = get_tag(conn, actor, tag_id)
+    chosen = next((v for v in detail.versions if v.version == (version or detail.tag.version)), None)
+    if chosen is None:
+        raise NotFound(f"{detail.tag.tag_id} has no version {version}.", tag_id=detail.tag.tag_id)
+    stored, content = files.read(conn, chosen.file_id)
+    return stored, chosen.original_file_name, content

@@ -1,0 +1,93 @@
+"""Every vocabulary the ledger speaks, as StrEnums (stored as their string values)."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class Role(StrEnum):
+    SALES = "sales"
+    STORES = "stores"
+    FINANCE = "finance"
+    MANAGER = "manager"
+    ADMIN = "admin"
+
+
+class Desk(StrEnum):
+    """The desk that owns an exception; each desk is worked by the roles in ``auth.roles``."""
+
+    SALES = "sales"
+    STORES = "stores"
+    FINANCE = "finance"
+    LOGISTICS = "logistics"
+
+
+class Source(StrEnum):
+    CONSOLE = "console"
+    JOB = "job"
+    CLI = "cli"
+    API = "api"
+
+
+class TagStatus(StrEnum):
+    UPLOADED = "UPLOADED"
+    BLOCKED = "BLOCKED"
+    CANCELLED = "CANCELLED"
+    DELIVERED = "DELIVERED"
+
+
+class IngestStatus(StrEnum):
+    UPLOADED = "UPLOADED"
+    DUPLICATE = "DUPLICATE"
+    BLOCKED = "BLOCKED"
+
+
+class LpoStatus(StrEnum):
+    ACTIVE = "ACTIVE"
+    ON_HOLD = "ON_HOLD"
+    CLOSED = "CLOSED"
+
+
+class ExceptionKind(StrEnum):
+    DUPLICATE_UPLOAD = "DUPLICATE_UPLOAD"
+    LPO_NOT_FOUND = "LPO_NOT_FOUND"
+    LPO_ON_HOLD = "LPO_ON_HOLD"
+    INSUFFICIENT_PO_BALANCE = "INSUFFICIENT_PO_BALANCE"
+    PARSE_ERROR = "PARSE_ERROR"
+    MULTI_TAG_NEST = "MULTI_TAG_NEST"
+    MAPPING_REVIEW = "MAPPING_REVIEW"
+    INSUFFICIENT_STOCK = "INSUFFICIENT_STOCK"
+
+
+class ExceptionStatus(StrEnum):
+    OPEN = "OPEN"
+    ACKNOWLEDGED = "ACKNOWLEDGED"
+    RESOLVED = "RESOLVED"
+    DISMISSED = "DISMISSED"
+
+
+class ExceptionAction(StrEnum):
+    ACKNOWLEDGE = "acknowledge"
+    ASSIGN = "assign"
+    RESOLVE = "resolve"
+    DISMISS = "dismiss"
+
+
+class Severity(StrEnum):
+    LOW = "LOW"
+    MEDIUM = "MEDIUM"
+    HIGH = "HIGH"
+    CRITICAL = "CRITICAL"
+
+
+class JobStatus(StrEnum):
+    PENDING = "pending"
+    RUNNING = "running"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+    SKIPPED = "skipped"
+
+
+class JobTrigger(StrEnum):
+    SCHEDULED = "scheduled"
+    MANUAL = "manual"
