@@ -22,6 +22,7 @@ from engine.ledger.audit import AuditEntry, record_action
 from engine.ledger.exceptions import ExceptionView
 from engine.ledger.inbox import InboxMessage
 from engine.logs import traced
+from engine.progress import Progress, no_progress
 from engine.lpos import master as lpos
 from engine.lpos.master import ImportSummary, LpoBalance
 from engine.operations import jobs
@@ -205,11 +206,12 @@ def list_lpos(ledger: Ledger, *, actor: Actor) -> list[LpoBalance]:
 # ---------------------------------------------------------------- tags
 
 
-def ingest_tag(ledger: Ledger, request: IngestRequest, *, actor: Actor, trace_id: str | None = None) -> IngestResult:
+def ingest_tag(ledger: Ledger, request: IngestRequest, *, actor: Actor, trace_id: str | None = None,
+               progress: Progress = no_progress) -> IngestResult:
     with traced(trace_id) as trace:
         run = ingest.IngestRun(request=request, actor=actor, trace_id=trace, settings=ledger.settings,
                                files=ledger.files)
-        return ingest.run_ingest(ledger.db, run)
+        return ingest.run_ingest(ledger.db, run, progress=progress)
 
 
 def replace_tag(ledger: Ledger, request: ReplaceRequest, *, actor: Actor) -> ReplaceResult:

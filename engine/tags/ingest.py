@@ -28,6 +28,7 @@ from engine.ledger.files import FileStore, StoredFile, check_display_name, sha25
 from engine.ledger.inbox import notify_desk
 from engine.ledger.sequences import next_tag_id
 from engine.logs import get_logger
+from engine.progress import Progress, no_progress
 from engine.lpos.master import LockedLpo, claimed_m2, lock_lpo
 from engine.store.gateway import Database
 from engine.store.schema import client_request_log, tag_line, tag_sheet, tag_sheet_version
@@ -359,8 +360,9 @@ LEDGER: tuple[Stage, ...] = (
 AFTER_STORE: list[Callable[[IngestRun, IngestResult], None]] = []
 
 
-def run_ingest(db: Database, run: IngestRun) -> IngestResult:
+def run_ingest(db: Database, run: IngestRun, *, progress: Progress = no_progress) -> IngestResult:
     started = time.perf_counter()
+    progress("Checking the file", 0, 3)
     log.info("tag ingest started", extra={"client_request_id": run.request.client_request_id,
                                            "lpo_id": run.request.lpo_id, "file": run.request.original_file_name})
     for check in PREFLIGHT:
@@ -370,7 +372,9 @@ def run_ingest(db: Database, run: IngestRun) -> IngestResult:
     if earlier is not None:
         log.info("tag ingest replayed", extra={"status": str(earlier.status), "tag_id": earlier.tag_id})
         return earlier
+    progress("Reading the sheet", 1, 3)
     parse_file(run)
+    progress(f"Checking the LPO and writing {len(run.parsed.lines)} lines", 2, 3)
 
     def work(conn: Connection) -> tuple[IngestResult, bool]:
         run.conn, run.lpo, run.stored = conn, None, None
@@ -391,6 +395,7 @@ def run_ingest(db: Database, run: IngestRun) -> IngestResult:
         result, fresh = db.write(work, retry_integrity=True)
     finally:
         run.conn = None
+    progress("Done", 3, 3)
     log.info(
         "tag ingest finished",
         extra={"status": str(result.status), "tag_id": result.tag_id, "exception_id": result.exception_id,

@@ -53,12 +53,12 @@ def get_tag(conn: Connection, actor: Actor, tag_id: str) -> TagDetail:
         sa.select(*[tag_line.c[name] for name in TagLineView.model_fields])
         .where(tag_line.c.tag_id == key, tag_line.c.superseded.is_(False))
         .order_by(tag_line.c.line_no)
-    )
+    ).all()
     versions = conn.execute(
         sa.select(*[tag_sheet_version.c[name] for name in TagVersionView.model_fields])
         .where(tag_sheet_version.c.tag_id == key)
         .order_by(tag_sheet_version.c.version)
-    )
+    ).all()
     return TagDetail(
         tag=summary,
         lines=[TagLineView.model_validate(r._mapping) for r in lines],

@@ -1,0 +1,44 @@
+"""The console's entry point: ``streamlit run console/app.py``.
+
+Run as the Streamlit script, it only routes: it builds the pages grouped by desk, keeps those the
+signed-in user's roles allow, and runs ``st.navigation``. Imported by the server, it is the
+``st.App`` that also serves the console's routes and starts the background jobs once per process.
+"""
+
+import streamlit as st
+
+from console.server import ROUTES, lifespan, on_script_error
+from engine.auth.roles import Permission
+
+# (desk, page file, title, permission needed, icon, url path)
+PAGES = (
+    ("Overview", "../pages/home.py", "Home", Permission.READ_LEDGER, ":material/home:", "home"),
+    ("Sales", "../pages/sales_upload.py", "Upload tag sheet", Permission.UPLOAD_TAGS, ":material/upload_file:",
+     "upload"),
+    ("Sales", "../pages/tags.py", "Tags", Permission.VIEW_TAGS, ":material/sell:", "tags"),
+    ("Sales", "../pages/lpos.py", "LPOs", Permission.VIEW_TAGS, ":material/receipt_long:", "lpos"),
+    ("Ledger", "../pages/exceptions.py", "Exceptions", Permission.READ_LEDGER, ":material/report:", "exceptions"),
+    ("Ledger", "../pages/audit.py", "Audit trail", Permission.READ_LEDGER, ":material/history:", "audit"),
+    ("Admin", "../pages/operations.py", "Operations", Permission.ADMINISTER, ":material/monitor_heart:",
+     "operations"),
+    ("Admin", "../pages/users.py", "Users", Permission.ADMINISTER, ":material/group:", "users"),
+)
+
+if __name__ == "__main__":
+    from console import signin
+
+    st.set_page_config(page_title="OpsLedger", page_icon=":material/inventory_2:", layout="wide")
+    signin.emit_cookie_updates()
+    actor = signin.current_actor()
+    if actor is None:
+        st.navigation([st.Page(signin.render_sign_in, title="Sign in", url_path="signin")]).run()
+    else:
+        sections: dict[str, list[st.Page]] = {}
+        for desk, path, title, permission, icon, url_path in PAGES:
+            if actor.can(permission):
+                sections.setdefault(desk, []).append(
+                    st.Page(path, title=title, icon=icon, url_path=url_path, default=url_path == "home"))
+        signin.render_account(actor)
+        st.navigation(sections).run()
+else:
+    app = st.App(__file__, routes=ROUTES, lifespan=lifespan, on_script_error=on_script_error)

@@ -1,0 +1,21 @@
+"""The one table of scheduled jobs: name (an engine job), cron from settings, run options."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from engine.config import Settings
+
+
+@dataclass(frozen=True)
+class ScheduledJob:
+    name: str  # a key of engine.operations.jobs.CATALOGUE
+    cron: Callable[[Settings], str]
+    # A run missed by less than this (process paused, machine asleep) still runs once on resume.
+    misfire_grace_seconds: int = 300
+
+
+SCHEDULE: tuple[ScheduledJob, ...] = (
+    ScheduledJob(name="sla_escalation", cron=lambda s: s.sla_escalation_cron),
+)

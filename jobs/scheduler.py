@@ -1,0 +1,79 @@
+"""APScheduler, started once per process (never again on a Streamlit rerun).
+
+With a server database several processes may run a scheduler; a lease row lets exactly one of them
+run the jobs at a time (the others skip silently and take over when its lease lapses).
+"""
+
+from __future__ import annotations
+
+import threading
+from datetime import timedelta
+
+from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.schedulers.base import BaseScheduler
+from apscheduler.triggers.cron import CronTrigger
+
+from engine import api
+from engine.api import Ledger
+from engine.errors import ConfigurationError, EngineError
+from engine.logs import get_logger
+from engine.operations.jobs import CATALOGUE, acquire_lease
+from engine.vocab import JobTrigger
+from jobs.schedule import SCHEDULE
+
+log = get_logger("scheduler")
+LEASE_NAME = "scheduler"
+# Longer than the gap between two runs of the most frequent job, so the holder keeps its lease.
+LEASE_TTL = timedelta(minutes=15)
+
+_lock = threading.Lock()
+_running: BaseScheduler | None = None
+
+
+def run_scheduled(ledger: Ledger, name: str) -> None:
+    try:
+        if not acquire_lease(ledger, LEASE_NAME, ttl=LEASE_TTL):
+            log.info("another scheduler holds the lease; not running", extra={"job": name})
+            return
+        api.run_job(ledger, name, trigger=JobTrigger.SCHEDULED)
+    except EngineError:
+        log.exception("scheduled job could not start", extra={"job": name})
+
+
+def configure(scheduler: BaseScheduler, ledger: Ledger) -> BaseScheduler:
+    settings = ledger.settings
+    for job in SCHEDULE:
+        if job.name not in CATALOGUE:
+            raise ConfigurationError(f"The schedule names an unknown job {job.name!r}.")
+        try:
+            trigger = CronTrigger.from_crontab(job.cron(settings), timezone=settings.zone)
+        except ValueError as exc:
+            raise ConfigurationError(f"The cron of job {job.name} ({job.cron(settings)!r}) is invalid: {exc}") from exc
+        scheduler.add_job(
+            run_scheduled, trigger, args=[ledger, job.name], id=job.name, name=job.name, max_instances=1,
+            coalesce=True, misfire_grace_time=job.misfire_grace_seconds, replace_existing=True,
+        )
+    return scheduler
+
+
+def start_in_process(ledger: Ledger) -> BaseScheduler:
+    """The console's scheduler: one per process, however many times this is called."""
+    global _running
+    with _lock:
+        if _running is None:
+            _running = configure(BackgroundScheduler(timezone=ledger.settings.zone, daemon=True), ledger)
+            _running.start()
+            log.info("scheduler started", extra={"jobs": [job.name for job in SCHEDULE]})
+        return _running
+
+
+def running_scheduler() -> BaseScheduler | None:
+    return _running
+
+
+def stop_in_process() -> None:
+    global _running
+    with _lock:
+        if _running is not None:
+            _running.shutdown(wait=False)
+            _running = None

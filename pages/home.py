@@ -1,0 +1,35 @@
+"""Home: the signed-in user's desks at a glance and their console inbox."""
+
+import streamlit as st
+
+from console.text import plain
+from console.widgets import call, page_setup
+from engine import api
+from engine.auth.roles import Permission
+
+ctx = page_setup("Home", Permission.READ_LEDGER, caption="Your desks' open work and notifications.")
+desks = ", ".join(str(d) for d in ctx.actor.desks()) or "none"
+exceptions = call(api.list_exceptions, ctx.ledger, actor=ctx.actor) or []
+open_items = [e for e in exceptions if e.status in ("OPEN", "ACKNOWLEDGED")]
+inbox = call(api.list_inbox, ctx.ledger, actor=ctx.actor) or []
+unread = [m for m in inbox if m.read_at is None]
+
+left, middle, right = st.columns(3)
+left.metric("Open exceptions", len(open_items), help=f"On your desks: {desks}")
+middle.metric("Past their SLA", sum(e.overdue for e in open_items))
+right.metric("Unread notifications", len(unread))
+if open_items:
+    st.page_link("../pages/exceptions.py", label="Work the exception queue", icon=":material/report:")
+
+st.subheader("Inbox")
+if not inbox:
+    st.info("No notifications for your desks yet.")
+for message in inbox[:50]:
+    with st.container(border=True):
+        marker = "" if message.read_at else ":blue-badge[new] "
+        st.markdown(f"{marker}**{plain(message.title)}** · {message.desk} · {message.created_at:%Y-%m-%d %H:%M} UTC")
+        st.text(message.body)
+        st.caption(f"trace {message.trace_id}")
+if unread and st.button("Mark all as read", icon=":material/done_all:"):
+    if call(api.mark_inbox_read, ctx.ledger, [m.message_id for m in unread], actor=ctx.actor) is not None:
+        st.rerun()

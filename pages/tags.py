@@ -1,0 +1,70 @@
+"""Tags: filter by LPO, status and delivery date; one tag's lines, versions, file and audit trail."""
+
+import streamlit as st
+
+from console.text import plain
+from console.views import audit_frame, tag_lines_frame, tags_frame
+from console.widgets import call, form_request_id, page_setup
+from engine import api
+from engine.auth.roles import Permission
+from engine.models import build
+from engine.tags.models import ReplaceRequest
+from engine.vocab import TagStatus
+
+ctx = page_setup("Tags", Permission.VIEW_TAGS)
+lpos = call(api.list_lpos, ctx.ledger, actor=ctx.actor) or []
+with st.container(horizontal=True):
+    lpo_id = st.selectbox("LPO", [None, *(lpo.lpo_id for lpo in lpos)], format_func=lambda v: v or "All LPOs")
+    status = st.selectbox("Status", [None, *TagStatus], format_func=lambda v: v or "Any status")
+    dates = st.date_input("Delivery between", value=[], help="Leave empty for any date")
+start, end = (tuple(dates) + (None, None))[:2] if isinstance(dates, (list, tuple)) else (dates, dates)
+tags = call(api.list_tags, ctx.ledger, actor=ctx.actor, lpo_id=lpo_id, status=status, delivery_from=start,
+            delivery_to=end) or []
+st.dataframe(tags_frame(tags), hide_index=True, width="stretch")
+if not tags:
+    st.info("No tags match.")
+    st.stop()
+
+ids = [t.tag_id for t in tags]
+wanted = st.query_params.get("tag")
+chosen = st.selectbox("Open tag", ids, index=ids.index(wanted) if wanted in ids else 0)
+detail = call(api.show_tag, ctx.ledger, chosen, actor=ctx.actor)
+if detail is None:
+    st.stop()
+tag = detail.tag
+st.subheader(f"{tag.tag_id} · {tag.status}")
+cols = st.columns(4)
+cols[0].metric("LPO", tag.lpo_id)
+cols[1].metric("Required area", f"{tag.required_area_m2:,.2f} m2")
+cols[2].metric("Delivery", f"{tag.requested_delivery_date:%Y-%m-%d}")
+cols[3].metric("Lines", tag.line_count)
+st.caption(f"Uploaded by {plain(tag.uploaded_by)} at {tag.uploaded_at:%Y-%m-%d %H:%M} UTC · file "
+           f"{plain(tag.original_file_name)} · version {tag.version} · trace `{tag.trace_id}`")
+if tag.exception_id:
+    st.page_link("../pages/exceptions.py", label=f"Blocking exception {tag.exception_id}", icon=":material/report:",
+                 query_params={"exception": tag.exception_id})
+
+lines_tab, file_tab, audit_tab = st.tabs(["Lines", "File and versions", "Audit trail"])
+with lines_tab:
+    st.dataframe(tag_lines_frame(detail.lines), hide_index=True, width="stretch")
+with file_tab:
+    download = call(api.tag_file, ctx.ledger, tag.tag_id, actor=ctx.actor)
+    if download is not None:
+        st.download_button(f"Download {download.file_name}", download.content, file_name=download.file_name,
+                           mime=download.media_type, icon=":material/download:")
+    st.dataframe([v.model_dump() for v in detail.versions], hide_index=True, width="stretch")
+    if ctx.actor.can(Permission.UPLOAD_TAGS) and tag.status == TagStatus.UPLOADED:
+        with st.form("replace"):
+            st.markdown("**Replace with a corrected sheet** (the current version is kept)")
+            upload = st.file_uploader("Corrected cut export", type=["xlsx", "csv"])
+            reason = st.text_input("Reason")
+            if st.form_submit_button("Replace sheet") and upload is not None:
+                request = call(build, ReplaceRequest, tag_id=tag.tag_id, reason=reason, content=upload.getvalue(),
+                               original_file_name=upload.name,
+                               client_request_id=form_request_id("replace", upload.file_id, tag.tag_id, reason))
+                replaced = request and call(api.replace_tag, ctx.ledger, request, actor=ctx.actor)
+                if replaced:
+                    st.success(plain(replaced.message))
+with audit_tab:
+    entries = call(api.search_audit, ctx.ledger, actor=ctx.actor, entity_id=tag.tag_id) or []
+    st.dataframe(audit_frame(entries), hide_index=True, width="stretch")
