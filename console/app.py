@@ -13,14 +13,33 @@ from engine.auth.roles import Permission
 # (desk, page file, title, permission needed, icon, url path)
 PAGES = (
     ("Overview", "../pages/home.py", "Home", Permission.READ_LEDGER, ":material/home:", "home"),
-    ("Sales", "../pages/sales_upload.py", "Upload tag sheet", Permission.UPLOAD_TAGS, ":material/upload_file:",
-     "upload"),
+    (
+        "Sales",
+        "../pages/sales_upload.py",
+        "Upload tag sheet",
+        Permission.UPLOAD_TAGS,
+        ":material/upload_file:",
+        "upload",
+    ),
     ("Sales", "../pages/tags.py", "Tags", Permission.VIEW_TAGS, ":material/sell:", "tags"),
     ("Sales", "../pages/lpos.py", "LPOs", Permission.VIEW_TAGS, ":material/receipt_long:", "lpos"),
-    ("Ledger", "../pages/exceptions.py", "Exceptions", Permission.READ_LEDGER, ":material/report:", "exceptions"),
+    (
+        "Ledger",
+        "../pages/exceptions.py",
+        "Exceptions",
+        Permission.READ_LEDGER,
+        ":material/report:",
+        "exceptions",
+    ),
     ("Ledger", "../pages/audit.py", "Audit trail", Permission.READ_LEDGER, ":material/history:", "audit"),
-    ("Admin", "../pages/operations.py", "Operations", Permission.ADMINISTER, ":material/monitor_heart:",
-     "operations"),
+    (
+        "Admin",
+        "../pages/operations.py",
+        "Operations",
+        Permission.ADMINISTER,
+        ":material/monitor_heart:",
+        "operations",
+    ),
     ("Admin", "../pages/users.py", "Users", Permission.ADMINISTER, ":material/group:", "users"),
 )
 
@@ -37,7 +56,8 @@ if __name__ == "__main__":
         for desk, path, title, permission, icon, url_path in PAGES:
             if actor.can(permission):
                 sections.setdefault(desk, []).append(
-                    st.Page(path, title=title, icon=icon, url_path=url_path, default=url_path == "home"))
+                    st.Page(path, title=title, icon=icon, url_path=url_path, default=url_path == "home")
+                )
         signin.render_account(actor)
         st.navigation(sections).run()
 else:

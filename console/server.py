@@ -35,12 +35,19 @@ def _pixel() -> Response:
 
 async def start_session(request: Request) -> Response:
     ledger = await run_in_threadpool(get_ledger)
-    session_id = await run_in_threadpool(api.redeem_sign_in_code, ledger, request.query_params.get("code", ""))
+    session_id = await run_in_threadpool(
+        api.redeem_sign_in_code, ledger, request.query_params.get("code", "")
+    )
     response = _pixel()
     if session_id:
         response.set_cookie(
-            COOKIE_NAME, sign_session(api.cookie_secret(ledger), session_id), max_age=COOKIE_MAX_AGE,
-            httponly=True, samesite="lax", secure=request.url.scheme == "https", path="/",
+            COOKIE_NAME,
+            sign_session(api.cookie_secret(ledger), session_id),
+            max_age=COOKIE_MAX_AGE,
+            httponly=True,
+            samesite="lax",
+            secure=request.url.scheme == "https",
+            path="/",
         )
     return response
 
@@ -64,8 +71,10 @@ async def health(request: Request) -> Response:
     except EngineError as error:
         return JSONResponse({"status": "unavailable", "message": error.message}, status_code=503)
     ok = current == latest
-    return JSONResponse({"status": "ok" if ok else "degraded", "schema_version": current,
-                         "latest_schema_version": latest}, status_code=200 if ok else 503)
+    return JSONResponse(
+        {"status": "ok" if ok else "degraded", "schema_version": current, "latest_schema_version": latest},
+        status_code=200 if ok else 503,
+    )
 
 
 ROUTES = [
@@ -104,8 +113,10 @@ def on_script_error(error: Exception) -> bool:
 
     reference = new_ulid()
     log.error("unexpected console error", exc_info=error, extra={"reference": reference})
-    st.error(f"Something went wrong on this page. It was logged with reference {reference}; "
-             "please pass that on to your administrator.")
+    st.error(
+        f"Something went wrong on this page. It was logged with reference {reference}; "
+        "please pass that on to your administrator."
+    )
     return True
 
 

@@ -14,10 +14,18 @@ from engine.tags.models import TagLineView, TagSummary
 def tags_frame(tags: Sequence[TagSummary]) -> pd.DataFrame:
     return pd.DataFrame(
         [
-            {"Tag": t.tag_id, "LPO": t.lpo_id, "Status": str(t.status), "Area m2": float(t.required_area_m2),
-             "Delivery": t.requested_delivery_date, "Lines": t.line_count, "File": t.original_file_name,
-             "Uploaded by": t.uploaded_by, "Uploaded (UTC)": t.uploaded_at.replace(tzinfo=None),
-             "Exception": t.exception_id or ""}
+            {
+                "Tag": t.tag_id,
+                "LPO": t.lpo_id,
+                "Status": str(t.status),
+                "Area m2": float(t.required_area_m2),
+                "Delivery": t.requested_delivery_date,
+                "Lines": t.line_count,
+                "File": t.original_file_name,
+                "Uploaded by": t.uploaded_by,
+                "Uploaded (UTC)": t.uploaded_at.replace(tzinfo=None),
+                "Exception": t.exception_id or "",
+            }
             for t in tags
         ]
     )
@@ -26,11 +34,18 @@ def tags_frame(tags: Sequence[TagSummary]) -> pd.DataFrame:
 def tag_lines_frame(lines: Sequence[TagLineView]) -> pd.DataFrame:
     return pd.DataFrame(
         [
-            {"#": line.line_no, "Row": line.source_row, "Part": line.part_no or "",
-             "Description": line.nesting_description, "Qty": str(line.qty.normalize()), "Unit": line.uom or "",
-             "As written": line.uom_raw or "", "Sheet size": line.sheet_size_mm or "",
-             "Net area m2": "" if line.net_area_m2 is None else str(line.net_area_m2.normalize()),
-             "Remarks": line.remarks or ""}
+            {
+                "#": line.line_no,
+                "Row": line.source_row,
+                "Part": line.part_no or "",
+                "Description": line.nesting_description,
+                "Qty": str(line.qty.normalize()),
+                "Unit": line.uom or "",
+                "As written": line.uom_raw or "",
+                "Sheet size": line.sheet_size_mm or "",
+                "Net area m2": "" if line.net_area_m2 is None else str(line.net_area_m2.normalize()),
+                "Remarks": line.remarks or "",
+            }
             for line in lines
         ]
     )
@@ -39,10 +54,19 @@ def tag_lines_frame(lines: Sequence[TagLineView]) -> pd.DataFrame:
 def exceptions_frame(items: Sequence[ExceptionView]) -> pd.DataFrame:
     return pd.DataFrame(
         [
-            {"Overdue": "⚠ overdue" if e.overdue else "", "Exception": e.exception_id, "Kind": str(e.kind),
-             "Severity": str(e.severity), "Status": str(e.status), "Desk": str(e.desk),
-             "Due (UTC)": e.sla_due.replace(tzinfo=None), "Tag": e.tag_id or "", "LPO": e.lpo_id or "",
-             "Assigned to": e.assigned_to or "", "Message": e.message}
+            {
+                "Overdue": "⚠ overdue" if e.overdue else "",
+                "Exception": e.exception_id,
+                "Kind": str(e.kind),
+                "Severity": str(e.severity),
+                "Status": str(e.status),
+                "Desk": str(e.desk),
+                "Due (UTC)": e.sla_due.replace(tzinfo=None),
+                "Tag": e.tag_id or "",
+                "LPO": e.lpo_id or "",
+                "Assigned to": e.assigned_to or "",
+                "Message": e.message,
+            }
             for e in items
         ]
     )
@@ -51,10 +75,18 @@ def exceptions_frame(items: Sequence[ExceptionView]) -> pd.DataFrame:
 def audit_frame(entries: Sequence[AuditEntry]) -> pd.DataFrame:
     return pd.DataFrame(
         [
-            {"When (UTC)": a.created_at.replace(tzinfo=None), "Action": a.action, "Actor": a.actor,
-             "Roles": a.roles, "Source": a.source, "Entity": f"{a.entity_type} {a.entity_id}",
-             "Trace": a.trace_id, "Request": a.client_request_id or "", "Before": a.before_summary or "",
-             "After": a.after_summary or ""}
+            {
+                "When (UTC)": a.created_at.replace(tzinfo=None),
+                "Action": a.action,
+                "Actor": a.actor,
+                "Roles": a.roles,
+                "Source": a.source,
+                "Entity": f"{a.entity_type} {a.entity_id}",
+                "Trace": a.trace_id,
+                "Request": a.client_request_id or "",
+                "Before": a.before_summary or "",
+                "After": a.after_summary or "",
+            }
             for a in entries
         ]
     )

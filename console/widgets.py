@@ -12,8 +12,8 @@ from typing import Any, TypeVar
 import streamlit as st
 
 from console import signin
-from console.text import plain
 from console.handle import get_ledger
+from console.text import plain
 from engine.api import Actor, Ledger
 from engine.auth.roles import Permission
 from engine.errors import Conflict, EngineError, Forbidden, NotFound, StoreUnavailable, ValidationError

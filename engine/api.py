@@ -15,33 +15,70 @@ from sqlalchemy.engine import Connection
 from engine.auth import sessions, users
 from engine.auth.roles import CLI_OPERATOR, SYSTEM_JOB, Actor, Permission, require
 from engine.config import Settings
-from engine.errors import AuthenticationFailed
+from engine.errors import AuthenticationFailed, NotFound
 from engine.handle import Ledger, open_ledger
 from engine.ledger import audit, exceptions, inbox
 from engine.ledger.audit import AuditEntry, record_action
 from engine.ledger.exceptions import ExceptionView
 from engine.ledger.inbox import InboxMessage
 from engine.logs import traced
-from engine.progress import Progress, no_progress
 from engine.lpos import master as lpos
 from engine.lpos.master import ImportSummary, LpoBalance
 from engine.operations import jobs
 from engine.operations.health import HealthReport
 from engine.operations.health import health as _health
 from engine.operations.jobs import JobRunView
+from engine.progress import Progress, no_progress
 from engine.store import migrate
 from engine.tags import ingest, queries, replace
 from engine.tags.models import IngestRequest, IngestResult, ReplaceRequest, TagDetail, TagSummary
 from engine.tags.replace import ReplaceResult
-from engine.vocab import Desk, ExceptionAction, ExceptionKind, ExceptionStatus, JobTrigger, Role, Source, TagStatus
+from engine.vocab import (
+    Desk,
+    ExceptionAction,
+    ExceptionKind,
+    ExceptionStatus,
+    JobTrigger,
+    Role,
+    Source,
+    TagStatus,
+)
 
 __all__ = [
-    "CLI_OPERATOR", "SYSTEM_JOB", "Actor", "Ledger", "open_ledger",
-    "act_on_exception", "actor_for", "add_user", "db_upgrade", "get_exception", "health", "import_lpos",
-    "ingest_tag", "issue_sign_in_code", "list_exceptions", "list_inbox", "list_job_runs", "list_lpos",
-    "list_tags", "list_users", "load_demo", "mark_inbox_read", "redeem_sign_in_code", "replace_tag",
-    "resolve_session", "run_job", "search_audit", "set_user_active", "set_user_roles", "show_tag",
-    "sign_in", "sign_in_oidc", "sign_out", "tag_file",
+    "CLI_OPERATOR",
+    "SYSTEM_JOB",
+    "Actor",
+    "Ledger",
+    "act_on_exception",
+    "actor_for",
+    "add_user",
+    "db_upgrade",
+    "get_exception",
+    "health",
+    "import_lpos",
+    "ingest_tag",
+    "issue_sign_in_code",
+    "list_exceptions",
+    "list_inbox",
+    "list_job_runs",
+    "list_lpos",
+    "list_tags",
+    "list_users",
+    "load_demo",
+    "mark_inbox_read",
+    "open_ledger",
+    "redeem_sign_in_code",
+    "replace_tag",
+    "resolve_session",
+    "run_job",
+    "search_audit",
+    "set_user_active",
+    "set_user_roles",
+    "show_tag",
+    "sign_in",
+    "sign_in_oidc",
+    "sign_out",
+    "tag_file",
 ]
 
 
@@ -62,8 +99,12 @@ def db_upgrade(settings: Settings | None = None) -> UpgradeResult:
     try:
         before = migrate.current_version(ledger.db)
         applied = migrate.upgrade(ledger.db)
-        return UpgradeResult(database=ledger.db.describe(), from_version=before,
-                             to_version=migrate.current_version(ledger.db), applied=applied)
+        return UpgradeResult(
+            database=ledger.db.describe(),
+            from_version=before,
+            to_version=migrate.current_version(ledger.db),
+            applied=applied,
+        )
     finally:
         ledger.close()
 
@@ -78,6 +119,23 @@ def load_demo(ledger: Ledger, *, force: bool = False) -> dict[str, object]:
     return load_demo_data(ledger, force=force)
 
 
+def demo_accounts(ledger: Ledger) -> list[dict[str, str]]:
+    """The demo accounts that exist in this store, with their demo passwords."""
+    from engine.demo.loader import DEMO_ACCOUNTS, demo_password
+
+    with ledger.db.read() as conn:
+        present = [email for email in DEMO_ACCOUNTS if _user_exists(conn, email)]
+    return [{"email": e, "password": demo_password(e), "role": DEMO_ACCOUNTS[e][0]} for e in present]
+
+
+def _user_exists(conn: Connection, email: str) -> bool:
+    try:
+        users.get_user(conn, email)
+    except NotFound:
+        return False
+    return True
+
+
 # ---------------------------------------------------------------- users and sign-in
 
 
@@ -86,12 +144,28 @@ def actor_for(ledger: Ledger, email: str, *, source: Source) -> Actor:
         return users.actor_for(conn, email, source)
 
 
-def add_user(ledger: Ledger, *, email: str, roles: list[str], password: str | None, actor: Actor,
-             display_name: str | None = None) -> users.UserView:
+def add_user(
+    ledger: Ledger,
+    *,
+    email: str,
+    roles: list[str],
+    password: str | None,
+    actor: Actor,
+    display_name: str | None = None,
+) -> users.UserView:
     parsed = users.parse_roles(roles)
     with traced() as trace_id:
-        return ledger.db.write(lambda conn: users.add_user(
-            conn, actor, email=email, roles=parsed, password=password, display_name=display_name, trace_id=trace_id))
+        return ledger.db.write(
+            lambda conn: users.add_user(
+                conn,
+                actor,
+                email=email,
+                roles=parsed,
+                password=password,
+                display_name=display_name,
+                trace_id=trace_id,
+            )
+        )
 
 
 def list_users(ledger: Ledger, *, actor: Actor) -> list[users.UserView]:
@@ -102,13 +176,16 @@ def list_users(ledger: Ledger, *, actor: Actor) -> list[users.UserView]:
 def set_user_roles(ledger: Ledger, *, email: str, roles: list[str], actor: Actor) -> users.UserView:
     parsed = users.parse_roles(roles)
     with traced() as trace_id:
-        return ledger.db.write(lambda conn: users.set_roles(conn, actor, email=email, roles=parsed, trace_id=trace_id))
+        return ledger.db.write(
+            lambda conn: users.set_roles(conn, actor, email=email, roles=parsed, trace_id=trace_id)
+        )
 
 
 def set_user_active(ledger: Ledger, *, email: str, active: bool, actor: Actor) -> users.UserView:
     with traced() as trace_id:
-        return ledger.db.write(lambda conn: users.set_active(conn, actor, email=email, active=active,
-                                                             trace_id=trace_id))
+        return ledger.db.write(
+            lambda conn: users.set_active(conn, actor, email=email, active=active, trace_id=trace_id)
+        )
 
 
 class SignIn(BaseModel):
@@ -123,20 +200,38 @@ def sign_in(ledger: Ledger, *, email: str, password: str) -> SignIn:
     """Local account sign-in; raises ``AuthenticationFailed`` with the reason to show."""
     settings = ledger.settings
     with traced() as trace_id:
+
         def work(conn: Connection) -> tuple[users.SignInOutcome, str | None, frozenset[Role]]:
             outcome = users.check_credentials(
-                conn, email, password, lockout_attempts=settings.lockout_attempts,
-                lockout_minutes=settings.lockout_minutes, trace_id=trace_id)
+                conn,
+                email,
+                password,
+                lockout_attempts=settings.lockout_attempts,
+                lockout_minutes=settings.lockout_minutes,
+                trace_id=trace_id,
+            )
             if not outcome.ok:
                 return outcome, None, frozenset()
             roles = users.roles_of(conn, outcome.email)
             if not roles:
-                return users.SignInOutcome(outcome.email, False, message="Your account has no roles yet; "
-                                           "ask an admin."), None, roles
+                return (
+                    users.SignInOutcome(
+                        outcome.email, False, message="Your account has no roles yet; ask an admin."
+                    ),
+                    None,
+                    roles,
+                )
             session_id = sessions.start_session(conn, outcome.email, method="password")
             actor = Actor(email=outcome.email, roles=roles, source=Source.CONSOLE)
-            record_action(conn, actor, "SIGN_IN", entity_type="user", entity_id=outcome.email,
-                          trace_id=trace_id, after={"method": "password"})
+            record_action(
+                conn,
+                actor,
+                "SIGN_IN",
+                entity_type="user",
+                entity_id=outcome.email,
+                trace_id=trace_id,
+                after={"method": "password"},
+            )
             return outcome, session_id, roles
 
         outcome, session_id, roles = ledger.db.write(work)
@@ -148,13 +243,21 @@ def sign_in(ledger: Ledger, *, email: str, password: str) -> SignIn:
 def sign_in_oidc(ledger: Ledger, *, email: str) -> SignIn:
     """After the identity provider vouched for ``email`` (``st.login``): a session for the stored user."""
     with traced() as trace_id:
+
         def work(conn: Connection) -> SignIn:
             actor = users.actor_for(conn, email, Source.CONSOLE)
             if not actor.roles:
                 raise AuthenticationFailed(f"{actor.email} has no OpsLedger roles yet; ask an admin.")
             session_id = sessions.start_session(conn, actor.email, method="oidc")
-            record_action(conn, actor, "SIGN_IN", entity_type="user", entity_id=actor.email,
-                          trace_id=trace_id, after={"method": "oidc"})
+            record_action(
+                conn,
+                actor,
+                "SIGN_IN",
+                entity_type="user",
+                entity_id=actor.email,
+                trace_id=trace_id,
+                after={"method": "oidc"},
+            )
             return SignIn(session_id=session_id, email=actor.email, roles=sorted(actor.roles))
 
         return ledger.db.write(work)
@@ -177,10 +280,12 @@ def resolve_session(ledger: Ledger, session_id: str | None) -> Actor | None:
 
 def sign_out(ledger: Ledger, session_id: str, *, actor: Actor) -> None:
     with traced() as trace_id:
+
         def work(conn: Connection) -> None:
             if sessions.end_session(conn, session_id):
-                record_action(conn, actor, "SIGN_OUT", entity_type="user", entity_id=actor.email,
-                              trace_id=trace_id)
+                record_action(
+                    conn, actor, "SIGN_OUT", entity_type="user", entity_id=actor.email, trace_id=trace_id
+                )
 
         ledger.db.write(work)
 
@@ -206,25 +311,41 @@ def list_lpos(ledger: Ledger, *, actor: Actor) -> list[LpoBalance]:
 # ---------------------------------------------------------------- tags
 
 
-def ingest_tag(ledger: Ledger, request: IngestRequest, *, actor: Actor, trace_id: str | None = None,
-               progress: Progress = no_progress) -> IngestResult:
+def ingest_tag(
+    ledger: Ledger,
+    request: IngestRequest,
+    *,
+    actor: Actor,
+    trace_id: str | None = None,
+    progress: Progress = no_progress,
+) -> IngestResult:
     with traced(trace_id) as trace:
-        run = ingest.IngestRun(request=request, actor=actor, trace_id=trace, settings=ledger.settings,
-                               files=ledger.files)
+        run = ingest.IngestRun(
+            request=request, actor=actor, trace_id=trace, settings=ledger.settings, files=ledger.files
+        )
         return ingest.run_ingest(ledger.db, run, progress=progress)
 
 
 def replace_tag(ledger: Ledger, request: ReplaceRequest, *, actor: Actor) -> ReplaceResult:
     with traced() as trace_id:
-        return replace.replace_tag_sheet(ledger.db, ledger.files, ledger.settings, request, actor=actor,
-                                         trace_id=trace_id)
+        return replace.replace_tag_sheet(
+            ledger.db, ledger.files, ledger.settings, request, actor=actor, trace_id=trace_id
+        )
 
 
-def list_tags(ledger: Ledger, *, actor: Actor, lpo_id: str | None = None, status: TagStatus | None = None,
-              delivery_from: date | None = None, delivery_to: date | None = None) -> list[TagSummary]:
+def list_tags(
+    ledger: Ledger,
+    *,
+    actor: Actor,
+    lpo_id: str | None = None,
+    status: TagStatus | None = None,
+    delivery_from: date | None = None,
+    delivery_to: date | None = None,
+) -> list[TagSummary]:
     with ledger.db.read() as conn:
-        return queries.list_tags(conn, actor, lpo_id=lpo_id, status=status, delivery_from=delivery_from,
-                                 delivery_to=delivery_to)
+        return queries.list_tags(
+            conn, actor, lpo_id=lpo_id, status=status, delivery_from=delivery_from, delivery_to=delivery_to
+        )
 
 
 def show_tag(ledger: Ledger, tag_id: str, *, actor: Actor) -> TagDetail:
@@ -249,12 +370,20 @@ def tag_file(ledger: Ledger, tag_id: str, *, actor: Actor, version: int | None =
 # ---------------------------------------------------------------- exceptions, inbox, audit
 
 
-def list_exceptions(ledger: Ledger, *, actor: Actor, kind: ExceptionKind | None = None,
-                    status: ExceptionStatus | None = None, desk: Desk | None = None, tag_id: str | None = None,
-                    overdue_only: bool = False) -> list[ExceptionView]:
+def list_exceptions(
+    ledger: Ledger,
+    *,
+    actor: Actor,
+    kind: ExceptionKind | None = None,
+    status: ExceptionStatus | None = None,
+    desk: Desk | None = None,
+    tag_id: str | None = None,
+    overdue_only: bool = False,
+) -> list[ExceptionView]:
     with ledger.db.read() as conn:
-        return exceptions.list_exceptions(conn, actor, kind=kind, status=status, desk=desk, tag_id=tag_id,
-                                          overdue_only=overdue_only)
+        return exceptions.list_exceptions(
+            conn, actor, kind=kind, status=status, desk=desk, tag_id=tag_id, overdue_only=overdue_only
+        )
 
 
 def get_exception(ledger: Ledger, exception_id: str, *, actor: Actor) -> ExceptionView:
@@ -263,13 +392,29 @@ def get_exception(ledger: Ledger, exception_id: str, *, actor: Actor) -> Excepti
         return exceptions.get_exception(conn, exception_id)
 
 
-def act_on_exception(ledger: Ledger, exception_id: str, action: ExceptionAction, *, actor: Actor,
-                     notes: str | None = None, assignee: str | None = None,
-                     expected_version: int | None = None) -> ExceptionView:
+def act_on_exception(
+    ledger: Ledger,
+    exception_id: str,
+    action: ExceptionAction,
+    *,
+    actor: Actor,
+    notes: str | None = None,
+    assignee: str | None = None,
+    expected_version: int | None = None,
+) -> ExceptionView:
     with traced() as trace_id:
-        return ledger.db.write(lambda conn: exceptions.act_on_exception(
-            conn, exception_id, action, actor=actor, trace_id=trace_id, notes=notes, assignee=assignee,
-            expected_version=expected_version))
+        return ledger.db.write(
+            lambda conn: exceptions.act_on_exception(
+                conn,
+                exception_id,
+                action,
+                actor=actor,
+                trace_id=trace_id,
+                notes=notes,
+                assignee=assignee,
+                expected_version=expected_version,
+            )
+        )
 
 
 def list_inbox(ledger: Ledger, *, actor: Actor, unread_only: bool = False) -> list[InboxMessage]:
@@ -279,18 +424,32 @@ def list_inbox(ledger: Ledger, *, actor: Actor, unread_only: bool = False) -> li
 
 def mark_inbox_read(ledger: Ledger, message_ids: list[str], *, actor: Actor) -> int:
     with traced() as trace_id:
+
         def work(conn: Connection) -> int:
             count = inbox.mark_read(conn, actor, message_ids)
             if count:
-                record_action(conn, actor, "INBOX_READ", entity_type="inbox", entity_id=",".join(message_ids)[:100],
-                              trace_id=trace_id, after={"messages": count})
+                record_action(
+                    conn,
+                    actor,
+                    "INBOX_READ",
+                    entity_type="inbox",
+                    entity_id=",".join(message_ids)[:100],
+                    trace_id=trace_id,
+                    after={"messages": count},
+                )
             return count
 
         return ledger.db.write(work)
 
 
-def search_audit(ledger: Ledger, *, actor: Actor, trace_id: str | None = None, entity_id: str | None = None,
-                 user: str | None = None) -> list[AuditEntry]:
+def search_audit(
+    ledger: Ledger,
+    *,
+    actor: Actor,
+    trace_id: str | None = None,
+    entity_id: str | None = None,
+    user: str | None = None,
+) -> list[AuditEntry]:
     with ledger.db.read() as conn:
         return audit.search_audit(conn, actor, trace_id=trace_id, entity_id=entity_id, user=user)
 
@@ -298,8 +457,14 @@ def search_audit(ledger: Ledger, *, actor: Actor, trace_id: str | None = None, e
 # ---------------------------------------------------------------- operations
 
 
-def run_job(ledger: Ledger, name: str, *, actor: Actor = SYSTEM_JOB, trigger: JobTrigger = JobTrigger.MANUAL,
-            now: datetime | None = None) -> JobRunView:
+def run_job(
+    ledger: Ledger,
+    name: str,
+    *,
+    actor: Actor = SYSTEM_JOB,
+    trigger: JobTrigger = JobTrigger.MANUAL,
+    now: datetime | None = None,
+) -> JobRunView:
     return jobs.run_job(ledger, name, trigger=trigger, actor=actor, now=now)
 
 

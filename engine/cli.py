@@ -12,6 +12,7 @@ import json
 import sys
 from collections.abc import Callable, Sequence
 from datetime import date
+from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
@@ -47,7 +48,7 @@ def _read(path: str) -> bytes:
         raise ValidationError(f"Cannot read {path}: {exc.strerror}.", field="file") from exc
 
 
-def _choice(enum: type, value: str | None) -> Any:
+def _choice(enum: type[StrEnum], value: str | None) -> Any:
     if value is None:
         return None
     try:
@@ -72,10 +73,28 @@ def cmd_demo_load(args: argparse.Namespace, settings: Settings) -> Any:
     return api.load_demo(_ledger(settings), force=args.force)
 
 
+def cmd_demo_accounts(args: argparse.Namespace, settings: Settings) -> Any:
+    accounts = api.demo_accounts(_ledger(settings))
+    if not args.banner:
+        return accounts
+    lines = [f"OpsLedger console: http://localhost:{args.port}  (data in {settings.data_dir.resolve()})"]
+    if accounts:
+        lines.append("Demo sign-in accounts (demo data only):")
+        lines += [f"  {a['email']:<22} password {a['password']:<22} role {a['role']}" for a in accounts]
+    print("\n".join(lines))
+    return None
+
+
 def cmd_users_add(args: argparse.Namespace, settings: Settings) -> Any:
     password = sys.stdin.readline().rstrip("\n") if args.password_stdin else None
-    return api.add_user(_ledger(settings), email=args.email, roles=args.role, password=password,
-                        display_name=args.name, actor=CLI_OPERATOR)
+    return api.add_user(
+        _ledger(settings),
+        email=args.email,
+        roles=args.role,
+        password=password,
+        display_name=args.name,
+        actor=CLI_OPERATOR,
+    )
 
 
 def cmd_users_list(args: argparse.Namespace, settings: Settings) -> Any:
@@ -97,9 +116,15 @@ def cmd_lpo_list(args: argparse.Namespace, settings: Settings) -> Any:
 def cmd_tags_ingest(args: argparse.Namespace, settings: Settings) -> Any:
     content = _read(args.file)
     fields: dict[str, Any] = {
-        "lpo_id": args.lpo, "customer_lpo_ref": args.customer_ref, "required_area_m2": args.area,
-        "requested_delivery_date": args.delivery_date, "original_file_name": Path(args.file).name,
-        "content": content, "tag_id": args.tag_id, "truck_size": args.truck_size, "notes": args.notes,
+        "lpo_id": args.lpo,
+        "customer_lpo_ref": args.customer_ref,
+        "required_area_m2": args.area,
+        "requested_delivery_date": args.delivery_date,
+        "original_file_name": Path(args.file).name,
+        "content": content,
+        "tag_id": args.tag_id,
+        "truck_size": args.truck_size,
+        "notes": args.notes,
     }
     if args.request_id:
         fields["client_request_id"] = args.request_id
@@ -110,8 +135,12 @@ def cmd_tags_ingest(args: argparse.Namespace, settings: Settings) -> Any:
 
 
 def cmd_tags_replace(args: argparse.Namespace, settings: Settings) -> Any:
-    fields: dict[str, Any] = {"tag_id": args.tag, "reason": args.reason, "content": _read(args.file),
-                              "original_file_name": Path(args.file).name}
+    fields: dict[str, Any] = {
+        "tag_id": args.tag,
+        "reason": args.reason,
+        "content": _read(args.file),
+        "original_file_name": Path(args.file).name,
+    }
     if args.request_id:
         fields["client_request_id"] = args.request_id
     request = build(ReplaceRequest, **fields)
@@ -124,28 +153,41 @@ def cmd_tags_show(args: argparse.Namespace, settings: Settings) -> Any:
 
 
 def cmd_tags_list(args: argparse.Namespace, settings: Settings) -> Any:
-    return api.list_tags(_ledger(settings), actor=CLI_OPERATOR, lpo_id=args.lpo,
-                         status=_choice(TagStatus, args.status))
+    return api.list_tags(
+        _ledger(settings), actor=CLI_OPERATOR, lpo_id=args.lpo, status=_choice(TagStatus, args.status)
+    )
 
 
 def cmd_exceptions_list(args: argparse.Namespace, settings: Settings) -> Any:
-    return api.list_exceptions(_ledger(settings), actor=CLI_OPERATOR, kind=_choice(ExceptionKind, args.kind),
-                               status=_choice(ExceptionStatus, args.status), desk=_choice(Desk, args.desk),
-                               overdue_only=args.overdue)
+    return api.list_exceptions(
+        _ledger(settings),
+        actor=CLI_OPERATOR,
+        kind=_choice(ExceptionKind, args.kind),
+        status=_choice(ExceptionStatus, args.status),
+        desk=_choice(Desk, args.desk),
+        overdue_only=args.overdue,
+    )
 
 
 def cmd_exceptions_act(args: argparse.Namespace, settings: Settings) -> Any:
     ledger = _ledger(settings)
     actor = api.actor_for(ledger, args.user, source=Source.CLI)
-    return api.act_on_exception(ledger, args.exception_id, _choice(ExceptionAction, args.action), actor=actor,
-                                notes=args.notes, assignee=args.assignee)
+    return api.act_on_exception(
+        ledger,
+        args.exception_id,
+        _choice(ExceptionAction, args.action),
+        actor=actor,
+        notes=args.notes,
+        assignee=args.assignee,
+    )
 
 
 def cmd_audit(args: argparse.Namespace, settings: Settings) -> Any:
     if not (args.trace or args.entity or args.user):
         raise ValidationError("Give --trace, --entity or --user.")
-    return api.search_audit(_ledger(settings), actor=CLI_OPERATOR, trace_id=args.trace, entity_id=args.entity,
-                            user=args.user)
+    return api.search_audit(
+        _ledger(settings), actor=CLI_OPERATOR, trace_id=args.trace, entity_id=args.entity, user=args.user
+    )
 
 
 def cmd_jobs_run(args: argparse.Namespace, settings: Settings) -> Any:
@@ -163,11 +205,15 @@ def _date(value: str) -> date:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m engine", description="OpsLedger engine commands (JSON out).")
+    parser = argparse.ArgumentParser(
+        prog="python -m engine", description="OpsLedger engine commands (JSON out)."
+    )
     parser.add_argument("--db", help="database URL (overrides OPSLEDGER_DATABASE_URL)")
     groups = parser.add_subparsers(dest="group", required=True)
 
-    def command(group: Any, name: str, handler: Callable[..., Any], help_text: str) -> argparse.ArgumentParser:
+    def command(
+        group: Any, name: str, handler: Callable[..., Any], help_text: str
+    ) -> argparse.ArgumentParser:
         sub: argparse.ArgumentParser = group.add_parser(name, help=help_text)
         sub.set_defaults(handler=handler)
         return sub
@@ -175,7 +221,12 @@ def build_parser() -> argparse.ArgumentParser:
     db = groups.add_parser("db", help="the store").add_subparsers(dest="command", required=True)
     command(db, "upgrade", cmd_db_upgrade, "apply pending migrations")
     demo = groups.add_parser("demo", help="demo data").add_subparsers(dest="command", required=True)
-    command(demo, "load", cmd_demo_load, "load the demo data set").add_argument("--force", action="store_true")
+    command(demo, "load", cmd_demo_load, "load the demo data set").add_argument(
+        "--force", action="store_true"
+    )
+    accounts = command(demo, "accounts", cmd_demo_accounts, "the demo sign-in accounts present in the store")
+    accounts.add_argument("--banner", action="store_true", help="print the start-up banner instead of JSON")
+    accounts.add_argument("--port", default="8501")
 
     users = groups.add_parser("users", help="accounts").add_subparsers(dest="command", required=True)
     add = command(users, "add", cmd_users_add, "create a user")
@@ -215,7 +266,9 @@ def build_parser() -> argparse.ArgumentParser:
     tag_list.add_argument("--lpo")
     tag_list.add_argument("--status")
 
-    exc = groups.add_parser("exceptions", help="the exception queue").add_subparsers(dest="command", required=True)
+    exc = groups.add_parser("exceptions", help="the exception queue").add_subparsers(
+        dest="command", required=True
+    )
     exc_list = command(exc, "list", cmd_exceptions_list, "list exceptions")
     exc_list.add_argument("--kind")
     exc_list.add_argument("--status")
@@ -248,5 +301,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(_json(error.to_dict()))
         print(f"error: {error.message}", file=sys.stderr)
         return 1
-    print(_json(result))
+    if result is not None:
+        print(_json(result))
     return 0

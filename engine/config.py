@@ -1,4 +1,5 @@
-"""Settings: environment variables (``OPSLEDGER_*``) over ``.streamlit/secrets.toml`` ([opsledger]) over defaults.
+"""Settings: ``OPSLEDGER_*`` environment variables, over ``.streamlit/secrets.toml`` ([opsledger]),
+over defaults.
 
 The secrets file is the one Streamlit reads: ``./.streamlit/secrets.toml`` in the working directory,
 then ``~/.streamlit/secrets.toml``; ``OPSLEDGER_SECRETS_FILE`` points at another one.
@@ -37,7 +38,9 @@ class _SecretsTomlSource(PydanticBaseSettingsSource):
                 try:
                     data = tomllib.loads(path.read_text(encoding="utf-8"))
                 except (OSError, tomllib.TOMLDecodeError) as exc:
-                    raise ConfigurationError(f"Cannot read {path}: {exc}. Fix the file or remove it.") from exc
+                    raise ConfigurationError(
+                        f"Cannot read {path}: {exc}. Fix the file or remove it."
+                    ) from exc
                 table = data.get("opsledger", {})
                 return dict(table) if isinstance(table, dict) else {}
         return {}

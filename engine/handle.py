@@ -24,12 +24,16 @@ class Ledger:
         self.db.dispose()
 
 
-def open_ledger(settings: Settings | None = None, *, upgrade: bool = True, log_to_stream: bool = False) -> Ledger:
+def open_ledger(
+    settings: Settings | None = None, *, upgrade: bool = True, log_to_stream: bool = False
+) -> Ledger:
     """Open the store named by the settings; apply pending migrations unless told not to."""
     settings = settings or load_settings()
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     configure_logging(
-        level=settings.log_level, log_file=settings.data_dir / "logs" / "opsledger.jsonl", stream=log_to_stream
+        level=settings.log_level,
+        log_file=settings.data_dir / "logs" / "opsledger.jsonl",
+        stream=log_to_stream,
     )
     db = Database(settings.url)
     db.check()

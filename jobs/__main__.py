@@ -25,8 +25,10 @@ def main() -> int:
         scheduler.shutdown(wait=False)
 
     signal.signal(signal.SIGTERM, stop)
-    print(f"OpsLedger worker on {ledger.db.describe()}: jobs {', '.join(j.id for j in scheduler.get_jobs())}",
-          file=sys.stderr)
+    print(
+        f"OpsLedger worker on {ledger.db.describe()}: jobs {', '.join(j.id for j in scheduler.get_jobs())}",
+        file=sys.stderr,
+    )
     try:
         scheduler.start()
     except KeyboardInterrupt:

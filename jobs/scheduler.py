@@ -48,10 +48,19 @@ def configure(scheduler: BaseScheduler, ledger: Ledger) -> BaseScheduler:
         try:
             trigger = CronTrigger.from_crontab(job.cron(settings), timezone=settings.zone)
         except ValueError as exc:
-            raise ConfigurationError(f"The cron of job {job.name} ({job.cron(settings)!r}) is invalid: {exc}") from exc
+            raise ConfigurationError(
+                f"The cron of job {job.name} ({job.cron(settings)!r}) is invalid: {exc}"
+            ) from exc
         scheduler.add_job(
-            run_scheduled, trigger, args=[ledger, job.name], id=job.name, name=job.name, max_instances=1,
-            coalesce=True, misfire_grace_time=job.misfire_grace_seconds, replace_existing=True,
+            run_scheduled,
+            trigger,
+            args=[ledger, job.name],
+            id=job.name,
+            name=job.name,
+            max_instances=1,
+            coalesce=True,
+            misfire_grace_time=job.misfire_grace_seconds,
+            replace_existing=True,
         )
     return scheduler
 

@@ -19,7 +19,16 @@ with st.form("audit-search"):
 if not (trace_id or entity_id or user):
     st.info("Enter a trace id, an entity id or a user.")
     st.stop()
-entries = call(api.search_audit, ctx.ledger, actor=ctx.actor, trace_id=trace_id or None,
-               entity_id=entity_id or None, user=user or None) or []
+entries = (
+    call(
+        api.search_audit,
+        ctx.ledger,
+        actor=ctx.actor,
+        trace_id=trace_id or None,
+        entity_id=entity_id or None,
+        user=user or None,
+    )
+    or []
+)
 st.caption(f"{len(entries)} entr{'y' if len(entries) == 1 else 'ies'}")
 st.dataframe(audit_frame(entries), hide_index=True, width="stretch")

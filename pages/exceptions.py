@@ -14,21 +14,43 @@ from engine.vocab import ExceptionAction, ExceptionKind, ExceptionStatus
 ctx = page_setup("Exceptions", Permission.READ_LEDGER)
 desks = ctx.actor.desks()
 with st.container(horizontal=True):
-    desk = st.selectbox("Desk", [None, *desks], format_func=lambda d: d or "All my desks") if len(desks) > 1 else None
-    status = st.selectbox("Status", ["open", *ExceptionStatus, None],
-                          format_func=lambda s: {"open": "Open or acknowledged", None: "Any"}.get(s, s))
+    desk = (
+        st.selectbox("Desk", [None, *desks], format_func=lambda d: d or "All my desks")
+        if len(desks) > 1
+        else None
+    )
+    status = st.selectbox(
+        "Status",
+        ["open", *ExceptionStatus, None],
+        format_func=lambda s: {"open": "Open or acknowledged", None: "Any"}.get(s, s),
+    )
     kind = st.selectbox("Kind", [None, *ExceptionKind], format_func=lambda k: k or "Any kind")
     overdue_only = st.toggle("Overdue only")
-items = call(api.list_exceptions, ctx.ledger, actor=ctx.actor, desk=desk, kind=kind, overdue_only=overdue_only,
-             status=None if status in (None, "open") else status) or []
+items = (
+    call(
+        api.list_exceptions,
+        ctx.ledger,
+        actor=ctx.actor,
+        desk=desk,
+        kind=kind,
+        overdue_only=overdue_only,
+        status=None if status in (None, "open") else status,
+    )
+    or []
+)
 if status == "open":
     items = [e for e in items if e.status in (ExceptionStatus.OPEN, ExceptionStatus.ACKNOWLEDGED)]
 overdue = sum(e.overdue for e in items)
 if overdue:
     st.error(f"{overdue} exception(s) are past their SLA.", icon=":material/alarm:")
 frame = exceptions_frame(items)
-st.dataframe(frame.style.apply(lambda row: ["background-color: #fde2e1" if row["Overdue"] else ""] * len(row), axis=1)
-             if len(frame) else frame, hide_index=True, width="stretch")
+st.dataframe(
+    frame.style.apply(lambda row: ["background-color: #fde2e1" if row["Overdue"] else ""] * len(row), axis=1)
+    if len(frame)
+    else frame,
+    hide_index=True,
+    width="stretch",
+)
 if not items:
     st.info("Nothing here: no exception matches.")
     st.stop()
@@ -39,10 +61,18 @@ chosen = st.selectbox("Open exception", ids, index=ids.index(wanted) if wanted i
 item = next(e for e in items if e.exception_id == chosen)
 st.subheader(f"{item.exception_id} · {item.kind} · {item.status}")
 st.markdown(plain(item.message))
-st.caption(f"Desk {item.desk} · severity {item.severity} · due {item.sla_due:%Y-%m-%d %H:%M} UTC"
-           + (" · **OVERDUE**" if item.overdue else "") + f" · trace `{item.trace_id}` · version {item.version}")
+st.caption(
+    f"Desk {item.desk} · severity {item.severity} · due {item.sla_due:%Y-%m-%d %H:%M} UTC"
+    + (" · **OVERDUE**" if item.overdue else "")
+    + f" · trace `{item.trace_id}` · version {item.version}"
+)
 if item.tag_id:
-    st.page_link("../pages/tags.py", label=f"Open {item.tag_id}", icon=":material/sell:", query_params={"tag": item.tag_id})
+    st.page_link(
+        "../pages/tags.py",
+        label=f"Open {item.tag_id}",
+        icon=":material/sell:",
+        query_params={"tag": item.tag_id},
+    )
 with st.expander("Details"):
     st.code(json.dumps(item.payload, indent=2, default=str), language="json")
     if item.resolver_notes:
@@ -50,13 +80,22 @@ with st.expander("Details"):
 
 if item.status in (ExceptionStatus.OPEN, ExceptionStatus.ACKNOWLEDGED) and ctx.actor.works_desk(item.desk):
     with st.form(f"act-{item.exception_id}"):
-        action = st.radio("Action", list(ExceptionAction), horizontal=True,
-                          format_func=lambda a: a.value.capitalize())
+        action = st.radio(
+            "Action", list(ExceptionAction), horizontal=True, format_func=lambda a: a.value.capitalize()
+        )
         assignee = st.text_input("Assign to (e-mail)", help="Only for Assign")
         notes = st.text_area("Notes", help="Required to resolve or dismiss")
         if st.form_submit_button("Apply", type="primary"):
-            done = call(api.act_on_exception, ctx.ledger, item.exception_id, action, actor=ctx.actor,
-                        notes=notes or None, assignee=assignee or None, expected_version=item.version)
+            done = call(
+                api.act_on_exception,
+                ctx.ledger,
+                item.exception_id,
+                action,
+                actor=ctx.actor,
+                notes=notes or None,
+                assignee=assignee or None,
+                expected_version=item.version,
+            )
             if done is not None:
                 st.success(f"{done.exception_id} is now {done.status}.")
                 st.rerun()

@@ -27,9 +27,14 @@ if not inbox:
 for message in inbox[:50]:
     with st.container(border=True):
         marker = "" if message.read_at else ":blue-badge[new] "
-        st.markdown(f"{marker}**{plain(message.title)}** · {message.desk} · {message.created_at:%Y-%m-%d %H:%M} UTC")
+        st.markdown(
+            f"{marker}**{plain(message.title)}** · {message.desk} · {message.created_at:%Y-%m-%d %H:%M} UTC"
+        )
         st.text(message.body)
         st.caption(f"trace {message.trace_id}")
-if unread and st.button("Mark all as read", icon=":material/done_all:"):
-    if call(api.mark_inbox_read, ctx.ledger, [m.message_id for m in unread], actor=ctx.actor) is not None:
-        st.rerun()
+read = unread and st.button("Mark all as read", icon=":material/done_all:")
+if (
+    read
+    and call(api.mark_inbox_read, ctx.ledger, [m.message_id for m in unread], actor=ctx.actor) is not None
+):
+    st.rerun()

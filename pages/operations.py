@@ -22,26 +22,43 @@ st.subheader("Jobs")
 scheduler = running_scheduler()
 next_runs = {job.id: job.next_run_time for job in scheduler.get_jobs()} if scheduler else {}
 if scheduler is None:
-    st.caption("No scheduler runs in this console process (OPSLEDGER_JOBS_ENABLED=false, or the worker "
-               "`python -m jobs` runs them).")
+    st.caption(
+        "No scheduler runs in this console process (OPSLEDGER_JOBS_ENABLED=false, or the worker "
+        "`python -m jobs` runs them)."
+    )
 runs = call(api.list_job_runs, ctx.ledger, actor=ctx.actor) or []
 for name, title in api.job_catalogue().items():
     last = next((r for r in runs if r.job_name == name), None)
     with st.container(border=True):
         left, right = st.columns([4, 1])
         left.markdown(f"**{title}** (`{name}`)")
-        left.caption(f"Next run: {next_runs.get(name) or '—'} · last: "
-                     + (f"{last.status} at {last.created_at:%Y-%m-%d %H:%M} UTC {last.counts}" if last else "never"))
+        left.caption(
+            f"Next run: {next_runs.get(name) or '—'} · last: "
+            + (f"{last.status} at {last.created_at:%Y-%m-%d %H:%M} UTC {last.counts}" if last else "never")
+        )
         if right.button("Run now", key=f"run-{name}", icon=":material/play_arrow:"):
             result = call(api.run_job, ctx.ledger, name, actor=ctx.actor)
             if result is not None:
                 st.toast(f"{name}: {result.status} {result.counts or ''}")
                 st.rerun()
 if runs:
-    st.dataframe(pd.DataFrame([
-        {"Job": r.job_name, "Trigger": str(r.triggered_by), "Status": str(r.status),
-         "Started (UTC)": r.started_at.replace(tzinfo=None) if r.started_at else None,
-         "Finished (UTC)": r.finished_at.replace(tzinfo=None) if r.finished_at else None,
-         "Counts": str(r.counts), "Error": r.error or "", "Trace": r.trace_id, "Host": r.host}
-        for r in runs
-    ]), hide_index=True, width="stretch")
+    st.dataframe(
+        pd.DataFrame(
+            [
+                {
+                    "Job": r.job_name,
+                    "Trigger": str(r.triggered_by),
+                    "Status": str(r.status),
+                    "Started (UTC)": r.started_at.replace(tzinfo=None) if r.started_at else None,
+                    "Finished (UTC)": r.finished_at.replace(tzinfo=None) if r.finished_at else None,
+                    "Counts": str(r.counts),
+                    "Error": r.error or "",
+                    "Trace": r.trace_id,
+                    "Host": r.host,
+                }
+                for r in runs
+            ]
+        ),
+        hide_index=True,
+        width="stretch",
+    )

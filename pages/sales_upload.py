@@ -13,15 +13,18 @@ from engine.models import build
 from engine.tags.models import IngestRequest, IngestResult
 from engine.vocab import IngestStatus
 
-ctx = page_setup("Upload tag sheet", Permission.UPLOAD_TAGS,
-                 caption="Upload a nesting cut export (.xlsx or .csv) against a customer LPO.")
+ctx = page_setup(
+    "Upload tag sheet",
+    Permission.UPLOAD_TAGS,
+    caption="Upload a nesting cut export (.xlsx or .csv) against a customer LPO.",
+)
 lpos = call(api.list_lpos, ctx.ledger, actor=ctx.actor) or []
 if not lpos:
     st.info("No LPOs yet: an admin imports them on the LPOs page.")
     st.stop()
 labels = {
-    lpo.lpo_id: f"{lpo.lpo_id} · {lpo.customer} · {lpo.remaining_m2:,.2f} m2 left of {lpo.po_quantity_m2:,.2f}"
-    + ("" if lpo.status == "ACTIVE" else f" · {lpo.status}")
+    lpo.lpo_id: f"{lpo.lpo_id} · {lpo.customer} · {lpo.remaining_m2:,.2f} m2 left"
+    f" of {lpo.po_quantity_m2:,.2f}" + ("" if lpo.status == "ACTIVE" else f" · {lpo.status}")
     for lpo in lpos
 }
 with st.form("upload"):
@@ -40,10 +43,18 @@ if submitted:
         st.warning("Choose the cut export file first.")
     else:
         request_id = form_request_id("upload", upload.file_id, lpo_id, area, delivery)
-        request = call(build, IngestRequest, client_request_id=request_id, lpo_id=lpo_id,
-                       required_area_m2=Decimal(str(round(area, 4))), requested_delivery_date=delivery,
-                       original_file_name=upload.name, content=upload.getvalue(), truck_size=truck or None,
-                       notes=notes or None)
+        request = call(
+            build,
+            IngestRequest,
+            client_request_id=request_id,
+            lpo_id=lpo_id,
+            required_area_m2=Decimal(str(round(area, 4))),
+            requested_delivery_date=delivery,
+            original_file_name=upload.name,
+            content=upload.getvalue(),
+            truck_size=truck or None,
+            notes=notes or None,
+        )
         if request is not None:
             with status_progress("Uploading") as progress:
                 result = call(api.ingest_tag, ctx.ledger, request, actor=ctx.actor, progress=progress)
@@ -52,9 +63,14 @@ if submitted:
 
 result: IngestResult | None = st.session_state.get("last_upload")
 if result is not None:
-    ids = f"Trace id `{result.trace_id}`" + (f" · file SHA-256 `{result.file_hash[:16]}…`" if result.file_hash else "")
+    ids = f"Trace id `{result.trace_id}`" + (
+        f" · file SHA-256 `{result.file_hash[:16]}…`" if result.file_hash else ""
+    )
     if result.status == IngestStatus.UPLOADED:
-        st.success(f"**{result.tag_id}** uploaded: {result.line_count} lines on {result.lpo_id}.", icon=":material/check_circle:")
+        st.success(
+            f"**{result.tag_id}** uploaded: {result.line_count} lines on {result.lpo_id}.",
+            icon=":material/check_circle:",
+        )
     elif result.status == IngestStatus.DUPLICATE:
         st.warning(f"Duplicate (409): {plain(result.message)} Existing tag **{result.existing_tag_id}**.")
     else:
@@ -62,8 +78,16 @@ if result is not None:
         st.error(f"Blocked (422): {plain(result.message)}{tag}")
     st.caption(ids)
     if result.tag_id or result.existing_tag_id:
-        st.page_link("../pages/tags.py", label=f"Open {result.tag_id or result.existing_tag_id}",
-                     icon=":material/sell:", query_params={"tag": result.tag_id or result.existing_tag_id})
+        st.page_link(
+            "../pages/tags.py",
+            label=f"Open {result.tag_id or result.existing_tag_id}",
+            icon=":material/sell:",
+            query_params={"tag": result.tag_id or result.existing_tag_id},
+        )
     if result.exception_id:
-        st.page_link("../pages/exceptions.py", label=f"Open exception {result.exception_id}",
-                     icon=":material/report:", query_params={"exception": result.exception_id})
+        st.page_link(
+            "../pages/exceptions.py",
+            label=f"Open exception {result.exception_id}",
+            icon=":material/report:",
+            query_params={"exception": result.exception_id},
+        )

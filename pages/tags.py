@@ -17,9 +17,19 @@ with st.container(horizontal=True):
     lpo_id = st.selectbox("LPO", [None, *(lpo.lpo_id for lpo in lpos)], format_func=lambda v: v or "All LPOs")
     status = st.selectbox("Status", [None, *TagStatus], format_func=lambda v: v or "Any status")
     dates = st.date_input("Delivery between", value=[], help="Leave empty for any date")
-start, end = (tuple(dates) + (None, None))[:2] if isinstance(dates, (list, tuple)) else (dates, dates)
-tags = call(api.list_tags, ctx.ledger, actor=ctx.actor, lpo_id=lpo_id, status=status, delivery_from=start,
-            delivery_to=end) or []
+start, end = (*dates, None, None)[:2] if isinstance(dates, (list, tuple)) else (dates, dates)
+tags = (
+    call(
+        api.list_tags,
+        ctx.ledger,
+        actor=ctx.actor,
+        lpo_id=lpo_id,
+        status=status,
+        delivery_from=start,
+        delivery_to=end,
+    )
+    or []
+)
 st.dataframe(tags_frame(tags), hide_index=True, width="stretch")
 if not tags:
     st.info("No tags match.")
@@ -38,11 +48,17 @@ cols[0].metric("LPO", tag.lpo_id)
 cols[1].metric("Required area", f"{tag.required_area_m2:,.2f} m2")
 cols[2].metric("Delivery", f"{tag.requested_delivery_date:%Y-%m-%d}")
 cols[3].metric("Lines", tag.line_count)
-st.caption(f"Uploaded by {plain(tag.uploaded_by)} at {tag.uploaded_at:%Y-%m-%d %H:%M} UTC · file "
-           f"{plain(tag.original_file_name)} · version {tag.version} · trace `{tag.trace_id}`")
+st.caption(
+    f"Uploaded by {plain(tag.uploaded_by)} at {tag.uploaded_at:%Y-%m-%d %H:%M} UTC · file "
+    f"{plain(tag.original_file_name)} · version {tag.version} · trace `{tag.trace_id}`"
+)
 if tag.exception_id:
-    st.page_link("../pages/exceptions.py", label=f"Blocking exception {tag.exception_id}", icon=":material/report:",
-                 query_params={"exception": tag.exception_id})
+    st.page_link(
+        "../pages/exceptions.py",
+        label=f"Blocking exception {tag.exception_id}",
+        icon=":material/report:",
+        query_params={"exception": tag.exception_id},
+    )
 
 lines_tab, file_tab, audit_tab = st.tabs(["Lines", "File and versions", "Audit trail"])
 with lines_tab:
@@ -50,8 +66,13 @@ with lines_tab:
 with file_tab:
     download = call(api.tag_file, ctx.ledger, tag.tag_id, actor=ctx.actor)
     if download is not None:
-        st.download_button(f"Download {download.file_name}", download.content, file_name=download.file_name,
-                           mime=download.media_type, icon=":material/download:")
+        st.download_button(
+            f"Download {download.file_name}",
+            download.content,
+            file_name=download.file_name,
+            mime=download.media_type,
+            icon=":material/download:",
+        )
     st.dataframe([v.model_dump() for v in detail.versions], hide_index=True, width="stretch")
     if ctx.actor.can(Permission.UPLOAD_TAGS) and tag.status == TagStatus.UPLOADED:
         with st.form("replace"):
@@ -59,9 +80,15 @@ with file_tab:
             upload = st.file_uploader("Corrected cut export", type=["xlsx", "csv"])
             reason = st.text_input("Reason")
             if st.form_submit_button("Replace sheet") and upload is not None:
-                request = call(build, ReplaceRequest, tag_id=tag.tag_id, reason=reason, content=upload.getvalue(),
-                               original_file_name=upload.name,
-                               client_request_id=form_request_id("replace", upload.file_id, tag.tag_id, reason))
+                request = call(
+                    build,
+                    ReplaceRequest,
+                    tag_id=tag.tag_id,
+                    reason=reason,
+                    content=upload.getvalue(),
+                    original_file_name=upload.name,
+                    client_request_id=form_request_id("replace", upload.file_id, tag.tag_id, reason),
+                )
                 replaced = request and call(api.replace_tag, ctx.ledger, request, actor=ctx.actor)
                 if replaced:
                     st.success(plain(replaced.message))

@@ -11,11 +11,23 @@ from engine.vocab import Role
 
 ctx = page_setup("Users", Permission.ADMINISTER)
 users = call(api.list_users, ctx.ledger, actor=ctx.actor) or []
-st.dataframe(pd.DataFrame([
-    {"E-mail": u.email, "Name": u.display_name, "Roles": ", ".join(u.roles), "Active": u.active,
-     "Password": u.has_password, "Locked until (UTC)": u.locked_until.replace(tzinfo=None) if u.locked_until else None}
-    for u in users
-]), hide_index=True, width="stretch")
+st.dataframe(
+    pd.DataFrame(
+        [
+            {
+                "E-mail": u.email,
+                "Name": u.display_name,
+                "Roles": ", ".join(u.roles),
+                "Active": u.active,
+                "Password": u.has_password,
+                "Locked until (UTC)": u.locked_until.replace(tzinfo=None) if u.locked_until else None,
+            }
+            for u in users
+        ]
+    ),
+    hide_index=True,
+    width="stretch",
+)
 
 edit, add = st.columns(2)
 with edit, st.form("roles"):
@@ -26,18 +38,28 @@ with edit, st.form("roles"):
     roles = st.multiselect("Roles", list(Role), default=list(current.roles) if current else [])
     active = st.checkbox("Active", value=current.active if current else True)
     if st.form_submit_button("Save") and current is not None:
-        saved = call(api.set_user_roles, ctx.ledger, email=email, roles=[str(r) for r in roles], actor=ctx.actor)
+        saved = call(
+            api.set_user_roles, ctx.ledger, email=email, roles=[str(r) for r in roles], actor=ctx.actor
+        )
         if saved is not None and active != current.active:
             saved = call(api.set_user_active, ctx.ledger, email=email, active=active, actor=ctx.actor)
         if saved is not None:
-            st.success(plain(f"{saved.email}: {', '.join(saved.roles)}{'' if saved.active else ' (inactive)'}"))
+            st.success(
+                plain(f"{saved.email}: {', '.join(saved.roles)}{'' if saved.active else ' (inactive)'}")
+            )
 with add, st.form("add-user", clear_on_submit=True):
     st.markdown("**Add a user**")
     new_email = st.text_input("E-mail")
     new_roles = st.multiselect("Roles", list(Role), key="new-roles")
     password = st.text_input("Password (leave empty for single sign-on only)", type="password")
     if st.form_submit_button("Add"):
-        created = call(api.add_user, ctx.ledger, email=new_email, roles=[str(r) for r in new_roles],
-                       password=password or None, actor=ctx.actor)
+        created = call(
+            api.add_user,
+            ctx.ledger,
+            email=new_email,
+            roles=[str(r) for r in new_roles],
+            password=password or None,
+            actor=ctx.actor,
+        )
         if created is not None:
             st.success(plain(f"{created.email} added."))

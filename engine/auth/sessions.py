@@ -99,7 +99,11 @@ def redeem_sign_in_code(conn: Connection, code: str) -> str | None:
     key = _digest(code or "")
     row = conn.execute(
         sa.update(sign_in_code)
-        .where(sign_in_code.c.code_hash == key, sign_in_code.c.used_at.is_(None), sign_in_code.c.expires_at > utcnow())
+        .where(
+            sign_in_code.c.code_hash == key,
+            sign_in_code.c.used_at.is_(None),
+            sign_in_code.c.expires_at > utcnow(),
+        )
         .values(used_at=utcnow())
         .returning(sign_in_code.c.session_id)
     ).first()

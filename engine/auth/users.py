@@ -134,13 +134,20 @@ def add_user(
     )
     conn.execute(user_role.insert(), [{"email": key, "role": str(r)} for r in sorted(roles)])
     record_action(
-        conn, actor, "USER_ADDED", entity_type="user", entity_id=key, trace_id=trace_id,
+        conn,
+        actor,
+        "USER_ADDED",
+        entity_type="user",
+        entity_id=key,
+        trace_id=trace_id,
         after={"roles": sorted(roles), "password": password is not None},
     )
     return get_user(conn, key)
 
 
-def set_roles(conn: Connection, actor: Actor, *, email: str, roles: frozenset[Role], trace_id: str) -> UserView:
+def set_roles(
+    conn: Connection, actor: Actor, *, email: str, roles: frozenset[Role], trace_id: str
+) -> UserView:
     require(actor, Permission.ADMINISTER)
     before = get_user(conn, email)
     if before.email == actor.email and Role.ADMIN in before.roles and Role.ADMIN not in roles:
@@ -149,8 +156,14 @@ def set_roles(conn: Connection, actor: Actor, *, email: str, roles: frozenset[Ro
     conn.execute(user_role.insert(), [{"email": before.email, "role": str(r)} for r in sorted(roles)])
     conn.execute(sa.update(app_user).where(app_user.c.email == before.email).values(updated_at=utcnow()))
     record_action(
-        conn, actor, "USER_ROLES_SET", entity_type="user", entity_id=before.email, trace_id=trace_id,
-        before={"roles": sorted(before.roles)}, after={"roles": sorted(roles)},
+        conn,
+        actor,
+        "USER_ROLES_SET",
+        entity_type="user",
+        entity_id=before.email,
+        trace_id=trace_id,
+        before={"roles": sorted(before.roles)},
+        after={"roles": sorted(roles)},
     )
     return get_user(conn, before.email)
 
@@ -164,8 +177,14 @@ def set_active(conn: Connection, actor: Actor, *, email: str, active: bool, trac
         sa.update(app_user).where(app_user.c.email == before.email).values(active=active, updated_at=utcnow())
     )
     record_action(
-        conn, actor, "USER_ACTIVATED" if active else "USER_DEACTIVATED", entity_type="user",
-        entity_id=before.email, trace_id=trace_id, before={"active": before.active}, after={"active": active},
+        conn,
+        actor,
+        "USER_ACTIVATED" if active else "USER_DEACTIVATED",
+        entity_type="user",
+        entity_id=before.email,
+        trace_id=trace_id,
+        before={"active": before.active},
+        after={"active": active},
     )
     return get_user(conn, before.email)
 
@@ -202,8 +221,11 @@ def check_credentials(
     system = Actor(email=key, roles=roles_of(conn, key), source=Source.CONSOLE)
     if m["locked_until"] is not None and as_utc(m["locked_until"]) > now:
         return SignInOutcome(
-            email=key, ok=False, locked_until=m["locked_until"],
-            message=f"Too many failed sign-ins: the account is locked until {as_utc(m['locked_until']):%H:%M} UTC.",
+            email=key,
+            ok=False,
+            locked_until=m["locked_until"],
+            message="Too many failed sign-ins: the account is locked until "
+            f"{as_utc(m['locked_until']):%H:%M} UTC.",
         )
     if _verify(m["password_hash"], password):
         conn.execute(
@@ -211,7 +233,9 @@ def check_credentials(
         )
         if _hasher.check_needs_rehash(m["password_hash"]):
             conn.execute(
-                sa.update(app_user).where(app_user.c.email == key).values(password_hash=_hasher.hash(password))
+                sa.update(app_user)
+                .where(app_user.c.email == key)
+                .values(password_hash=_hasher.hash(password))
             )
         return SignInOutcome(email=key, ok=True)
     attempts = int(m["failed_attempts"]) + 1
@@ -222,12 +246,19 @@ def check_credentials(
         .values(failed_attempts=0 if locked_until else attempts, locked_until=locked_until)
     )
     record_action(
-        conn, system, "SIGN_IN_LOCKED" if locked_until else "SIGN_IN_FAILED", entity_type="user",
-        entity_id=key, trace_id=trace_id, after={"failed_attempts": attempts},
+        conn,
+        system,
+        "SIGN_IN_LOCKED" if locked_until else "SIGN_IN_FAILED",
+        entity_type="user",
+        entity_id=key,
+        trace_id=trace_id,
+        after={"failed_attempts": attempts},
     )
     if locked_until:
         return SignInOutcome(
-            email=key, ok=False, locked_until=locked_until,
+            email=key,
+            ok=False,
+            locked_until=locked_until,
             message=f"Too many failed sign-ins: the account is locked for {lockout_minutes} minutes.",
         )
     return SignInOutcome(email=key, ok=False, message="E-mail or password is wrong.")

@@ -18,8 +18,20 @@ from openpyxl import Workbook
 
 DATA_DIR = Path(__file__).with_name("data")
 CUT_EXPORT_COLUMNS = (
-    "line", "part_no", "nesting_description", "thickness_mm", "qty", "unit", "length_mm", "width_mm",
-    "net_area_m2", "sheet_size_mm", "sheets", "utilization_pct", "weight_kg", "remarks",
+    "line",
+    "part_no",
+    "nesting_description",
+    "thickness_mm",
+    "qty",
+    "unit",
+    "length_mm",
+    "width_mm",
+    "net_area_m2",
+    "sheet_size_mm",
+    "sheets",
+    "utilization_pct",
+    "weight_kg",
+    "remarks",
 )
 SAMPLE_SHEETS = {
     "0007": "TAG-20250615-0007_cutexport_v1.xlsx",
@@ -47,19 +59,26 @@ def master_descriptions() -> list[tuple[str, str]]:
 def cut_export_lines(count: int, *, seed: int = 0, description_suffix: str = "") -> list[dict[str, object]]:
     """``count`` lines as a nesting program exports them: panels in sheets with a sheet size and
     net area, profiles and tapes in metres, accessories in pieces."""
-    rng = random.Random(seed)
+    rng = random.Random(seed)  # noqa: S311 - reproducible sample data, not a secret
     descriptions = master_descriptions()
     lines: list[dict[str, object]] = []
     for number in range(1, count + 1):
         description, uom = descriptions[rng.randrange(len(descriptions))]
-        line: dict[str, object] = {name: "" for name in CUT_EXPORT_COLUMNS}
-        line.update(line=number, part_no=f"P-{number:04d}", nesting_description=description + description_suffix)
+        line: dict[str, object] = dict.fromkeys(CUT_EXPORT_COLUMNS, "")
+        line.update(
+            line=number, part_no=f"P-{number:04d}", nesting_description=description + description_suffix
+        )
         if uom == "m2":
             sheets = rng.randint(1, 12)
-            line.update(qty=sheets, unit="sheets", sheet_size_mm=rng.choice(["1200x4000", "1200x3000"]),
-                        sheets=sheets, thickness_mm=rng.choice([20, 30]),
-                        net_area_m2=str(Decimal(sheets * 48 * rng.randint(80, 95)) / 1000),
-                        utilization_pct=rng.randint(80, 95))
+            line.update(
+                qty=sheets,
+                unit="sheets",
+                sheet_size_mm=rng.choice(["1200x4000", "1200x3000"]),
+                sheets=sheets,
+                thickness_mm=rng.choice([20, 30]),
+                net_area_m2=str(Decimal(sheets * 48 * rng.randint(80, 95)) / 1000),
+                utilization_pct=rng.randint(80, 95),
+            )
         elif uom == "m":
             line.update(qty=str(Decimal(rng.randint(10, 2000)) / 10), unit=rng.choice(["m", "mtr", "M"]))
         elif uom == "kg":
@@ -70,8 +89,13 @@ def cut_export_lines(count: int, *, seed: int = 0, description_suffix: str = "")
     return lines
 
 
-def xlsx_bytes(lines: list[dict[str, object]], *, title_rows: list[str] | None = None, sheet: str = "Parts",
-               columns: tuple[str, ...] = CUT_EXPORT_COLUMNS) -> bytes:
+def xlsx_bytes(
+    lines: list[dict[str, object]],
+    *,
+    title_rows: list[str] | None = None,
+    sheet: str = "Parts",
+    columns: tuple[str, ...] = CUT_EXPORT_COLUMNS,
+) -> bytes:
     workbook = Workbook()
     worksheet = workbook.active
     assert worksheet is not None
@@ -92,11 +116,17 @@ def _cell(value: object) -> object:
     return None if value == "" else value
 
 
-def csv_bytes(lines: list[dict[str, object]], *, delimiter: str = ",", encoding: str = "utf-8",
-              columns: tuple[str, ...] = CUT_EXPORT_COLUMNS) -> bytes:
+def csv_bytes(
+    lines: list[dict[str, object]],
+    *,
+    delimiter: str = ",",
+    encoding: str = "utf-8",
+    columns: tuple[str, ...] = CUT_EXPORT_COLUMNS,
+) -> bytes:
     buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=list(columns), delimiter=delimiter, extrasaction="ignore",
-                            lineterminator="\n")
+    writer = csv.DictWriter(
+        buffer, fieldnames=list(columns), delimiter=delimiter, extrasaction="ignore", lineterminator="\n"
+    )
     writer.writeheader()
     for line in lines:
         writer.writerow(line)
@@ -104,8 +134,17 @@ def csv_bytes(lines: list[dict[str, object]], *, delimiter: str = ",", encoding:
 
 
 def lpo_csv_bytes(rows: list[dict[str, object]]) -> bytes:
-    columns = ["lpo_id", "customer_lpo_ref", "customer", "project_id", "plant_id", "po_quantity_m2",
-               "delivered_quantity_m2", "status", "currency"]
+    columns = [
+        "lpo_id",
+        "customer_lpo_ref",
+        "customer",
+        "project_id",
+        "plant_id",
+        "po_quantity_m2",
+        "delivered_quantity_m2",
+        "status",
+        "currency",
+    ]
     buffer = io.StringIO()
     writer = csv.DictWriter(buffer, fieldnames=columns, lineterminator="\n")
     writer.writeheader()

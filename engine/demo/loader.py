@@ -13,8 +13,8 @@ import sqlalchemy as sa
 
 from engine.auth.roles import CLI_OPERATOR, Actor
 from engine.clock import business_day
-from engine.errors import Conflict
 from engine.demo.builder import DATA_DIR, SAMPLE_SHEETS, sample_bytes
+from engine.errors import Conflict
 from engine.handle import Ledger
 from engine.logs import get_logger
 from engine.store.schema import app_user, lpo_master
@@ -22,7 +22,7 @@ from engine.tags.models import IngestRequest
 from engine.vocab import Role, Source
 
 log = get_logger("demo")
-DEMO_PASSWORD_SUFFIX = "-demo-2026"
+DEMO_PASSWORD_SUFFIX = "-demo-2026"  # noqa: S105 - demo accounts only, printed by `make run`
 DEMO_ACCOUNTS = {
     "sales@demo.local": ["sales"],
     "stores@demo.local": ["stores"],
@@ -59,8 +59,14 @@ def load_demo_data(ledger: Ledger, *, force: bool = False) -> dict[str, object]:
         return {"loaded": False, "reason": "the store already holds users or LPOs"}
     for email, roles in DEMO_ACCOUNTS.items():
         try:
-            api.add_user(ledger, email=email, roles=roles, password=demo_password(email), actor=CLI_OPERATOR,
-                         display_name=f"Demo {roles[0]}")
+            api.add_user(
+                ledger,
+                email=email,
+                roles=roles,
+                password=demo_password(email),
+                actor=CLI_OPERATOR,
+                display_name=f"Demo {roles[0]}",
+            )
         except Conflict:
             continue
     api.import_lpos(ledger, (DATA_DIR / "lpo_master.csv").read_bytes(), actor=CLI_OPERATOR)
@@ -76,9 +82,13 @@ def load_demo_data(ledger: Ledger, *, force: bool = False) -> dict[str, object]:
     results = []
     for key, lpo_id, area, days in uploads:
         name = SAMPLE_SHEETS[key]
-        request = IngestRequest(lpo_id=lpo_id, required_area_m2=area,  # type: ignore[arg-type]
-                                requested_delivery_date=_next_working_day(today, days),
-                                original_file_name=name, content=sample_bytes(name))
+        request = IngestRequest(
+            lpo_id=lpo_id,
+            required_area_m2=area,
+            requested_delivery_date=_next_working_day(today, days),
+            original_file_name=name,
+            content=sample_bytes(name),
+        )
         results.append(api.ingest_tag(ledger, request, actor=sales).status.value)
     log.info("demo data loaded", extra={"uploads": results})
     return {"loaded": True, "accounts": list(DEMO_ACCOUNTS), "uploads": results}

@@ -165,7 +165,9 @@ class ExceptionView(BaseModel):
 def get_exception(conn: Connection, exception_id: str) -> ExceptionView:
     row = conn.execute(sa.select(ex).where(ex.c.exception_id == exception_id.strip())).first()
     if row is None:
-        raise NotFound(f"No exception {exception_id!r}. Check the id (EX-YYYY-NNNNNN).", exception_id=exception_id)
+        raise NotFound(
+            f"No exception {exception_id!r}. Check the id (EX-YYYY-NNNNNN).", exception_id=exception_id
+        )
     return ExceptionView.from_row(row, utcnow())
 
 
@@ -266,7 +268,11 @@ def act_on_exception(
         entity_type="exception",
         entity_id=current.exception_id,
         trace_id=trace_id,
-        before={"status": str(current.status), "assigned_to": current.assigned_to, "version": current.version},
+        before={
+            "status": str(current.status),
+            "assigned_to": current.assigned_to,
+            "version": current.version,
+        },
         after={k: str(v) for k, v in values.items() if k != "updated_at"},
         at=now,
     )

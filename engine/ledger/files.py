@@ -126,5 +126,7 @@ class FileStore:
                 f"The bytes of file {file_id} are missing from {self.root}; restore the data directory.",
                 file_id=file_id,
             ) from exc
-        stored = StoredFile(m["file_id"], m["sha256"], m["size_bytes"], m["media_type"], m["first_name"], False)
+        stored = StoredFile(
+            m["file_id"], m["sha256"], m["size_bytes"], m["media_type"], m["first_name"], False
+        )
         return stored, content

@@ -47,11 +47,11 @@ def notify_desk(
     return message_id
 
 
-def list_inbox(conn: Connection, actor: Actor, *, unread_only: bool = False, limit: int = 200) -> list[InboxMessage]:
+def list_inbox(
+    conn: Connection, actor: Actor, *, unread_only: bool = False, limit: int = 200
+) -> list[InboxMessage]:
     desks = [str(d) for d in actor.desks()]
-    query = (
-        sa.select(inbox).where(inbox.c.desk.in_(desks)).order_by(inbox.c.created_at.desc()).limit(limit)
-    )
+    query = sa.select(inbox).where(inbox.c.desk.in_(desks)).order_by(inbox.c.created_at.desc()).limit(limit)
     if unread_only:
         query = query.where(inbox.c.read_at.is_(None))
     return [InboxMessage.model_validate(row._mapping) for row in conn.execute(query)]

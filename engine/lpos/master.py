@@ -117,25 +117,45 @@ def import_lpos(conn: Connection, actor: Actor, records: list[LpoRecord], *, tra
         values["status"] = str(record.status)
         before = existing.get(record.lpo_id)
         if before is None:
-            conn.execute(lpo_master.insert().values(**values, lock_version=0, created_at=now, updated_at=now,
-                                                    trace_id=trace_id))
+            conn.execute(
+                lpo_master.insert().values(
+                    **values, lock_version=0, created_at=now, updated_at=now, trace_id=trace_id
+                )
+            )
             created += 1
-            record_action(conn, actor, "LPO_CREATED", entity_type="lpo", entity_id=record.lpo_id,
-                          trace_id=trace_id, after=values)
+            record_action(
+                conn,
+                actor,
+                "LPO_CREATED",
+                entity_type="lpo",
+                entity_id=record.lpo_id,
+                trace_id=trace_id,
+                after=values,
+            )
             continue
         changed = {k: v for k, v in values.items() if before[k] != v}
         if not changed:
             unchanged += 1
             continue
         conn.execute(
-            sa.update(lpo_master).where(lpo_master.c.lpo_id == record.lpo_id)
+            sa.update(lpo_master)
+            .where(lpo_master.c.lpo_id == record.lpo_id)
             .values(**changed, updated_at=now, trace_id=trace_id)
         )
         updated += 1
-        record_action(conn, actor, "LPO_UPDATED", entity_type="lpo", entity_id=record.lpo_id, trace_id=trace_id,
-                      before={k: before[k] for k in changed}, after=changed)
-    return ImportSummary(rows=len(records), created=created, updated=updated, unchanged=unchanged,
-                         trace_id=trace_id)
+        record_action(
+            conn,
+            actor,
+            "LPO_UPDATED",
+            entity_type="lpo",
+            entity_id=record.lpo_id,
+            trace_id=trace_id,
+            before={k: before[k] for k in changed},
+            after=changed,
+        )
+    return ImportSummary(
+        rows=len(records), created=created, updated=updated, unchanged=unchanged, trace_id=trace_id
+    )
 
 
 def list_balances(conn: Connection, actor: Actor) -> list[LpoBalance]:

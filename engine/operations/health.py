@@ -41,7 +41,11 @@ def health(ledger: Ledger) -> HealthReport:
     started = time.perf_counter()
     try:
         ledger.db.check()
-        checks.append(Check(name="database", ok=True, detail=f"answers in {(time.perf_counter() - started) * 1000:.1f} ms"))
+        checks.append(
+            Check(
+                name="database", ok=True, detail=f"answers in {(time.perf_counter() - started) * 1000:.1f} ms"
+            )
+        )
     except EngineError as error:
         checks.append(Check(name="database", ok=False, detail=error.message))
     version = migrate.current_version(ledger.db)
@@ -57,6 +61,10 @@ def health(ledger: Ledger) -> HealthReport:
     except OSError as error:
         checks.append(Check(name="data directory", ok=False, detail=f"not writable: {error}"))
     return HealthReport(
-        database=ledger.db.describe(), dialect=ledger.db.dialect_name, schema_version=version,
-        latest_schema_version=latest, data_dir=str(data_dir), checks=checks,
+        database=ledger.db.describe(),
+        dialect=ledger.db.dialect_name,
+        schema_version=version,
+        latest_schema_version=latest,
+        data_dir=str(data_dir),
+        checks=checks,
     )

@@ -64,14 +64,16 @@ class JobRunView(BaseModel):
     trace_id: str
 
     @classmethod
-    def from_row(cls, row: sa.Row) -> JobRunView:  # type: ignore[type-arg]
+    def from_row(cls, row: sa.Row) -> JobRunView:
         data = dict(row._mapping)
         data["counts"] = json.loads(data["counts"] or "{}")
         return cls.model_validate(data)
 
 
 def _set(ledger: Ledger, run_id: str, **values: object) -> None:
-    ledger.db.write(lambda conn: conn.execute(sa.update(job_run).where(job_run.c.run_id == run_id).values(**values)))
+    ledger.db.write(
+        lambda conn: conn.execute(sa.update(job_run).where(job_run.c.run_id == run_id).values(**values))
+    )
 
 
 def run_job(
@@ -84,10 +86,19 @@ def run_job(
         raise NotFound(f"No job {name!r}; jobs are: {', '.join(CATALOGUE)}.")
     with traced() as trace_id:
         run_id = new_ulid()
-        ledger.db.write(lambda conn: conn.execute(job_run.insert().values(
-            run_id=run_id, job_name=name, triggered_by=str(trigger), status=str(JobStatus.PENDING),
-            created_at=utcnow(), host=HOST, trace_id=trace_id,
-        )))
+        ledger.db.write(
+            lambda conn: conn.execute(
+                job_run.insert().values(
+                    run_id=run_id,
+                    job_name=name,
+                    triggered_by=str(trigger),
+                    status=str(JobStatus.PENDING),
+                    created_at=utcnow(),
+                    host=HOST,
+                    trace_id=trace_id,
+                )
+            )
+        )
         _set(ledger, run_id, status=str(JobStatus.RUNNING), started_at=utcnow())
         log.info("job started", extra={"job": name, "trigger": str(trigger), "run_id": run_id})
         at = now or utcnow()
@@ -98,8 +109,13 @@ def run_job(
             _set(ledger, run_id, status=str(JobStatus.FAILED), finished_at=utcnow(), error=message[:4000])
             log.exception("job failed", extra={"job": name, "run_id": run_id})
         else:
-            _set(ledger, run_id, status=str(JobStatus.SUCCEEDED), finished_at=utcnow(),
-                 counts=json.dumps(counts, sort_keys=True))
+            _set(
+                ledger,
+                run_id,
+                status=str(JobStatus.SUCCEEDED),
+                finished_at=utcnow(),
+                counts=json.dumps(counts, sort_keys=True),
+            )
             log.info("job succeeded", extra={"job": name, "run_id": run_id, "counts": counts})
         return get_run(ledger, run_id)
 
@@ -107,10 +123,22 @@ def run_job(
 def record_skipped(ledger: Ledger, name: str, *, trigger: JobTrigger, reason: str) -> None:
     with traced() as trace_id:
         now = utcnow()
-        ledger.db.write(lambda conn: conn.execute(job_run.insert().values(
-            run_id=new_ulid(), job_name=name, triggered_by=str(trigger), status=str(JobStatus.SKIPPED),
-            created_at=now, started_at=now, finished_at=now, error=reason[:4000], host=HOST, trace_id=trace_id,
-        )))
+        ledger.db.write(
+            lambda conn: conn.execute(
+                job_run.insert().values(
+                    run_id=new_ulid(),
+                    job_name=name,
+                    triggered_by=str(trigger),
+                    status=str(JobStatus.SKIPPED),
+                    created_at=now,
+                    started_at=now,
+                    finished_at=now,
+                    error=reason[:4000],
+                    host=HOST,
+                    trace_id=trace_id,
+                )
+            )
+        )
 
 
 def get_run(ledger: Ledger, run_id: str) -> JobRunView:
@@ -140,8 +168,11 @@ def acquire_lease(ledger: Ledger, name: str, *, holder: str = HOST, ttl: timedel
             return True
         if row.holder != holder and as_utc(row.expires_at) > now:
             return False
-        conn.execute(sa.update(scheduler_lease).where(scheduler_lease.c.name == name)
-                     .values(holder=holder, expires_at=now + ttl))
+        conn.execute(
+            sa.update(scheduler_lease)
+            .where(scheduler_lease.c.name == name)
+            .values(holder=holder, expires_at=now + ttl)
+        )
         return True
 
     return ledger.db.write(work, retry_integrity=True)

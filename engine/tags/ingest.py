@@ -12,7 +12,9 @@ import hashlib
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 from decimal import Decimal
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
@@ -28,8 +30,8 @@ from engine.ledger.files import FileStore, StoredFile, check_display_name, sha25
 from engine.ledger.inbox import notify_desk
 from engine.ledger.sequences import next_tag_id
 from engine.logs import get_logger
-from engine.progress import Progress, no_progress
 from engine.lpos.master import LockedLpo, claimed_m2, lock_lpo
+from engine.progress import Progress, no_progress
 from engine.store.gateway import Database
 from engine.store.schema import client_request_log, tag_line, tag_sheet, tag_sheet_version
 from engine.tags.models import IngestRequest, IngestResult
@@ -68,7 +70,7 @@ class IngestRun:
         assert self.conn is not None, "ledger stages run inside the transaction"
         return self.conn
 
-    def result(self, status: IngestStatus, http_status: int, message: str, **fields: object) -> IngestResult:
+    def result(self, status: IngestStatus, http_status: int, message: str, **fields: Any) -> IngestResult:
         return IngestResult(
             status=status,
             http_status=http_status,
@@ -77,7 +79,7 @@ class IngestRun:
             file_hash=self.file_hash or None,
             lpo_id=self.lpo.lpo_id if self.lpo else self.request.lpo_id,
             client_request_id=self.request.client_request_id,
-            **fields,  # type: ignore[arg-type]
+            **fields,
         )
 
 
@@ -112,8 +114,9 @@ def inspect_upload(file_name: str, content: bytes, settings: Settings) -> tuple[
         return name, "csv"
     if suffix == "xls":
         raise ValidationError("Old .xls workbooks are not read; save it as .xlsx or CSV UTF-8.", field="file")
-    raise ValidationError(f"{name} is not a cut export OpsLedger reads: upload an .xlsx or a .csv file.",
-                          field="file")
+    raise ValidationError(
+        f"{name} is not a cut export OpsLedger reads: upload an .xlsx or a .csv file.", field="file"
+    )
 
 
 def check_file(run: IngestRun) -> None:
@@ -125,8 +128,14 @@ def check_file(run: IngestRun) -> None:
             field="tag_id",
         )
     run.file_hash = sha256_hex(request.content)
-    parts = (request.lpo_id, request.customer_lpo_ref, request.required_area_m2.normalize(),
-             request.requested_delivery_date, request.tag_id, run.file_hash)
+    parts = (
+        request.lpo_id,
+        request.customer_lpo_ref,
+        request.required_area_m2.normalize(),
+        request.requested_delivery_date,
+        request.tag_id,
+        run.file_hash,
+    )
     run.fingerprint = hashlib.sha256("|".join(str(p) for p in parts).encode()).hexdigest()
 
 
@@ -139,8 +148,9 @@ def parse_file(run: IngestRun) -> None:
 
 def stored_response(conn: Connection, request_id: str, fingerprint: str) -> IngestResult | None:
     row = conn.execute(
-        sa.select(client_request_log.c.fingerprint, client_request_log.c.response, client_request_log.c.operation)
-        .where(client_request_log.c.client_request_id == request_id)
+        sa.select(
+            client_request_log.c.fingerprint, client_request_log.c.response, client_request_log.c.operation
+        ).where(client_request_log.c.client_request_id == request_id)
     ).first()
     if row is None:
         return None
@@ -176,11 +186,17 @@ def reject_duplicate(run: IngestRun) -> IngestResult | None:
     if existing is None:
         return None
     message = f"This file was already uploaded for {lpo_key} as {existing.tag_id}."
-    exception_id = _raise(run, ExceptionKind.DUPLICATE_UPLOAD, message, tag_id=existing.tag_id,
-                          file_id=existing.file_id, payload={"existing_tag_id": existing.tag_id,
-                                                             "file_name": run.file_name})
-    return run.result(IngestStatus.DUPLICATE, 409, message, existing_tag_id=existing.tag_id,
-                      exception_id=exception_id)
+    exception_id = _raise(
+        run,
+        ExceptionKind.DUPLICATE_UPLOAD,
+        message,
+        tag_id=existing.tag_id,
+        file_id=existing.file_id,
+        payload={"existing_tag_id": existing.tag_id, "file_name": run.file_name},
+    )
+    return run.result(
+        IngestStatus.DUPLICATE, 409, message, existing_tag_id=existing.tag_id, exception_id=exception_id
+    )
 
 
 def reject_unknown_lpo(run: IngestRun) -> IngestResult | None:
@@ -188,8 +204,12 @@ def reject_unknown_lpo(run: IngestRun) -> IngestResult | None:
         return None
     asked = run.request.lpo_id or f"customer reference {run.request.customer_lpo_ref}"
     message = f"LPO {asked} is not in the LPO master. Check the number or ask for the LPO to be imported."
-    exception_id = _raise(run, ExceptionKind.LPO_NOT_FOUND, message,
-                          payload={"lpo_id": run.request.lpo_id, "customer_lpo_ref": run.request.customer_lpo_ref})
+    exception_id = _raise(
+        run,
+        ExceptionKind.LPO_NOT_FOUND,
+        message,
+        payload={"lpo_id": run.request.lpo_id, "customer_lpo_ref": run.request.customer_lpo_ref},
+    )
     return run.result(IngestStatus.BLOCKED, 422, message, exception_id=exception_id)
 
 
@@ -211,11 +231,16 @@ def block_over_balance(run: IngestRun) -> IngestResult | None:
     shortfall = committed + required - lpo.po_quantity_m2
     remaining = lpo.po_quantity_m2 - committed
     message = (
-        f"LPO {lpo.lpo_id} has {remaining:.2f} m2 left (PO {lpo.po_quantity_m2:.2f}, committed {committed:.2f}); "
+        f"LPO {lpo.lpo_id} has {remaining:.2f} m2 left "
+        f"(PO {lpo.po_quantity_m2:.2f}, committed {committed:.2f}); "
         f"this tag needs {required:.2f} m2, {shortfall:.2f} m2 more than the PO allows."
     )
-    payload = {"po_quantity": lpo.po_quantity_m2, "committed": committed, "required": required,
-               "shortfall": shortfall}
+    payload = {
+        "po_quantity": lpo.po_quantity_m2,
+        "committed": committed,
+        "required": required,
+        "shortfall": shortfall,
+    }
     return _block(run, ExceptionKind.INSUFFICIENT_PO_BALANCE, message, payload=payload, qty_impact=shortfall)
 
 
@@ -225,7 +250,7 @@ def reject_unusable_sheet(run: IngestRun) -> IngestResult | None:
         refs = ", ".join(sorted(parsed.tag_refs))
         message = f"{run.file_name} names {len(parsed.tag_refs)} tags ({refs}); upload one nest per tag."
         kind = ExceptionKind.MULTI_TAG_NEST
-        payload: dict[str, object] = {"tag_refs": sorted(parsed.tag_refs)}
+        payload: dict[str, Any] = {"tag_refs": sorted(parsed.tag_refs)}
     elif not parsed.usable:
         message = f"{run.file_name} cannot be used: {parsed.problem()}"
         kind = ExceptionKind.PARSE_ERROR
@@ -242,7 +267,10 @@ def store_tag(run: IngestRun) -> IngestResult:
     run.stored = _store_file(run)
     _insert_tag(run, tag_id, TagStatus.UPLOADED, exception_id=None, lines=run.parsed.lines)
     return run.result(
-        IngestStatus.UPLOADED, 200, f"{tag_id} uploaded with {len(run.parsed.lines)} lines.", tag_id=tag_id,
+        IngestStatus.UPLOADED,
+        200,
+        f"{tag_id} uploaded with {len(run.parsed.lines)} lines.",
+        tag_id=tag_id,
         line_count=len(run.parsed.lines),
     )
 
@@ -250,26 +278,40 @@ def store_tag(run: IngestRun) -> IngestResult:
 # ---------------------------------------------------------------- helpers of the stages
 
 
-def _raise(run: IngestRun, kind: ExceptionKind, message: str, **fields: object) -> str:
+def _raise(run: IngestRun, kind: ExceptionKind, message: str, **fields: Any) -> str:
     exception_id = raise_exception(
         run.db,
-        NewException(kind=kind, message=message, lpo_id=run.lpo.lpo_id if run.lpo else run.request.lpo_id,
-                     **fields),  # type: ignore[arg-type]
+        NewException(
+            kind=kind, message=message, lpo_id=run.lpo.lpo_id if run.lpo else run.request.lpo_id, **fields
+        ),
         actor=run.actor,
         trace_id=run.trace_id,
         sla_overrides=run.settings.sla_hours,
     )
-    notify_desk(run.db, Desk.SALES, f"{kind}: {exception_id}", message, trace_id=run.trace_id,
-                exception_id=exception_id)
+    notify_desk(
+        run.db,
+        Desk.SALES,
+        f"{kind}: {exception_id}",
+        message,
+        trace_id=run.trace_id,
+        exception_id=exception_id,
+    )
     return exception_id
 
 
-def _block(run: IngestRun, kind: ExceptionKind, message: str, *, payload: dict[str, object],
-           qty_impact: Decimal | None = None) -> IngestResult:
+def _block(
+    run: IngestRun,
+    kind: ExceptionKind,
+    message: str,
+    *,
+    payload: dict[str, Any],
+    qty_impact: Decimal | None = None,
+) -> IngestResult:
     tag_id = _take_tag_id(run)
     run.stored = _store_file(run)
-    exception_id = _raise(run, kind, message, tag_id=tag_id, file_id=run.stored.file_id, payload=payload,
-                          qty_impact=qty_impact)
+    exception_id = _raise(
+        run, kind, message, tag_id=tag_id, file_id=run.stored.file_id, payload=payload, qty_impact=qty_impact
+    )
     _insert_tag(run, tag_id, TagStatus.BLOCKED, exception_id=exception_id, lines=[])
     return run.result(IngestStatus.BLOCKED, 422, message, tag_id=tag_id, exception_id=exception_id)
 
@@ -280,80 +322,151 @@ def _take_tag_id(run: IngestRun) -> str:
         return next_tag_id(run.db, business_day(run.settings.zone))
     taken = run.db.execute(sa.select(tag_sheet.c.tag_id).where(tag_sheet.c.tag_id == given)).first()
     if taken is not None:
-        raise Conflict(f"{given} exists already. To upload a corrected sheet for it, replace it instead.",
-                       tag_id=given)
+        raise Conflict(
+            f"{given} exists already. To upload a corrected sheet for it, replace it instead.", tag_id=given
+        )
     return given
 
 
 def _store_file(run: IngestRun) -> StoredFile:
-    return run.files.put(run.db, run.request.content, display_name=run.file_name,
-                         media_type=MEDIA_TYPES[run.kind], actor=run.actor, trace_id=run.trace_id,
-                         sha256=run.file_hash)
+    return run.files.put(
+        run.db,
+        run.request.content,
+        display_name=run.file_name,
+        media_type=MEDIA_TYPES[run.kind],
+        actor=run.actor,
+        trace_id=run.trace_id,
+        sha256=run.file_hash,
+    )
 
 
-def _insert_tag(run: IngestRun, tag_id: str, status: TagStatus, *, exception_id: str | None,
-                lines: list[ParsedLine]) -> None:
+def _insert_tag(
+    run: IngestRun, tag_id: str, status: TagStatus, *, exception_id: str | None, lines: list[ParsedLine]
+) -> None:
     assert run.lpo is not None and run.stored is not None
     now = utcnow()
     request = run.request
-    run.db.execute(tag_sheet.insert().values(
-        tag_id=tag_id, lpo_id=run.lpo.lpo_id, status=str(status), required_area_m2=request.required_area_m2,
-        requested_delivery_date=request.requested_delivery_date, file_id=run.stored.file_id,
-        file_hash=run.file_hash, original_file_name=run.file_name, version=1, line_count=len(lines),
-        truck_size=request.truck_size, notes=request.notes, exception_id=exception_id,
-        uploaded_by=run.actor.email, uploaded_at=now, updated_at=now,
-        client_request_id=request.client_request_id, trace_id=run.trace_id,
-    ))
-    run.db.execute(tag_sheet_version.insert().values(
-        tag_id=tag_id, version=1, file_id=run.stored.file_id, file_hash=run.file_hash,
-        original_file_name=run.file_name, line_count=len(lines), reason=None, created_by=run.actor.email,
-        created_at=now, trace_id=run.trace_id,
-    ))
+    run.db.execute(
+        tag_sheet.insert().values(
+            tag_id=tag_id,
+            lpo_id=run.lpo.lpo_id,
+            status=str(status),
+            required_area_m2=request.required_area_m2,
+            requested_delivery_date=request.requested_delivery_date,
+            file_id=run.stored.file_id,
+            file_hash=run.file_hash,
+            original_file_name=run.file_name,
+            version=1,
+            line_count=len(lines),
+            truck_size=request.truck_size,
+            notes=request.notes,
+            exception_id=exception_id,
+            uploaded_by=run.actor.email,
+            uploaded_at=now,
+            updated_at=now,
+            client_request_id=request.client_request_id,
+            trace_id=run.trace_id,
+        )
+    )
+    run.db.execute(
+        tag_sheet_version.insert().values(
+            tag_id=tag_id,
+            version=1,
+            file_id=run.stored.file_id,
+            file_hash=run.file_hash,
+            original_file_name=run.file_name,
+            line_count=len(lines),
+            reason=None,
+            created_by=run.actor.email,
+            created_at=now,
+            trace_id=run.trace_id,
+        )
+    )
     insert_lines(run.db, tag_id, 1, lines, trace_id=run.trace_id, at=now)
 
 
-def insert_lines(conn: Connection, tag_id: str, version: int, lines: list[ParsedLine], *, trace_id: str,
-                 at: object) -> list[str]:
+def insert_lines(
+    conn: Connection, tag_id: str, version: int, lines: list[ParsedLine], *, trace_id: str, at: datetime
+) -> list[str]:
     rows = [
         {
-            "ingest_line_id": new_ulid(), "tag_id": tag_id, "tag_version": version, "line_no": line.line_no,
-            "source_row": line.source_row, "part_no": line.part_no, "nesting_description": line.description,
-            "description_norm": line.description_norm, "qty": line.qty, "uom": line.uom, "uom_raw": line.uom_raw,
-            "thickness_mm": line.thickness_mm, "sheet_size_mm": line.sheet_size_mm,
-            "sheet_length_mm": line.sheet_length_mm, "sheet_width_mm": line.sheet_width_mm,
-            "sheets": line.sheets, "net_area_m2": line.net_area_m2, "length_mm": line.length_mm,
-            "width_mm": line.width_mm, "weight_kg": line.weight_kg, "remarks": line.remarks,
-            "superseded": False, "created_at": at, "trace_id": trace_id,
+            "ingest_line_id": new_ulid(),
+            "tag_id": tag_id,
+            "tag_version": version,
+            "line_no": line.line_no,
+            "source_row": line.source_row,
+            "part_no": line.part_no,
+            "nesting_description": line.description,
+            "description_norm": line.description_norm,
+            "qty": line.qty,
+            "uom": line.uom,
+            "uom_raw": line.uom_raw,
+            "thickness_mm": line.thickness_mm,
+            "sheet_size_mm": line.sheet_size_mm,
+            "sheet_length_mm": line.sheet_length_mm,
+            "sheet_width_mm": line.sheet_width_mm,
+            "sheets": line.sheets,
+            "net_area_m2": line.net_area_m2,
+            "length_mm": line.length_mm,
+            "width_mm": line.width_mm,
+            "weight_kg": line.weight_kg,
+            "remarks": line.remarks,
+            "superseded": False,
+            "created_at": at,
+            "trace_id": trace_id,
         }
         for line in lines
     ]
     if rows:
         conn.execute(tag_line.insert(), rows)
-    return [row["ingest_line_id"] for row in rows]
+    return [str(row["ingest_line_id"]) for row in rows]
 
 
 def _remember(run: IngestRun, result: IngestResult) -> None:
     """Store the response for replays and write the audit row of the upload."""
-    run.db.execute(client_request_log.insert().values(
-        client_request_id=run.request.client_request_id, operation=OPERATION, fingerprint=run.fingerprint,
-        http_status=result.http_status, response=result.model_dump_json(), actor=run.actor.email,
-        created_at=utcnow(), trace_id=run.trace_id,
-    ))
+    run.db.execute(
+        client_request_log.insert().values(
+            client_request_id=run.request.client_request_id,
+            operation=OPERATION,
+            fingerprint=run.fingerprint,
+            http_status=result.http_status,
+            response=result.model_dump_json(),
+            actor=run.actor.email,
+            created_at=utcnow(),
+            trace_id=run.trace_id,
+        )
+    )
     action = {IngestStatus.UPLOADED: "TAG_UPLOAD", IngestStatus.DUPLICATE: "TAG_UPLOAD_DUPLICATE"}.get(
-        result.status, "TAG_UPLOAD_BLOCKED")
+        result.status, "TAG_UPLOAD_BLOCKED"
+    )
     entity_type, entity_id = ("tag", result.tag_id) if result.tag_id else ("lpo", result.lpo_id or "?")
     record_action(
-        run.db, run.actor, action, entity_type=entity_type, entity_id=entity_id, trace_id=run.trace_id,
+        run.db,
+        run.actor,
+        action,
+        entity_type=entity_type,
+        entity_id=entity_id,
+        trace_id=run.trace_id,
         client_request_id=run.request.client_request_id,
-        after={"status": str(result.status), "exception_id": result.exception_id, "file": run.file_name,
-               "file_hash": run.file_hash, "required_area_m2": run.request.required_area_m2,
-               "lines": result.line_count},
+        after={
+            "status": str(result.status),
+            "exception_id": result.exception_id,
+            "file": run.file_name,
+            "file_hash": run.file_hash,
+            "required_area_m2": run.request.required_area_m2,
+            "lines": result.line_count,
+        },
     )
 
 
 PREFLIGHT: tuple[Callable[[IngestRun], None], ...] = (authorise, check_file)
 LEDGER: tuple[Stage, ...] = (
-    lock_the_lpo, replay, reject_duplicate, reject_unknown_lpo, block_on_hold, block_over_balance,
+    lock_the_lpo,
+    replay,
+    reject_duplicate,
+    reject_unknown_lpo,
+    block_on_hold,
+    block_over_balance,
     reject_unusable_sheet,
 )
 # Extra stages that run on an UPLOADED tag inside the same transaction (mapping, later desks).
@@ -363,8 +476,14 @@ AFTER_STORE: list[Callable[[IngestRun, IngestResult], None]] = []
 def run_ingest(db: Database, run: IngestRun, *, progress: Progress = no_progress) -> IngestResult:
     started = time.perf_counter()
     progress("Checking the file", 0, 3)
-    log.info("tag ingest started", extra={"client_request_id": run.request.client_request_id,
-                                           "lpo_id": run.request.lpo_id, "file": run.request.original_file_name})
+    log.info(
+        "tag ingest started",
+        extra={
+            "client_request_id": run.request.client_request_id,
+            "lpo_id": run.request.lpo_id,
+            "file": run.request.original_file_name,
+        },
+    )
     for check in PREFLIGHT:
         check(run)
     with db.read() as conn:
@@ -398,7 +517,12 @@ def run_ingest(db: Database, run: IngestRun, *, progress: Progress = no_progress
     progress("Done", 3, 3)
     log.info(
         "tag ingest finished",
-        extra={"status": str(result.status), "tag_id": result.tag_id, "exception_id": result.exception_id,
-               "fresh": fresh, "duration_ms": round((time.perf_counter() - started) * 1000, 1)},
+        extra={
+            "status": str(result.status),
+            "tag_id": result.tag_id,
+            "exception_id": result.exception_id,
+            "fresh": fresh,
+            "duration_ms": round((time.perf_counter() - started) * 1000, 1),
+        },
     )
     return result

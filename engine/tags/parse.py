@@ -31,8 +31,14 @@ HEADER_SEARCH_ROWS = 25  # title blocks above the header row are common in nesti
 
 ALIASES: dict[str, tuple[str, ...]] = {
     "description": (
-        "nesting_description", "description", "material", "material_description", "item",
-        "item_description", "nesting_desc", "desc",
+        "nesting_description",
+        "description",
+        "material",
+        "material_description",
+        "item",
+        "item_description",
+        "nesting_desc",
+        "desc",
     ),
     "qty": ("qty", "quantity", "qty_required", "required_qty", "req_qty"),
     "uom": ("unit", "uom", "units", "unit_of_measure"),
@@ -167,7 +173,7 @@ def _text(value: object) -> str | None:
 
 
 def _decode_csv(content: bytes) -> str:
-    if content.startswith(codecs.BOM_UTF16_LE) or content.startswith(codecs.BOM_UTF16_BE):
+    if content.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         return content.decode("utf-16")
     try:
         return content.decode("utf-8-sig")
@@ -198,11 +204,12 @@ def _xlsx_sheets(content: bytes) -> list[tuple[str, list[list[object]]]]:
     xlsx_guard.check(content)
     try:
         workbook = CalamineWorkbook.from_filelike(io.BytesIO(content))
-        sheets = []
+        sheets: list[tuple[str, list[list[object]]]] = []
         for meta in workbook.sheets_metadata:
             if str(meta.visible).endswith("Visible") and str(meta.typ).endswith("WorkSheet"):
                 sheet = workbook.get_sheet_by_name(meta.name)
-                sheets.append((meta.name, sheet.to_python(skip_empty_area=False, nrows=MAX_LINES + 100)))
+                rows: list[list[object]] = sheet.to_python(skip_empty_area=False, nrows=MAX_LINES + 100)  # type: ignore[assignment]
+                sheets.append((meta.name, rows))
         return sheets
     except (CalamineError, ValueError, OSError) as exc:
         raise ValidationError(
@@ -276,10 +283,14 @@ def _number(row: list[object], columns: dict[str, int], name: str) -> Decimal | 
         raise ValueError(f"{name} {exc}") from exc
 
 
-def _parse_line(row: list[object], columns: dict[str, int], source_row: int, line_no: int) -> ParsedLine | None:
+def _parse_line(
+    row: list[object], columns: dict[str, int], source_row: int, line_no: int
+) -> ParsedLine | None:
     for position, cell in enumerate(row):
         if isinstance(cell, str) and cell.lstrip().startswith("="):
-            raise ValueError(f"column {position + 1} holds a formula ({cell.strip()[:40]!r}); export values only")
+            raise ValueError(
+                f"column {position + 1} holds a formula ({cell.strip()[:40]!r}); export values only"
+            )
     description = _text(_cell(row, columns, "description"))
     qty = _number(row, columns, "qty")
     if description is None:

@@ -26,9 +26,11 @@ def list_tags(
     limit: int = 1000,
 ) -> list[TagSummary]:
     require(actor, Permission.VIEW_TAGS)
-    query = sa.select(*[tag_sheet.c[name] for name in TagSummary.model_fields]).order_by(
-        tag_sheet.c.uploaded_at.desc(), tag_sheet.c.tag_id.desc()
-    ).limit(limit)
+    query = (
+        sa.select(*[tag_sheet.c[name] for name in TagSummary.model_fields])
+        .order_by(tag_sheet.c.uploaded_at.desc(), tag_sheet.c.tag_id.desc())
+        .limit(limit)
+    )
     if lpo_id:
         query = query.where(tag_sheet.c.lpo_id == lpo_id)
     if status is not None:

@@ -49,7 +49,13 @@ ON_REPLACE: list[Callable[[Connection, str, int, Actor, str], None]] = []
 
 
 def replace_tag_sheet(
-    db: Database, files: FileStore, settings: Settings, request: ReplaceRequest, *, actor: Actor, trace_id: str
+    db: Database,
+    files: FileStore,
+    settings: Settings,
+    request: ReplaceRequest,
+    *,
+    actor: Actor,
+    trace_id: str,
 ) -> ReplaceResult:
     require(actor, Permission.UPLOAD_TAGS)
     name, kind = inspect_upload(request.original_file_name, request.content, settings)
@@ -62,8 +68,9 @@ def replace_tag_sheet(
 
     def work(conn: Connection) -> ReplaceResult:
         earlier = conn.execute(
-            sa.select(client_request_log.c.fingerprint, client_request_log.c.response)
-            .where(client_request_log.c.client_request_id == request.client_request_id)
+            sa.select(client_request_log.c.fingerprint, client_request_log.c.response).where(
+                client_request_log.c.client_request_id == request.client_request_id
+            )
         ).first()
         if earlier is not None:
             if earlier.fingerprint != fingerprint:
@@ -82,43 +89,92 @@ def replace_tag_sheet(
         old_version, new_version = int(tag["version"]), int(tag["version"]) + 1
         for hook in ON_REPLACE:
             hook(conn, tag_id, old_version, actor, trace_id)
-        stored = files.put(conn, request.content, display_name=name, media_type=MEDIA_TYPES[kind], actor=actor,
-                           trace_id=trace_id, sha256=file_hash)
+        stored = files.put(
+            conn,
+            request.content,
+            display_name=name,
+            media_type=MEDIA_TYPES[kind],
+            actor=actor,
+            trace_id=trace_id,
+            sha256=file_hash,
+        )
         now = utcnow()
         conn.execute(
-            sa.update(tag_line).where(tag_line.c.tag_id == tag_id, tag_line.c.superseded.is_(False))
+            sa.update(tag_line)
+            .where(tag_line.c.tag_id == tag_id, tag_line.c.superseded.is_(False))
             .values(superseded=True)
         )
         insert_lines(conn, tag_id, new_version, parsed.lines, trace_id=trace_id, at=now)
         conn.execute(
-            sa.update(tag_sheet).where(tag_sheet.c.tag_id == tag_id).values(
-                file_id=stored.file_id, file_hash=file_hash, original_file_name=name, version=new_version,
-                line_count=len(parsed.lines), updated_at=now,
+            sa.update(tag_sheet)
+            .where(tag_sheet.c.tag_id == tag_id)
+            .values(
+                file_id=stored.file_id,
+                file_hash=file_hash,
+                original_file_name=name,
+                version=new_version,
+                line_count=len(parsed.lines),
+                updated_at=now,
             )
         )
-        conn.execute(tag_sheet_version.insert().values(
-            tag_id=tag_id, version=new_version, file_id=stored.file_id, file_hash=file_hash,
-            original_file_name=name, line_count=len(parsed.lines), reason=request.reason, created_by=actor.email,
-            created_at=now, trace_id=trace_id,
-        ))
-        result = ReplaceResult(
-            tag_id=tag_id, version=new_version, previous_version=old_version, line_count=len(parsed.lines),
-            file_hash=file_hash, trace_id=trace_id, client_request_id=request.client_request_id,
-            message=f"{tag_id} now holds version {new_version} ({len(parsed.lines)} lines); "
-                    f"version {old_version} is kept.",
+        conn.execute(
+            tag_sheet_version.insert().values(
+                tag_id=tag_id,
+                version=new_version,
+                file_id=stored.file_id,
+                file_hash=file_hash,
+                original_file_name=name,
+                line_count=len(parsed.lines),
+                reason=request.reason,
+                created_by=actor.email,
+                created_at=now,
+                trace_id=trace_id,
+            )
         )
-        conn.execute(client_request_log.insert().values(
-            client_request_id=request.client_request_id, operation=OPERATION, fingerprint=fingerprint,
-            http_status=200, response=result.model_dump_json(), actor=actor.email, created_at=now,
+        result = ReplaceResult(
+            tag_id=tag_id,
+            version=new_version,
+            previous_version=old_version,
+            line_count=len(parsed.lines),
+            file_hash=file_hash,
             trace_id=trace_id,
-        ))
-        record_action(
-            conn, actor, "TAG_REPLACED", entity_type="tag", entity_id=tag_id, trace_id=trace_id,
             client_request_id=request.client_request_id,
-            before={"version": old_version, "file_hash": tag["file_hash"], "file": tag["original_file_name"],
-                    "lines": tag["line_count"]},
-            after={"version": new_version, "file_hash": file_hash, "file": name, "lines": len(parsed.lines),
-                   "reason": request.reason},
+            message=f"{tag_id} now holds version {new_version} ({len(parsed.lines)} lines); "
+            f"version {old_version} is kept.",
+        )
+        conn.execute(
+            client_request_log.insert().values(
+                client_request_id=request.client_request_id,
+                operation=OPERATION,
+                fingerprint=fingerprint,
+                http_status=200,
+                response=result.model_dump_json(),
+                actor=actor.email,
+                created_at=now,
+                trace_id=trace_id,
+            )
+        )
+        record_action(
+            conn,
+            actor,
+            "TAG_REPLACED",
+            entity_type="tag",
+            entity_id=tag_id,
+            trace_id=trace_id,
+            client_request_id=request.client_request_id,
+            before={
+                "version": old_version,
+                "file_hash": tag["file_hash"],
+                "file": tag["original_file_name"],
+                "lines": tag["line_count"],
+            },
+            after={
+                "version": new_version,
+                "file_hash": file_hash,
+                "file": name,
+                "lines": len(parsed.lines),
+                "reason": request.reason,
+            },
         )
         return result
 

@@ -47,7 +47,9 @@ def check(content: bytes) -> None:
         members = archive.infolist()
         names = {m.filename for m in members}
         if "xl/workbook.xml" not in names:
-            raise _refuse("The zip holds no Excel workbook (xl/workbook.xml is missing). Upload an .xlsx or .csv.")
+            raise _refuse(
+                "The zip holds no Excel workbook (xl/workbook.xml is missing). Upload an .xlsx or .csv."
+            )
         total = sum(m.file_size for m in members)
         if total > MAX_UNCOMPRESSED:
             raise _refuse(
@@ -66,7 +68,9 @@ def _check_sheet(archive: zipfile.ZipFile, member: zipfile.ZipInfo) -> None:
     try:
         xml = archive.read(member)
     except (zipfile.BadZipFile, EOFError, OSError, zipfile.LargeZipFile) as exc:
-        raise _refuse(f"The workbook is damaged ({member.filename} cannot be unpacked). Save it again.") from exc
+        raise _refuse(
+            f"The workbook is damaged ({member.filename} cannot be unpacked). Save it again."
+        ) from exc
     sheet = member.filename.rsplit("/", 1)[-1].removesuffix(".xml")
     declared = _DIMENSION.search(xml[:4096])
     if declared:

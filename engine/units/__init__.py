@@ -12,7 +12,9 @@ _SYNONYMS_FILE = Path(__file__).with_name("synonyms.csv")
 @cache
 def synonyms() -> dict[str, str]:
     with _SYNONYMS_FILE.open(encoding="utf-8", newline="") as handle:
-        return {row["raw_unit"].strip().lower(): row["unit"].strip().lower() for row in csv.DictReader(handle)}
+        return {
+            row["raw_unit"].strip().lower(): row["unit"].strip().lower() for row in csv.DictReader(handle)
+        }
 
 
 def normalise_unit(raw: str | None) -> str | None:
