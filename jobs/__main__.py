@@ -22,7 +22,10 @@ def main() -> int:
     scheduler = configure(BlockingScheduler(timezone=ledger.settings.zone), ledger)
 
     def stop(signum: int, frame: FrameType | None) -> None:
-        scheduler.shutdown(wait=False)
+        if scheduler.running:
+            scheduler.shutdown(wait=False)
+        else:  # the signal came before the scheduler started
+            raise SystemExit(0)
 
     signal.signal(signal.SIGTERM, stop)
     print(

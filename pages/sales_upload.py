@@ -28,7 +28,8 @@ labels = {
     for lpo in lpos
 }
 with st.form("upload"):
-    lpo_id = st.selectbox("LPO", list(labels), format_func=labels.__getitem__)
+    # A stable key keeps the chosen LPO when its label (the remaining balance) changes after an upload.
+    lpo_id = st.selectbox("LPO", list(labels), format_func=labels.__getitem__, key="upload-lpo")
     left, right = st.columns(2)
     area = left.number_input("Required area (m2)", min_value=0.0, step=0.01, format="%.2f")
     delivery = right.date_input("Requested delivery date", min_value=date.today())

@@ -81,7 +81,7 @@ def read_lpo_csv(content: bytes) -> list[LpoRecord]:
     problems: list[str] = []
     seen: set[str] = set()
     for number, row in enumerate(reader, start=2):
-        data = {k: (v if v not in ("",) else None) for k, v in row.items() if k}
+        data = {k: v.strip() for k, v in row.items() if k and v is not None and v.strip()}  # empty → default
         try:
             record = LpoRecord.model_validate(data)
         except PydanticValidationError as exc:

@@ -1,4 +1,4 @@
-"""Set-based SQL lives in ``sql/`` as files, loaded by name (``load_sql("tags/committed_by_lpo")``)."""
+"""Set-based SQL lives in ``sql/`` as files, loaded by name (``load_sql("tags/committed_for_lpo")``)."""
 
 from __future__ import annotations
 

@@ -219,6 +219,20 @@ def _xlsx_sheets(content: bytes) -> list[tuple[str, list[list[object]]]]:
         ) from exc
 
 
+def _refuse_formula_text(sheet: str, rows: list[list[object]]) -> None:
+    """Text that starts with '=' becomes a live formula (``=HYPERLINK(...)``) when the lines are
+    exported to a spreadsheet again; a cut export has no reason to carry one."""
+    for index, row in enumerate(rows):
+        for position, cell in enumerate(row):
+            if isinstance(cell, str) and cell.lstrip().startswith("="):
+                where = f"row {index + 1}, column {position + 1}" + ("" if sheet == "csv" else f" of {sheet}")
+                raise ValidationError(
+                    f"The cell at {where} holds a formula ({cell.strip()[:40]!r}). Formulas are not accepted "
+                    "in cut exports: paste values only and upload again.",
+                    field="file",
+                )
+
+
 def _find_header(rows: list[list[object]]) -> tuple[int, dict[str, int]] | None:
     for index, row in enumerate(rows[:HEADER_SEARCH_ROWS]):
         columns: dict[str, int] = {}
@@ -235,6 +249,7 @@ def parse_cut_export(content: bytes, *, kind: str) -> ParsedSheet:
     """``kind`` is ``xlsx`` or ``csv`` (decided by preflight from name and content)."""
     sheets = _xlsx_sheets(content) if kind == "xlsx" else [("csv", _csv_rows(content))]
     for name, rows in sheets:
+        _refuse_formula_text(name, rows)
         found = _find_header(rows)
         if found is not None:
             header_index, columns = found
@@ -286,11 +301,6 @@ def _number(row: list[object], columns: dict[str, int], name: str) -> Decimal | 
 def _parse_line(
     row: list[object], columns: dict[str, int], source_row: int, line_no: int
 ) -> ParsedLine | None:
-    for position, cell in enumerate(row):
-        if isinstance(cell, str) and cell.lstrip().startswith("="):
-            raise ValueError(
-                f"column {position + 1} holds a formula ({cell.strip()[:40]!r}); export values only"
-            )
     description = _text(_cell(row, columns, "description"))
     qty = _number(row, columns, "qty")
     if description is None:

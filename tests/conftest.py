@@ -1,0 +1,152 @@
+"""Shared fixtures: real DuckDB files in a temporary data dir, and a real PostgreSQL database of the
+suite's own (created and dropped here) when a server answers; otherwise the PostgreSQL variants skip
+with the reason."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import date, timedelta
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from engine import api
+from engine.api import CLI_OPERATOR, Actor, Ledger
+from engine.config import Settings, load_settings
+from engine.demo.builder import DATA_DIR, sample_bytes
+from engine.tags.models import IngestRequest
+from engine.vocab import Role, Source
+
+PG_SERVER = os.environ.get("OPSLEDGER_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432")
+PASSWORD = "Test-password-1"
+DELIVERY = date.today() + timedelta(days=20)
+
+
+def _pg_admin(sql: str) -> None:
+    import psycopg
+
+    url = PG_SERVER.replace("postgresql+psycopg", "postgresql") + "/postgres"
+    with psycopg.connect(url, autocommit=True, connect_timeout=3) as conn:
+        conn.execute(sql)
+
+
+@pytest.fixture(scope="session")
+def pg_server() -> Iterator[str]:
+    """A database of this test session's own on the PostgreSQL server; dropped at the end."""
+    name = f"opsledger_test_{os.getpid()}_{uuid.uuid4().hex[:6]}"
+    try:
+        _pg_admin(f'CREATE DATABASE "{name}"')
+    except Exception as error:  # any failure to reach the server means: skip, and say why
+        pytest.skip(f"no PostgreSQL server reachable at {PG_SERVER}: {type(error).__name__}: {error}")
+    try:
+        yield name
+    finally:
+        _pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture
+def pg_url(pg_server: str) -> Iterator[str]:
+    """An empty schema for one test: drop everything the previous test created."""
+    import psycopg
+
+    url = PG_SERVER.replace("postgresql+psycopg", "postgresql") + f"/{pg_server}"
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute("DROP SCHEMA public CASCADE; CREATE SCHEMA public")
+    yield f"{PG_SERVER}/{pg_server}"
+
+
+def make_settings(tmp_path: Path, url: str | None = None, **overrides: object) -> Settings:
+    data_dir = tmp_path / "data"
+    return load_settings(
+        data_dir=data_dir, database_url=url, demo_data=False, jobs_enabled=False, **overrides
+    )
+
+
+@pytest.fixture(params=["duckdb", pytest.param("postgres", marks=pytest.mark.postgres)])
+def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> str | None:
+    """Run the test on a DuckDB file and on PostgreSQL."""
+    if request.param == "duckdb":
+        return None
+    return str(request.getfixturevalue("pg_url"))
+
+
+@pytest.fixture
+def settings(tmp_path: Path, store_url: str | None) -> Settings:
+    return make_settings(tmp_path, store_url)
+
+
+@pytest.fixture
+def duck_settings(tmp_path: Path) -> Settings:
+    return make_settings(tmp_path)
+
+
+@pytest.fixture
+def ledger(settings: Settings) -> Iterator[Ledger]:
+    handle = api.open_ledger(settings)
+    yield handle
+    handle.close()
+
+
+@pytest.fixture
+def duck_ledger(duck_settings: Settings) -> Iterator[Ledger]:
+    handle = api.open_ledger(duck_settings)
+    yield handle
+    handle.close()
+
+
+@dataclass
+class World:
+    """A store with the sample LPOs and one user per role."""
+
+    ledger: Ledger
+    sales: Actor
+    stores: Actor
+    manager: Actor
+    admin: Actor
+    finance: Actor
+
+    def request(
+        self,
+        sheet: str = "TAG-20250615-0007_cutexport_v1.xlsx",
+        *,
+        lpo: str = "LPO-2025-0412",
+        area: str = "32.77",
+        content: bytes | None = None,
+        **fields: object,
+    ) -> IngestRequest:
+        return IngestRequest(
+            lpo_id=lpo,
+            required_area_m2=Decimal(area),
+            requested_delivery_date=fields.pop("delivery", DELIVERY),
+            original_file_name=str(fields.pop("name", sheet)),
+            content=content if content is not None else sample_bytes(sheet),
+            **fields,
+        )
+
+    def ingest(self, *args: object, actor: Actor | None = None, **kwargs: object) -> api.IngestResult:
+        return api.ingest_tag(self.ledger, self.request(*args, **kwargs), actor=actor or self.sales)  # type: ignore[arg-type]
+
+
+def seed_world(ledger: Ledger) -> World:
+    api.import_lpos(ledger, (DATA_DIR / "lpo_master.csv").read_bytes(), actor=CLI_OPERATOR)
+    actors = {}
+    for role in Role:
+        email = f"{role.value}@test.local"
+        # No password: hashing five argon2 passwords per test costs a second; sign-in tests add their own.
+        api.add_user(ledger, email=email, roles=[role.value], password=None, actor=CLI_OPERATOR)
+        actors[role.value] = Actor(email=email, roles=frozenset({role}), source=Source.CONSOLE)
+    return World(ledger=ledger, **actors)
+
+
+@pytest.fixture
+def world(ledger: Ledger) -> World:
+    return seed_world(ledger)
+
+
+@pytest.fixture
+def duck_world(duck_ledger: Ledger) -> World:
+    return seed_world(duck_ledger)

@@ -1,0 +1,228 @@
+"""The real console under AppTest: every page for every role, access refused where a role has no
+business, the upload flow through the file uploader, errors shown as messages, text never as HTML."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from console import handle
+from engine import api
+from engine.demo.builder import csv_bytes, cut_export_lines, xlsx_bytes
+from engine.demo.loader import demo_password
+from engine.vocab import ExceptionAction, Role, Source
+
+ROOT = Path(__file__).resolve().parents[2]
+APP = str(ROOT / "console" / "app.py")
+PAGES = {
+    "../pages/home.py": set(Role),
+    "../pages/sales_upload.py": {Role.SALES, Role.MANAGER, Role.ADMIN},
+    "../pages/tags.py": {Role.SALES, Role.STORES, Role.MANAGER, Role.ADMIN},
+    "../pages/lpos.py": {Role.SALES, Role.STORES, Role.MANAGER, Role.ADMIN},
+    "../pages/exceptions.py": set(Role),
+    "../pages/audit.py": set(Role),
+    "../pages/operations.py": {Role.ADMIN},
+    "../pages/users.py": {Role.ADMIN},
+}
+SESSION_KEY = "_opsledger_session_id"
+
+
+@pytest.fixture
+def demo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[api.Ledger]:
+    """The console's own engine handle on a fresh store with the demo data."""
+    monkeypatch.setenv("OPSLEDGER_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("OPSLEDGER_DEMO_DATA", "false")
+    monkeypatch.setenv("OPSLEDGER_JOBS_ENABLED", "false")
+    monkeypatch.delenv("OPSLEDGER_DATABASE_URL", raising=False)
+    ledger = handle.get_ledger()
+    api.load_demo(ledger)
+    yield ledger
+    handle.close_all()
+
+
+def sign_in(email: str, password: str) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=60).run()
+    assert [t.value for t in at.title] == ["Sign in to OpsLedger"]
+    by_label(at.text_input, "E-mail").input(email)
+    by_label(at.text_input, "Password").input(password)
+    by_label(at.button, "Sign in").click().run()
+    return at
+
+
+def as_role(role: Role) -> AppTest:
+    email = f"{role.value}@demo.local"
+    at = sign_in(email, demo_password(email))
+    assert not at.exception, at.exception
+    assert [t.value for t in at.title] == ["Home"]
+    return at
+
+
+def by_label(elements, label: str):  # type: ignore[no-untyped-def]
+    found = [e for e in elements if getattr(e, "label", None) == label]
+    assert found, f"no widget labelled {label!r}; have {[getattr(e, 'label', None) for e in elements]}"
+    return found[0]
+
+
+def unescape(markdown: object) -> str:
+    """The text a reader sees: our markdown escapes removed."""
+    return re.sub(r"\\(.)", r"\1", str(markdown))
+
+
+def texts(at: AppTest) -> str:
+    parts = []
+    for kind in ("markdown", "success", "warning", "error", "info", "caption", "title", "subheader", "text"):
+        parts += [str(e.value) for e in getattr(at, kind)]
+    return unescape("\n".join(parts))
+
+
+@pytest.mark.parametrize("role", list(Role))
+def test_every_page_for_every_role(demo: api.Ledger, role: Role) -> None:
+    at = as_role(role)
+    for page, allowed in PAGES.items():
+        if role in allowed:
+            at.switch_page(page).run()
+            assert not at.exception, f"{page} as {role}: {at.exception}"
+            assert at.title, f"{page} rendered no title for {role}"
+            assert not [e.value for e in at.error if "may not open" in str(e.value)]
+        else:
+            with pytest.raises(ValueError, match="Could not find a navigation page"):
+                at.switch_page(page)
+
+
+@pytest.mark.parametrize(
+    ("page", "role"),
+    [
+        ("pages/users.py", Role.SALES),
+        ("pages/operations.py", Role.STORES),
+        ("pages/sales_upload.py", Role.STORES),
+        ("pages/tags.py", Role.FINANCE),
+    ],
+)
+def test_a_direct_visit_to_a_forbidden_page_is_refused(demo: api.Ledger, page: str, role: Role) -> None:
+    email = f"{role.value}@demo.local"
+    session = api.sign_in(demo, email=email, password=demo_password(email)).session_id
+    at = AppTest.from_file(str(ROOT / page), default_timeout=60)
+    at.session_state[SESSION_KEY] = session
+    at.run()
+    assert not at.exception
+    assert any("may not open" in str(e.value) for e in at.error)
+    assert not at.dataframe and not at.button
+
+
+def test_a_page_without_a_session_asks_to_sign_in(demo: api.Ledger) -> None:
+    at = AppTest.from_file(str(ROOT / "pages/tags.py"), default_timeout=60).run()
+    assert any("Sign in again" in str(w.value) for w in at.warning) and not at.dataframe
+
+
+def test_wrong_password_and_sign_out(demo: api.Ledger) -> None:
+    at = sign_in("sales@demo.local", "not-the-password")
+    assert [e.value for e in at.error] == ["E-mail or password is wrong."]
+    at = as_role(Role.SALES)
+    assert "Signed in as sales@demo.local" in texts(at).replace("**", "")
+    by_label(at.button, "Sign out").click().run()
+    assert [t.value for t in at.title] == ["Sign in to OpsLedger"]
+    assert not at.exception
+
+
+def upload(
+    at: AppTest, name: str, content: bytes, *, lpo: str = "LPO-2025-0412", area: float = 12.5
+) -> AppTest:
+    by_label(at.selectbox, "LPO").set_value(lpo)
+    by_label(at.number_input, "Required area (m2)").set_value(area)
+    by_label(at.file_uploader, "Cut export").upload(
+        name, content, "text/csv" if name.endswith(".csv") else "application/octet-stream"
+    )
+    by_label(at.button, "Upload").click().run()
+    assert not at.exception, at.exception
+    return at
+
+
+def tag_count(ledger: api.Ledger) -> int:
+    return len(api.list_tags(ledger, actor=api.CLI_OPERATOR))
+
+
+def test_upload_flow_through_the_file_uploader(demo: api.Ledger) -> None:
+    at = as_role(Role.SALES)
+    at.switch_page("../pages/sales_upload.py").run()
+    before = tag_count(demo)
+    sheet = xlsx_bytes(cut_export_lines(14, seed=99))
+    upload(at, "nest_14.xlsx", sheet)
+    success = [str(s.value) for s in at.success]
+    assert len(success) == 1 and "uploaded: 14 lines on LPO-2025-0412" in success[0]
+    tag_id = success[0].split("**")[1]
+    assert tag_count(demo) == before + 1
+    assert any(f"Open {tag_id}" == link.label for link in at.get("page_link"))
+    # The same submission again (a double click, a retry): the stored result, no second tag.
+    by_label(at.button, "Upload").click().run()
+    assert tag_count(demo) == before + 1 and tag_id in str(at.success[0].value)
+    # Choosing the file again is a new upload of the same bytes: a duplicate.
+    upload(at, "nest_14.xlsx", sheet)
+    assert any("Duplicate (409)" in str(w.value) and tag_id in str(w.value) for w in at.warning)
+    assert tag_count(demo) == before + 1
+
+
+def test_blocked_and_bad_uploads_show_specific_messages(demo: api.Ledger) -> None:
+    at = as_role(Role.SALES)
+    at.switch_page("../pages/sales_upload.py").run()
+    upload(at, "hold.csv", csv_bytes(cut_export_lines(3, seed=4)), lpo="LPO-2025-0391")
+    assert any("Blocked (422): LPO LPO-2025-0391 is on hold" in unescape(e.value) for e in at.error)
+    assert any(link.label.startswith("Open exception EX-") for link in at.get("page_link"))
+    before = tag_count(demo)
+    upload(at, "legacy.csv", "nesting_description,qty,unit\nTie rod Ø8mm,7,m\n".encode("cp1252"))
+    assert any("is not UTF-8" in unescape(w.value) for w in at.warning)
+    upload(at, "empty.csv", b"")
+    assert any("is empty" in str(w.value) for w in at.warning)
+    upload(at, "zero.csv", csv_bytes(cut_export_lines(2, seed=8)), area=0.0)
+    assert any("required_area_m2 must be greater than 0" in unescape(w.value) for w in at.warning)
+    assert tag_count(demo) == before
+    assert not at.exception
+
+
+def test_markup_in_a_description_renders_as_text(demo: api.Ledger) -> None:
+    script = '<script>alert("owned")</script><img src=x onerror=alert(1)>'
+    at = as_role(Role.SALES)
+    at.switch_page("../pages/sales_upload.py").run()
+    upload(at, "markup.csv", csv_bytes([{"nesting_description": script, "qty": "2", "unit": "pcs"}]))
+    tag_id = str(at.success[0].value).split("**")[1]
+    at.query_params["tag"] = tag_id
+    at.switch_page("../pages/tags.py").run()
+    assert not at.exception
+    lines = [frame.value for frame in at.dataframe if "Description" in frame.value.columns]
+    assert lines and script in list(lines[0]["Description"])
+    assert not at.get("html") or all("<script>" not in str(h.proto) for h in at.get("html"))
+    assert "<script>" not in texts(at)
+
+
+def test_exceptions_page_acts_with_the_version_seen(demo: api.Ledger) -> None:
+    at = as_role(Role.SALES)
+    at.switch_page("../pages/exceptions.py").run()
+    chosen = by_label(at.selectbox, "Open exception").value
+    by_label(at.radio, "Action").set_value(ExceptionAction.ACKNOWLEDGE)
+    by_label(at.button, "Apply").click().run()
+    assert not at.exception
+    assert api.get_exception(demo, chosen, actor=api.CLI_OPERATOR).status == "ACKNOWLEDGED"
+
+
+def test_admin_adds_a_user(demo: api.Ledger) -> None:
+    at = as_role(Role.ADMIN)
+    at.switch_page("../pages/users.py").run()
+    by_label(at.text_input, "E-mail").input("new.person@demo.local")
+    next(ms for ms in at.multiselect if ms.key == "new-roles").set_value([Role.STORES])
+    by_label(at.button, "Add").click().run()
+    assert not at.exception
+    assert any("new.person@demo.local added." in unescape(s.value) for s in at.success)
+    assert api.actor_for(demo, "new.person@demo.local", source=Source.CONSOLE).roles == {Role.STORES}
+
+
+def test_operations_page_runs_a_job(demo: api.Ledger) -> None:
+    at = as_role(Role.ADMIN)
+    at.switch_page("../pages/operations.py").run()
+    assert any(m.label == "Schema version" for m in at.metric)
+    by_label(at.button, "Run now").click().run()
+    assert not at.exception
+    runs = api.list_job_runs(demo, actor=api.CLI_OPERATOR)
+    assert runs and runs[0].job_name == "sla_escalation" and runs[0].status == "succeeded"

@@ -1,0 +1,197 @@
+"""``python -m engine``: JSON on stdout, structured errors, exit status only on errors."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from engine.cli import main
+from engine.demo.builder import DATA_DIR
+from tests.conftest import DELIVERY
+
+SHEET = str(DATA_DIR / "TAG-20250615-0007_cutexport_v1.xlsx")
+
+
+@pytest.fixture
+def cli(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]):  # type: ignore[no-untyped-def]
+    monkeypatch.setenv("OPSLEDGER_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("OPSLEDGER_DEMO_DATA", "false")
+    monkeypatch.delenv("OPSLEDGER_DATABASE_URL", raising=False)
+
+    def run(*args: str, stdin: str = "") -> tuple[int, object]:
+        monkeypatch.setattr(sys, "stdin", __import__("io").StringIO(stdin))
+        code = main(list(args))
+        out = capsys.readouterr().out
+        return code, json.loads(out) if out.strip() else None
+
+    return run
+
+
+def test_tag_flow_through_the_cli(cli) -> None:  # type: ignore[no-untyped-def]
+    assert cli("db", "upgrade")[0] == 0
+    code, summary = cli("lpo", "import", str(DATA_DIR / "lpo_master.csv"))
+    assert code == 0 and summary["created"] == 3
+    code, user = cli(
+        "users",
+        "add",
+        "--email",
+        "sales@demo.local",
+        "--role",
+        "sales",
+        "--password-stdin",
+        stdin="Long-enough-pw\n",
+    )
+    assert code == 0 and user["roles"] == ["sales"] and user["has_password"] is True
+    args = (
+        "tags",
+        "ingest",
+        "--file",
+        SHEET,
+        "--lpo",
+        "LPO-2025-0412",
+        "--area",
+        "32.77",
+        "--delivery-date",
+        DELIVERY.isoformat(),
+        "--user",
+        "sales@demo.local",
+        "--request-id",
+        "aaaaaaaa-1111-4111-8111-111111111111",
+    )
+    code, first = cli(*args)
+    assert code == 0 and first["status"] == "UPLOADED" and first["http_status"] == 200
+    assert set(first) >= {
+        "status",
+        "http_status",
+        "tag_id",
+        "file_hash",
+        "exception_id",
+        "existing_tag_id",
+        "message",
+        "trace_id",
+    }
+    assert cli(*args)[1] == first
+    code, dup = cli(*args[:-2], "--request-id", "bbbbbbbb-2222-4222-8222-222222222222")
+    assert code == 0 and dup["status"] == "DUPLICATE" and dup["existing_tag_id"] == first["tag_id"]
+    code, shown = cli("tags", "show", first["tag_id"])
+    assert code == 0 and len(shown["lines"]) == 16
+    code, listed = cli("exceptions", "list", "--kind", "DUPLICATE_UPLOAD")
+    assert code == 0 and [e["exception_id"] for e in listed] == [dup["exception_id"]]
+    code, acted = cli(
+        "exceptions",
+        "act",
+        dup["exception_id"],
+        "--action",
+        "dismiss",
+        "--user",
+        "sales@demo.local",
+        "--notes",
+        "uploaded twice by mistake",
+    )
+    assert code == 0 and acted["status"] == "DISMISSED"
+    code, trail = cli("audit", "--trace", first["trace_id"])
+    assert code == 0 and {entry["entity_id"] for entry in trail} == {first["tag_id"]}
+    code, users = cli("users", "list")
+    assert code == 0 and [u["email"] for u in users] == ["sales@demo.local"]
+
+
+def test_errors_are_structured(cli) -> None:  # type: ignore[no-untyped-def]
+    cli("db", "upgrade")
+    code, error = cli("tags", "show", "TAG-20990101-0001")
+    assert code == 1 and error == {
+        "error": "NOT_FOUND",
+        "message": "No tag TAG-20990101-0001.",
+        "tag_id": "TAG-20990101-0001",
+    }
+    code, error = cli(
+        "tags",
+        "ingest",
+        "--file",
+        SHEET,
+        "--lpo",
+        "X",
+        "--area",
+        "0",
+        "--delivery-date",
+        "2026-12-15",
+        "--user",
+        "nobody@demo.local",
+    )
+    assert code == 1 and error["error"] == "VALIDATION_ERROR" and error["field"] == "required_area_m2"
+    code, error = cli(
+        "tags",
+        "ingest",
+        "--file",
+        "/no/such/file.xlsx",
+        "--lpo",
+        "X",
+        "--area",
+        "1",
+        "--delivery-date",
+        "2026-12-15",
+        "--user",
+        "nobody@demo.local",
+    )
+    assert code == 1 and "Cannot read /no/such/file.xlsx" in error["message"]
+    code, error = cli("exceptions", "list", "--status", "WHATEVER")
+    assert code == 1 and "not one of" in error["message"]
+    code, error = cli(
+        "tags",
+        "ingest",
+        "--file",
+        SHEET,
+        "--lpo",
+        "X",
+        "--area",
+        "1",
+        "--delivery-date",
+        "2026-12-15",
+        "--user",
+        "nobody@demo.local",
+    )
+    assert code == 1 and error["error"] == "NOT_FOUND" and "users add" in error["message"]
+
+
+def test_db_flag_and_lock_message(tmp_path: Path) -> None:
+    """--db picks the store; a store held by another process is a clear error, exit status 1."""
+    url = f"duckdb:///{tmp_path / 'other.duckdb'}"
+    env = {**os.environ, "OPSLEDGER_DATA_DIR": str(tmp_path / "data")}
+    done = subprocess.run(
+        [sys.executable, "-m", "engine", "--db", url, "db", "upgrade"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0 and json.loads(done.stdout)["database"] == url
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            f"import duckdb,time; c=duckdb.connect({str(tmp_path / 'other.duckdb')!r}); "
+            "print('ok', flush=True); time.sleep(60)",
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "ok"
+        blocked = subprocess.run(
+            [sys.executable, "-m", "engine", "--db", url, "lpo", "list"],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+    finally:
+        holder.kill()
+        holder.wait()
+    assert blocked.returncode == 1
+    error = json.loads(blocked.stdout)
+    assert error["error"] == "STORE_UNAVAILABLE" and f"process {holder.pid}" in error["message"]
+    assert "Traceback" not in blocked.stderr and blocked.stderr.startswith("error: The database file")
