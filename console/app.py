@@ -10,38 +10,28 @@ import streamlit as st
 from console.server import ROUTES, lifespan, on_script_error
 from engine.auth.roles import Permission
 
-# (desk, page file, title, permission needed, icon, url path)
+# (desk, page file, title, permission needed, icon, url path): one row per page.
+P = Permission
+# fmt: off
 PAGES = (
-    ("Overview", "../pages/home.py", "Home", Permission.READ_LEDGER, ":material/home:", "home"),
-    (
-        "Sales",
-        "../pages/sales_upload.py",
-        "Upload tag sheet",
-        Permission.UPLOAD_TAGS,
-        ":material/upload_file:",
-        "upload",
-    ),
-    ("Sales", "../pages/tags.py", "Tags", Permission.VIEW_TAGS, ":material/sell:", "tags"),
-    ("Sales", "../pages/lpos.py", "LPOs", Permission.VIEW_TAGS, ":material/receipt_long:", "lpos"),
-    (
-        "Ledger",
-        "../pages/exceptions.py",
-        "Exceptions",
-        Permission.READ_LEDGER,
-        ":material/report:",
-        "exceptions",
-    ),
-    ("Ledger", "../pages/audit.py", "Audit trail", Permission.READ_LEDGER, ":material/history:", "audit"),
-    (
-        "Admin",
-        "../pages/operations.py",
-        "Operations",
-        Permission.ADMINISTER,
-        ":material/monitor_heart:",
-        "operations",
-    ),
-    ("Admin", "../pages/users.py", "Users", Permission.ADMINISTER, ":material/group:", "users"),
+    ("Overview", "../pages/home.py", "Home", P.READ_LEDGER, ":material/home:", "home"),
+    ("Sales", "../pages/sales_upload.py", "Upload tag sheet", P.UPLOAD_TAGS, ":material/upload_file:", "upload"),
+    ("Sales", "../pages/tags.py", "Tags", P.VIEW_TAGS, ":material/sell:", "tags"),
+    ("Sales", "../pages/lpos.py", "LPOs", P.VIEW_TAGS, ":material/receipt_long:", "lpos"),
+    ("Stores", "../pages/mapping_review.py", "Mapping review", P.WORK_STORES, ":material/rule:", "mapping-review"),
+    ("Stores", "../pages/material_master.py", "Material master", P.WORK_STORES, ":material/category:", "master"),
+    ("Stores", "../pages/overrides.py", "Overrides", P.WORK_STORES, ":material/alt_route:", "overrides"),
+    ("Stores", "../pages/brand_maps.py", "LPO brand maps", P.WORK_STORES, ":material/label:", "brand-maps"),
+    ("Stores", "../pages/skus.py", "SKUs", P.WORK_STORES, ":material/inventory:", "skus"),
+    ("Stores", "../pages/stock_snapshot.py", "Stock snapshot", P.WORK_STORES, ":material/warehouse:", "stock"),
+    ("Stores", "../pages/allocation.py", "Allocation", P.WORK_STORES, ":material/conveyor_belt:", "allocation"),
+    ("Stores", "../pages/coverage.py", "Coverage", P.WORK_STORES, ":material/monitoring:", "coverage"),
+    ("Ledger", "../pages/exceptions.py", "Exceptions", P.READ_LEDGER, ":material/report:", "exceptions"),
+    ("Ledger", "../pages/audit.py", "Audit trail", P.READ_LEDGER, ":material/history:", "audit"),
+    ("Admin", "../pages/operations.py", "Operations", P.ADMINISTER, ":material/monitor_heart:", "operations"),
+    ("Admin", "../pages/users.py", "Users", P.ADMINISTER, ":material/group:", "users"),
 )
+# fmt: on
 
 if __name__ == "__main__":
     from console import signin

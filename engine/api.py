@@ -7,28 +7,49 @@ writes the audit row.
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from pydantic import BaseModel, ConfigDict
 from sqlalchemy.engine import Connection
 
+from engine.allocation import picklist
+from engine.allocation import run as allocation
+from engine.allocation import view as allocation_view
+from engine.allocation.picklist import PickList
+from engine.allocation.run import AllocationResult
+from engine.allocation.view import AllocationRow
 from engine.auth import sessions, users
 from engine.auth.roles import CLI_OPERATOR, SYSTEM_JOB, Actor, Permission, require
+from engine.clock import business_day, next_working_day, previous_working_day
 from engine.config import Settings
-from engine.errors import AuthenticationFailed, NotFound
+from engine.errors import AuthenticationFailed, NotFound, ValidationError
 from engine.handle import Ledger, open_ledger
 from engine.ledger import audit, exceptions, inbox
 from engine.ledger.audit import AuditEntry, record_action
 from engine.ledger.exceptions import ExceptionView
+from engine.ledger.files import check_display_name
 from engine.ledger.inbox import InboxMessage
 from engine.logs import traced
 from engine.lpos import master as lpos
 from engine.lpos.master import ImportSummary, LpoBalance
+from engine.mapping import requests as lookups
+from engine.mapping import review
+from engine.mapping.coverage import CoverageReport, coverage_report
+from engine.mapping.lookup import LineInput, Outcome, lookup
+from engine.mapping.lookup import lookup_batch as _lookup_batch
+from engine.mapping.master import MasterData, cache_for
+from engine.mapping.requests import LookupRequest, LookupResult
+from engine.mapping.review import ResolveResult, ReviewItem
+from engine.materials import importer
+from engine.materials.importer import ImportResult
+from engine.materials.kinds import Kind
 from engine.operations import jobs
 from engine.operations.health import HealthReport
 from engine.operations.health import health as _health
 from engine.operations.jobs import JobRunView
 from engine.progress import Progress, no_progress
+from engine.stock import snapshot
+from engine.stock.snapshot import SnapshotSummary
 from engine.store import migrate
 from engine.tags import ingest, queries, replace
 from engine.tags.models import IngestRequest, IngestResult, ReplaceRequest, TagDetail, TagSummary
@@ -321,7 +342,12 @@ def ingest_tag(
 ) -> IngestResult:
     with traced(trace_id) as trace:
         run = ingest.IngestRun(
-            request=request, actor=actor, trace_id=trace, settings=ledger.settings, files=ledger.files
+            request=request,
+            actor=actor,
+            trace_id=trace,
+            settings=ledger.settings,
+            files=ledger.files,
+            store=ledger.db,
         )
         return ingest.run_ingest(ledger.db, run, progress=progress)
 
@@ -480,3 +506,220 @@ def job_catalogue() -> dict[str, str]:
 def health(ledger: Ledger, *, actor: Actor) -> HealthReport:
     require(actor, Permission.ADMINISTER)
     return _health(ledger)
+
+
+# ---------------------------------------------------------------- stores desk: mapping
+
+
+def mapping_master(ledger: Ledger) -> MasterData:
+    """The master data every lookup uses (cached; reloaded when a mapping table changes)."""
+    return cache_for(ledger.db, check_seconds=ledger.settings.mapping_cache_seconds).get()
+
+
+def _mapping_changed(ledger: Ledger) -> None:
+    cache_for(ledger.db, check_seconds=ledger.settings.mapping_cache_seconds).invalidate()
+
+
+def lookup_material(ledger: Ledger, request: LookupRequest, *, actor: Actor) -> LookupResult:
+    """One line through the mapping rules. With a line id the decision is recorded once (history,
+    review exception) and a repeat returns it; without one nothing is written."""
+    require(actor, Permission.READ_LEDGER)
+    with traced() as trace_id:
+        if request.line_id is None:
+            with ledger.db.read() as conn:
+                line = lookups.line_for(conn, request)
+            return lookups.result(lookup(mapping_master(ledger), line), trace_id=trace_id)
+        return ledger.db.write(
+            lambda conn: lookups.record_lookup(
+                ledger.db, conn, mapping_master(ledger), request, actor=actor, trace_id=trace_id
+            ),
+            retry_integrity=True,
+        )
+
+
+def lookup_batch(ledger: Ledger, lines: list[LineInput]) -> list[Outcome]:
+    """Decide many lines at once (pure: nothing is written)."""
+    return _lookup_batch(mapping_master(ledger), lines)
+
+
+def review_queue(ledger: Ledger, *, actor: Actor) -> list[ReviewItem]:
+    with ledger.db.read() as conn:
+        return review.review_queue(conn, mapping_master(ledger), actor)
+
+
+def resolve_review(
+    ledger: Ledger,
+    exception_id: str,
+    *,
+    canonical_code: str,
+    sap_code: str | None,
+    scope: str,
+    scope_value: str | None,
+    actor: Actor,
+) -> ResolveResult:
+    with traced() as trace_id:
+        result = ledger.db.write(
+            lambda conn: review.resolve_review(
+                ledger.db,
+                conn,
+                exception_id,
+                canonical_code=canonical_code,
+                sap_code=sap_code,
+                scope=scope,
+                scope_value=scope_value,
+                actor=actor,
+                trace_id=trace_id,
+            )
+        )
+    _mapping_changed(ledger)
+    return result
+
+
+def import_materials(
+    ledger: Ledger, kind: Kind, content: bytes, file_name: str, *, actor: Actor
+) -> ImportResult:
+    rows = importer.read_rows(content, check_display_name(file_name))
+    return save_materials(ledger, kind, rows, actor=actor)
+
+
+def save_materials(
+    ledger: Ledger, kind: Kind, rows: list[tuple[int, dict[str, object]]], *, actor: Actor
+) -> ImportResult:
+    """An import or an editor save: all rows valid, or nothing changes."""
+    with traced() as trace_id:
+        result = ledger.db.write(
+            lambda conn: importer.import_rows(ledger.db, conn, kind, rows, actor=actor, trace_id=trace_id)
+        )
+    _mapping_changed(ledger)
+    return result
+
+
+def list_materials(ledger: Ledger, kind: Kind, *, actor: Actor) -> list[dict[str, object]]:
+    require(actor, Permission.READ_LEDGER)
+    with ledger.db.read() as conn:
+        return importer.export_rows(conn, kind)
+
+
+def export_materials(ledger: Ledger, kind: Kind, *, fmt: str, actor: Actor) -> FileDownload:
+    rows = list_materials(ledger, kind, actor=actor)
+    if fmt == "xlsx":
+        return FileDownload(
+            file_name=f"{kind.value}.xlsx",
+            content=importer.to_xlsx(kind, rows),
+            media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        )
+    if fmt == "csv":
+        return FileDownload(
+            file_name=f"{kind.value}.csv", content=importer.to_csv(kind, rows), media_type="text/csv"
+        )
+    raise ValidationError(f"Export format {fmt!r}: use csv or xlsx.", field="format")
+
+
+# ---------------------------------------------------------------- stores desk: stock and allocation
+
+
+def import_stock(ledger: Ledger, content: bytes, file_name: str, *, actor: Actor) -> SnapshotSummary:
+    with traced() as trace_id:
+        return ledger.db.write(
+            lambda conn: snapshot.import_snapshot(
+                ledger.db, conn, ledger.files, content, file_name, actor=actor, trace_id=trace_id
+            )
+        )
+
+
+class StockStatus(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    latest: SnapshotSummary | None
+    for_date: date
+    oldest_acceptable: date
+    stale: bool
+    message: str
+
+
+def stock_status(ledger: Ledger, *, actor: Actor, for_date: date | None = None) -> StockStatus:
+    """The latest snapshot, and whether it is recent enough to allocate for ``for_date`` (the next
+    working day by default): the snapshot must be from the working day before it, or later."""
+    require(actor, Permission.READ_LEDGER)
+    settings = ledger.settings
+    target = for_date or next_working_day(business_day(settings.zone), settings.working_weekdays)
+    oldest = previous_working_day(target, settings.working_weekdays) - timedelta(
+        days=settings.snapshot_max_age_days - 1
+    )
+    with ledger.db.read() as conn:
+        latest = snapshot.latest_snapshot(conn, on_or_before=target)
+    if latest is None:
+        return StockStatus(
+            latest=None,
+            for_date=target,
+            oldest_acceptable=oldest,
+            stale=True,
+            message=f"No stock snapshot yet for {target}: upload the SAP snapshot.",
+        )
+    stale = latest.snapshot_date < oldest
+    message = (
+        f"The latest snapshot is from {latest.snapshot_date}; allocating for {target} needs one from "
+        f"{oldest} or later."
+        if stale
+        else f"Snapshot of {latest.snapshot_date} is current for {target}."
+    )
+    return StockStatus(latest=latest, for_date=target, oldest_acceptable=oldest, stale=stale, message=message)
+
+
+def allocate(
+    ledger: Ledger,
+    *,
+    run_date: date | None = None,
+    tag_id: str | None = None,
+    actor: Actor,
+    trigger: str = "manual",
+    progress: Progress = no_progress,
+) -> AllocationResult:
+    with traced() as trace_id:
+        return ledger.db.write(
+            lambda conn: allocation.run_allocation(
+                ledger.db,
+                conn,
+                MasterData.load(conn),
+                run_date=run_date,
+                tag_id=tag_id,
+                actor=actor,
+                trace_id=trace_id,
+                trigger=trigger,
+                progress=progress,
+            )
+        )
+
+
+def current_allocation(
+    ledger: Ledger, run_date: date, *, actor: Actor, tag_id: str | None = None
+) -> list[AllocationRow]:
+    require(actor, Permission.READ_LEDGER)
+    with ledger.db.read() as conn:
+        return allocation_view.current_rows(conn, run_date, tag_id)
+
+
+def pick_list(ledger: Ledger, run_date: date, *, actor: Actor, tag_id: str | None = None) -> PickList:
+    require(actor, Permission.READ_LEDGER)
+    with ledger.db.read() as conn:
+        return picklist.pick_list(conn, run_date, tag_id)
+
+
+def pick_list_file(
+    ledger: Ledger, run_date: date, *, fmt: str, actor: Actor, tag_id: str | None = None
+) -> FileDownload:
+    picks = pick_list(ledger, run_date, actor=actor, tag_id=tag_id)
+    stem = f"picklist_{run_date:%Y%m%d}" + (f"_{tag_id}" if tag_id else "")
+    if fmt == "pdf":
+        return FileDownload(
+            file_name=f"{stem}.pdf", content=picklist.to_pdf(picks), media_type="application/pdf"
+        )
+    if fmt == "csv":
+        return FileDownload(file_name=f"{stem}.csv", content=picklist.to_csv(picks), media_type="text/csv")
+    raise ValidationError(f"Pick list format {fmt!r}: use csv or pdf.", field="format")
+
+
+def coverage(ledger: Ledger, *, actor: Actor) -> CoverageReport:
+    require(actor, Permission.READ_LEDGER)
+    with ledger.db.read() as conn:
+        return coverage_report(conn)

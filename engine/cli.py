@@ -22,6 +22,8 @@ from engine import api
 from engine.auth.roles import CLI_OPERATOR
 from engine.config import Settings, load_settings
 from engine.errors import EngineError, ValidationError
+from engine.mapping.requests import LookupRequest
+from engine.materials.kinds import Kind
 from engine.models import build
 from engine.tags.models import IngestRequest, ReplaceRequest
 from engine.vocab import Desk, ExceptionAction, ExceptionKind, ExceptionStatus, JobTrigger, Source, TagStatus
@@ -194,6 +196,86 @@ def cmd_jobs_run(args: argparse.Namespace, settings: Settings) -> Any:
     return api.run_job(_ledger(settings), args.name, actor=CLI_OPERATOR, trigger=JobTrigger.MANUAL)
 
 
+def cmd_materials_import(args: argparse.Namespace, settings: Settings) -> Any:
+    return api.import_materials(
+        _ledger(settings),
+        _choice(Kind, args.kind),
+        _read(args.file),
+        Path(args.file).name,
+        actor=CLI_OPERATOR,
+    )
+
+
+def cmd_materials_export(args: argparse.Namespace, settings: Settings) -> Any:
+    fmt = "xlsx" if args.file.lower().endswith(".xlsx") else "csv"
+    download = api.export_materials(_ledger(settings), _choice(Kind, args.kind), fmt=fmt, actor=CLI_OPERATOR)
+    Path(args.file).write_bytes(download.content)
+    return {"kind": args.kind, "file": args.file, "format": fmt, "bytes": len(download.content)}
+
+
+def cmd_stock_import(args: argparse.Namespace, settings: Settings) -> Any:
+    return api.import_stock(_ledger(settings), _read(args.file), Path(args.file).name, actor=CLI_OPERATOR)
+
+
+def cmd_map_lookup(args: argparse.Namespace, settings: Settings) -> Any:
+    request = build(
+        LookupRequest,
+        description=args.description,
+        lpo_id=args.lpo,
+        project_id=args.project,
+        plant_id=args.plant,
+        customer=args.customer,
+        qty=args.qty,
+        uom=args.uom,
+        line_id=args.line_id,
+        sheet_size_mm=args.sheet_size,
+        on_date=args.date,
+    )
+    return api.lookup_material(_ledger(settings), request, actor=CLI_OPERATOR)
+
+
+def cmd_map_review_list(args: argparse.Namespace, settings: Settings) -> Any:
+    return api.review_queue(_ledger(settings), actor=CLI_OPERATOR)
+
+
+def cmd_map_resolve(args: argparse.Namespace, settings: Settings) -> Any:
+    ledger = _ledger(settings)
+    actor = api.actor_for(ledger, args.user, source=Source.CLI)
+    return api.resolve_review(
+        ledger,
+        args.exception_id,
+        canonical_code=args.canonical,
+        sap_code=args.sap,
+        scope=args.scope,
+        scope_value=args.scope_value,
+        actor=actor,
+    )
+
+
+def cmd_allocate(args: argparse.Namespace, settings: Settings) -> Any:
+    if not (args.date or args.tag):
+        raise ValidationError("Give --date or --tag.")
+    return api.allocate(
+        _ledger(settings), run_date=args.date, tag_id=args.tag, actor=CLI_OPERATOR, trigger="cli"
+    )
+
+
+def cmd_picklist(args: argparse.Namespace, settings: Settings) -> Any:
+    download = api.pick_list_file(
+        _ledger(settings), args.date, fmt=args.format, tag_id=args.tag, actor=CLI_OPERATOR
+    )
+    Path(args.out).write_bytes(download.content)
+    picks = api.pick_list(_ledger(settings), args.date, tag_id=args.tag, actor=CLI_OPERATOR)
+    return {
+        "file": args.out,
+        "format": args.format,
+        "date": args.date,
+        "tag": args.tag,
+        "skus": len(picks.items),
+        "items": picks.items,
+    }
+
+
 # ---------------------------------------------------------------- parser
 
 
@@ -286,6 +368,57 @@ def build_parser() -> argparse.ArgumentParser:
     audit.add_argument("--trace")
     audit.add_argument("--entity")
     audit.add_argument("--user")
+
+    materials = groups.add_parser("materials", help="stores master data").add_subparsers(
+        dest="command", required=True
+    )
+    imp = command(materials, "import", cmd_materials_import, "import rows (all valid, or nothing changes)")
+    imp.add_argument("kind", help="master, overrides, brandmap, skus, units or canonical")
+    imp.add_argument("file", help=".csv (UTF-8) or .xlsx")
+    exp = command(materials, "export", cmd_materials_export, "export a kind to .csv or .xlsx")
+    exp.add_argument("kind")
+    exp.add_argument("file")
+    stock = groups.add_parser("stock", help="SAP stock snapshots").add_subparsers(
+        dest="command", required=True
+    )
+    command(stock, "import", cmd_stock_import, "load a stock snapshot").add_argument("file")
+
+    mapping = groups.add_parser("map", help="material mapping").add_subparsers(dest="command", required=True)
+    look = command(
+        mapping, "lookup", cmd_map_lookup, "map one description (recorded when --line-id is given)"
+    )
+    look.add_argument("--description", required=True)
+    look.add_argument("--lpo")
+    look.add_argument("--project")
+    look.add_argument("--plant")
+    look.add_argument("--customer")
+    look.add_argument("--qty", required=True)
+    look.add_argument("--uom", required=True)
+    look.add_argument("--line-id")
+    look.add_argument("--sheet-size", help="e.g. 1200x4000, for sheets")
+    look.add_argument("--date", type=_date, help="date the overrides must be in effect on")
+    review = mapping.add_parser("review", help="the review queue").add_subparsers(
+        dest="subcommand", required=True
+    )
+    command(review, "list", cmd_map_review_list, "descriptions waiting for a mapping")
+    res = command(mapping, "resolve", cmd_map_resolve, "resolve a review with a master row or an override")
+    res.add_argument("exception_id")
+    res.add_argument("--canonical", required=True)
+    res.add_argument("--sap")
+    res.add_argument("--scope", required=True, help="global, LPO, PROJECT, PLANT or CUSTOMER")
+    res.add_argument("--scope-value")
+    res.add_argument("--user", required=True)
+
+    alloc = groups.add_parser("allocate", help="allocate stock for a date or a tag")
+    alloc.set_defaults(handler=cmd_allocate)
+    alloc.add_argument("--date", type=_date)
+    alloc.add_argument("--tag")
+    pick = groups.add_parser("picklist", help="write the pick list of a date (or a tag)")
+    pick.set_defaults(handler=cmd_picklist)
+    pick.add_argument("--date", type=_date, required=True)
+    pick.add_argument("--tag")
+    pick.add_argument("--format", choices=["csv", "pdf"], required=True)
+    pick.add_argument("--out", required=True)
 
     jobs = groups.add_parser("jobs", help="background jobs").add_subparsers(dest="command", required=True)
     command(jobs, "run", cmd_jobs_run, "run a job now").add_argument("name")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 
@@ -19,3 +19,22 @@ def as_utc(value: datetime) -> datetime:
 
 def business_day(zone: ZoneInfo, at: datetime | None = None) -> date:
     return (at or utcnow()).astimezone(zone).date()
+
+
+def next_working_day(day: date, working_weekdays: frozenset[int]) -> date:
+    """The first working day after ``day`` (weekday numbers: Monday is 0)."""
+    candidate = day + timedelta(days=1)
+    for _ in range(7):
+        if candidate.weekday() in working_weekdays:
+            return candidate
+        candidate += timedelta(days=1)
+    raise ValueError("no working day in the week")
+
+
+def previous_working_day(day: date, working_weekdays: frozenset[int]) -> date:
+    candidate = day - timedelta(days=1)
+    for _ in range(7):
+        if candidate.weekday() in working_weekdays:
+            return candidate
+        candidate -= timedelta(days=1)
+    raise ValueError("no working day in the week")

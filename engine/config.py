@@ -26,6 +26,9 @@ def secrets_files() -> list[Path]:
     return [Path.cwd() / ".streamlit" / "secrets.toml", Path.home() / ".streamlit" / "secrets.toml"]
 
 
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
 class _SecretsTomlSource(PydanticBaseSettingsSource):
     """The ``[opsledger]`` table of the first secrets.toml that exists."""
 
@@ -64,6 +67,18 @@ class Settings(BaseSettings):
     demo_data: bool = Field(default=True, description="load the demo data set when the store is empty")
     jobs_enabled: bool = Field(default=True, description="run the scheduler inside the console process")
     sla_escalation_cron: str = "*/5 * * * *"
+    allocation_cutoff: str = Field(
+        default="16:00",
+        pattern=r"^([01]\d|2[0-3]):[0-5]\d$",
+        description="when the T-1 allocation runs for the next working day",
+    )
+    working_days: str = Field(
+        default="sat,sun,mon,tue,wed,thu", description="days production runs (Friday off)"
+    )
+    snapshot_max_age_days: int = Field(default=1, ge=0, description="older stock snapshots are flagged")
+    mapping_cache_seconds: float = Field(
+        default=2.0, ge=0, description="how stale another process's master data changes may be seen"
+    )
     sla_hours: dict[str, float] = Field(default_factory=dict, description="SLA hours per exception kind")
     log_level: str = "INFO"
 
@@ -86,6 +101,19 @@ class Settings(BaseSettings):
         except (ZoneInfoNotFoundError, ValueError) as exc:
             raise ValueError(f"unknown time zone {value!r} (use an IANA name such as Asia/Dubai)") from exc
         return value
+
+    @field_validator("working_days")
+    @classmethod
+    def _known_days(cls, value: str) -> str:
+        days = [d.strip().lower()[:3] for d in value.split(",") if d.strip()]
+        unknown = [d for d in days if d not in WEEKDAYS]
+        if unknown or not days:
+            raise ValueError(f"working_days {value!r}: use mon,tue,wed,thu,fri,sat,sun")
+        return ",".join(days)
+
+    @property
+    def working_weekdays(self) -> frozenset[int]:
+        return frozenset(WEEKDAYS.index(d) for d in self.working_days.split(","))
 
     @property
     def url(self) -> str:

@@ -56,6 +56,7 @@ class ExceptionKind(StrEnum):
     PARSE_ERROR = "PARSE_ERROR"
     MULTI_TAG_NEST = "MULTI_TAG_NEST"
     MAPPING_REVIEW = "MAPPING_REVIEW"
+    UNIT_CONVERSION = "UNIT_CONVERSION"
     INSUFFICIENT_STOCK = "INSUFFICIENT_STOCK"
 
 
@@ -91,3 +92,35 @@ class JobStatus(StrEnum):
 class JobTrigger(StrEnum):
     SCHEDULED = "scheduled"
     MANUAL = "manual"
+
+
+class MappingDecision(StrEnum):
+    AUTO = "AUTO"
+    OVERRIDE = "OVERRIDE"
+    MANUAL = "MANUAL"
+    REVIEW = "REVIEW"
+
+
+class MappingStatus(StrEnum):
+    """Where a tag line stands: mapped and allocatable, mapped but never allocated, waiting."""
+
+    MAPPED = "MAPPED"
+    NOT_TRACKED = "NOT_TRACKED"
+    REVIEW = "REVIEW"
+    NO_CONVERSION = "NO_CONVERSION"
+
+
+class OverrideScope(StrEnum):
+    """In precedence order (DOMAIN "Material mapping" step 2)."""
+
+    LPO = "LPO"
+    PROJECT = "PROJECT"
+    PLANT = "PLANT"
+    CUSTOMER = "CUSTOMER"
+
+
+class AllocationStatus(StrEnum):
+    ALLOCATED = "ALLOCATED"
+    PARTIAL = "PARTIAL"
+    UNALLOCATED = "UNALLOCATED"
+    SKIPPED = "SKIPPED"

@@ -16,6 +16,15 @@ class ScheduledJob:
     misfire_grace_seconds: int = 300
 
 
+def _daily_at(cutoff: str) -> str:
+    hours, minutes = cutoff.split(":")
+    return f"{int(minutes)} {int(hours)} * * *"
+
+
 SCHEDULE: tuple[ScheduledJob, ...] = (
     ScheduledJob(name="sla_escalation", cron=lambda s: s.sla_escalation_cron),
+    # Every day at the cut-off: the next working day's tags get their stock (a rerun replaces).
+    ScheduledJob(
+        name="allocation_t1", cron=lambda s: _daily_at(s.allocation_cutoff), misfire_grace_seconds=3600
+    ),
 )

@@ -7,16 +7,17 @@ README; a production store is started with ``OPSLEDGER_DEMO_DATA=false`` and get
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date
 
 import sqlalchemy as sa
 
 from engine.auth.roles import CLI_OPERATOR, Actor
-from engine.clock import business_day
+from engine.clock import business_day, next_working_day
 from engine.demo.builder import DATA_DIR, SAMPLE_SHEETS, sample_bytes
 from engine.errors import Conflict
 from engine.handle import Ledger
 from engine.logs import get_logger
+from engine.materials.kinds import Kind
 from engine.store.schema import app_user, lpo_master
 from engine.tags.models import IngestRequest
 from engine.vocab import Role, Source
@@ -43,12 +44,19 @@ def store_is_empty(ledger: Ledger) -> bool:
     return users == 0 and lpos == 0
 
 
-def _next_working_day(day: date, offset: int) -> date:
+MASTER_FILES = (
+    (Kind.SKUS, "sap_material.csv"),
+    (Kind.CANONICAL, "canonical_materials.csv"),
+    (Kind.MASTER, "material_master.csv"),
+    (Kind.BRANDMAP, "lpo_material_brand_map.csv"),
+    (Kind.UNITS, "material_uom_conversion.csv"),
+)
+
+
+def _next_working_day(day: date, offset: int, working: frozenset[int]) -> date:
     result = day
-    while offset > 0:
-        result += timedelta(days=1)
-        if result.weekday() != 4:  # Friday is the weekly day off in the UAE
-            offset -= 1
+    for _ in range(offset):
+        result = next_working_day(result, working)
     return result
 
 
@@ -70,8 +78,16 @@ def load_demo_data(ledger: Ledger, *, force: bool = False) -> dict[str, object]:
         except Conflict:
             continue
     api.import_lpos(ledger, (DATA_DIR / "lpo_master.csv").read_bytes(), actor=CLI_OPERATOR)
-    sales = Actor(email="sales@demo.local", roles=frozenset({Role.SALES}), source=Source.CLI)
+    for kind, name in MASTER_FILES:
+        api.import_materials(ledger, kind, (DATA_DIR / name).read_bytes(), name, actor=CLI_OPERATOR)
     today = business_day(ledger.settings.zone)
+    stock_day = today  # T-1 stock for tomorrow's production: today's snapshot
+    snapshot = "\n".join(
+        (f"{stock_day.isoformat()},{line.split(',', 1)[1]}" if index else line)
+        for index, line in enumerate((DATA_DIR / "sap_snapshot.csv").read_text().strip().splitlines())
+    )
+    api.import_stock(ledger, snapshot.encode(), "sap_snapshot.csv", actor=CLI_OPERATOR)
+    sales = Actor(email="sales@demo.local", roles=frozenset({Role.SALES}), source=Source.CLI)
     uploads = [
         ("0007", "LPO-2025-0412", "32.77", 1),  # uploaded, 16 lines
         ("0009", "LPO-2025-0391", "12.10", 2),  # LPO on hold → BLOCKED
@@ -85,10 +101,21 @@ def load_demo_data(ledger: Ledger, *, force: bool = False) -> dict[str, object]:
         request = IngestRequest(
             lpo_id=lpo_id,
             required_area_m2=area,
-            requested_delivery_date=_next_working_day(today, days),
+            requested_delivery_date=_next_working_day(today, days, ledger.settings.working_weekdays),
             original_file_name=name,
             content=sample_bytes(name),
         )
         results.append(api.ingest_tag(ledger, request, actor=sales).status.value)
-    log.info("demo data loaded", extra={"uploads": results})
-    return {"loaded": True, "accounts": list(DEMO_ACCOUNTS), "uploads": results}
+    allocation = api.allocate(
+        ledger,
+        run_date=_next_working_day(today, 1, ledger.settings.working_weekdays),
+        actor=CLI_OPERATOR,
+        trigger="demo",
+    )
+    log.info("demo data loaded", extra={"uploads": results, "allocated_lines": allocation.lines_allocated})
+    return {
+        "loaded": True,
+        "accounts": list(DEMO_ACCOUNTS),
+        "uploads": results,
+        "allocation_run": allocation.run_id,
+    }

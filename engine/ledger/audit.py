@@ -20,6 +20,35 @@ def _summary(value: dict[str, Any] | None) -> str | None:
     return None if value is None else json.dumps(value, default=str, sort_keys=True)
 
 
+def audit_row(
+    actor: Actor,
+    action: str,
+    *,
+    entity_type: str,
+    entity_id: str,
+    trace_id: str,
+    client_request_id: str | None = None,
+    before: dict[str, Any] | None = None,
+    after: dict[str, Any] | None = None,
+    at: datetime | None = None,
+) -> dict[str, Any]:
+    """One audit row as values, for writers that insert many at once (``Database.bulk_insert``)."""
+    return {
+        "action_id": new_ulid(),
+        "action": action,
+        "actor": actor.email,
+        "roles": actor.roles_text,
+        "source": str(actor.source),
+        "client_request_id": client_request_id,
+        "trace_id": trace_id,
+        "entity_type": entity_type,
+        "entity_id": entity_id[:100],
+        "before_summary": _summary(before),
+        "after_summary": _summary(after),
+        "created_at": at or utcnow(),
+    }
+
+
 def record_action(
     conn: Connection,
     actor: Actor,
@@ -33,24 +62,19 @@ def record_action(
     after: dict[str, Any] | None = None,
     at: datetime | None = None,
 ) -> str:
-    action_id = new_ulid()
-    conn.execute(
-        uah.insert().values(
-            action_id=action_id,
-            action=action,
-            actor=actor.email,
-            roles=actor.roles_text,
-            source=str(actor.source),
-            client_request_id=client_request_id,
-            trace_id=trace_id,
-            entity_type=entity_type,
-            entity_id=entity_id,
-            before_summary=_summary(before),
-            after_summary=_summary(after),
-            created_at=at or utcnow(),
-        )
+    row = audit_row(
+        actor,
+        action,
+        entity_type=entity_type,
+        entity_id=entity_id,
+        trace_id=trace_id,
+        client_request_id=client_request_id,
+        before=before,
+        after=after,
+        at=at,
     )
-    return action_id
+    conn.execute(uah.insert().values(**row))
+    return str(row["action_id"])
 
 
 class AuditEntry(BaseModel):

@@ -43,6 +43,7 @@ KIND_RULES: dict[ExceptionKind, KindRule] = {
     ExceptionKind.PARSE_ERROR: KindRule(Desk.SALES, Severity.MEDIUM, 8),
     ExceptionKind.MULTI_TAG_NEST: KindRule(Desk.SALES, Severity.MEDIUM, 8),
     ExceptionKind.MAPPING_REVIEW: KindRule(Desk.STORES, Severity.MEDIUM, 24),
+    ExceptionKind.UNIT_CONVERSION: KindRule(Desk.STORES, Severity.MEDIUM, 24),
     ExceptionKind.INSUFFICIENT_STOCK: KindRule(Desk.STORES, Severity.HIGH, 8),
 }
 OPEN_STATES = (ExceptionStatus.OPEN, ExceptionStatus.ACKNOWLEDGED)

@@ -19,7 +19,7 @@ from pydantic import BaseModel, ConfigDict
 from sqlalchemy.engine import Connection
 
 from engine.auth.roles import SYSTEM_JOB, Actor, Permission, require
-from engine.clock import as_utc, utcnow
+from engine.clock import as_utc, business_day, next_working_day, utcnow
 from engine.errors import EngineError, NotFound
 from engine.handle import Ledger
 from engine.ids import new_ulid
@@ -43,8 +43,38 @@ def _sla(ledger: Ledger, conn: Connection, now: datetime, trace_id: str) -> dict
     return escalate_overdue(conn, now=now, actor=SYSTEM_JOB, trace_id=trace_id)
 
 
+def _allocation_t1(ledger: Ledger, conn: Connection, now: datetime, trace_id: str) -> dict[str, int]:
+    """T-1: allocate the tags due on the next working day against the latest snapshot."""
+    from engine.allocation.run import run_allocation
+    from engine.mapping.master import MasterData
+
+    settings = ledger.settings
+    run_date = next_working_day(business_day(settings.zone, now), settings.working_weekdays)
+    result = run_allocation(
+        ledger.db,
+        conn,
+        MasterData.load(conn),
+        run_date=run_date,
+        tag_id=None,
+        actor=SYSTEM_JOB,
+        trace_id=trace_id,
+        trigger="scheduled",
+    )
+    return {
+        "tags": result.tags,
+        "lines": result.lines_total,
+        "allocated": result.lines_allocated,
+        "partial": result.lines_partial,
+        "unallocated": result.lines_unallocated,
+        "exceptions": len(result.exceptions),
+    }
+
+
 CATALOGUE: dict[str, JobDefinition] = {
     "sla_escalation": JobDefinition("sla_escalation", "Escalate exceptions past their SLA", _sla),
+    "allocation_t1": JobDefinition(
+        "allocation_t1", "T-1 stock allocation for the next working day", _allocation_t1
+    ),
 }
 
 

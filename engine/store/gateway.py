@@ -15,6 +15,7 @@ from contextlib import contextmanager, nullcontext
 from pathlib import Path
 from typing import Any, TypeVar
 
+import pyarrow as pa
 import sqlalchemy as sa
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import Connection, Engine, make_url
@@ -54,6 +55,22 @@ def _holder_description(message: str) -> str:
     except OSError:
         pass
     return f"process {pid}" + (f" ({cmdline[:160]})" if cmdline else "")
+
+
+def _arrow_type(column_type: sa.types.TypeEngine[Any]) -> pa.DataType:
+    if isinstance(column_type, sa.Numeric) and not isinstance(column_type, sa.Float):
+        return pa.decimal128(column_type.precision or 18, column_type.scale or 0)
+    if isinstance(column_type, sa.BigInteger):
+        return pa.int64()
+    if isinstance(column_type, sa.Integer):
+        return pa.int32()
+    if isinstance(column_type, sa.Boolean):
+        return pa.bool_()
+    if isinstance(column_type, sa.DateTime):
+        return pa.timestamp("us", tz="UTC" if column_type.timezone else None)
+    if isinstance(column_type, sa.Date):
+        return pa.date32()
+    return pa.string()
 
 
 def _is_retryable(error: BaseException) -> bool:
@@ -167,6 +184,37 @@ class Database:
                     "The store stayed busy with conflicting changes; try again in a moment."
                 ) from error
             raise
+
+    def bulk_insert(self, conn: Connection, table: sa.Table, rows: list[dict[str, Any]]) -> None:
+        """Insert many rows inside ``conn``'s transaction.
+
+        DuckDB executes ``executemany`` row by row (about 30 ms per 500 rows, 1 s per 20,000); an
+        Arrow table inserted in one statement takes a fifth to a fifteenth of that. Other databases
+        get the driver's ``executemany`` (psycopg pipelines it). The Arrow schema comes from the Core
+        table, so a value that does not fit its column (a fifth decimal place) is refused, not rounded.
+        """
+        if not rows:
+            return
+        if not self.is_duckdb:
+            conn.execute(table.insert(), rows)
+            return
+        columns = list(rows[0])
+        arrow = pa.Table.from_pylist(
+            rows, schema=pa.schema([(name, _arrow_type(table.c[name].type)) for name in columns])
+        )
+        raw = conn.connection.dbapi_connection
+        assert raw is not None
+        # SQLAlchemy stops reading a result after .first()/.scalar(), and duckdb-engine cannot close a
+        # cursor, so DuckDB 2.0 still holds that result; run it to its end (without reading the rows)
+        # before this connection does other work. complete() keeps the transaction; abort() would not.
+        raw.complete()
+        view = f"_incoming_{table.name}"
+        raw.register(view, arrow)
+        try:
+            names = ", ".join(columns)
+            raw.execute(f"INSERT INTO {table.name} ({names}) SELECT {names} FROM {view}")
+        finally:
+            raw.unregister(view)
 
     def dispose(self) -> None:
         self.engine.dispose()

@@ -31,6 +31,8 @@ from engine.ledger.inbox import notify_desk
 from engine.ledger.sequences import next_tag_id
 from engine.logs import get_logger
 from engine.lpos.master import LockedLpo, claimed_m2, lock_lpo
+from engine.mapping.apply import map_tag_lines
+from engine.mapping.master import cache_for
 from engine.progress import Progress, no_progress
 from engine.store.gateway import Database
 from engine.store.schema import client_request_log, tag_line, tag_sheet, tag_sheet_version
@@ -56,6 +58,7 @@ class IngestRun:
     trace_id: str
     settings: Settings
     files: FileStore
+    store: Database
     file_name: str = ""
     file_hash: str = ""
     kind: str = ""
@@ -266,6 +269,9 @@ def store_tag(run: IngestRun) -> IngestResult:
     tag_id = _take_tag_id(run)
     run.stored = _store_file(run)
     _insert_tag(run, tag_id, TagStatus.UPLOADED, exception_id=None, lines=run.parsed.lines)
+    # Mapping is part of ingestion: the same transaction (DOMAIN "Material mapping"; issue 3 §2).
+    master = cache_for(run.store, check_seconds=run.settings.mapping_cache_seconds).get()
+    map_tag_lines(run.store, run.db, master, tag_id, actor=run.actor, trace_id=run.trace_id)
     return run.result(
         IngestStatus.UPLOADED,
         200,
@@ -469,8 +475,6 @@ LEDGER: tuple[Stage, ...] = (
     block_over_balance,
     reject_unusable_sheet,
 )
-# Extra stages that run on an UPLOADED tag inside the same transaction (mapping, later desks).
-AFTER_STORE: list[Callable[[IngestRun, IngestResult], None]] = []
 
 
 def run_ingest(db: Database, run: IngestRun, *, progress: Progress = no_progress) -> IngestResult:
@@ -505,8 +509,6 @@ def run_ingest(db: Database, run: IngestRun, *, progress: Progress = no_progress
                 _remember(run, outcome)
                 return outcome, True
         result = store_tag(run)
-        for extra in AFTER_STORE:
-            extra(run, result)
         _remember(run, result)
         return result, True
 

@@ -22,6 +22,7 @@ from decimal import Decimal, InvalidOperation
 from python_calamine import CalamineError, CalamineWorkbook
 
 from engine.errors import ValidationError
+from engine.mapping.normalise import normalise_description
 from engine.tags import xlsx_guard
 from engine.units import known_units, normalise_unit
 
@@ -115,11 +116,6 @@ class ParsedSheet:
             more = f" (and {len(self.errors) - 10} more)" if len(self.errors) > 10 else ""
             return f"{len(self.errors)} line(s) cannot be read: {shown}{more}."
         return "The sheet has a header but no lines with a description and a quantity."
-
-
-def normalise_description(text: str) -> str:
-    """DOMAIN "Material mapping" step 1: trim, lower-case, collapse inner white space; nothing else."""
-    return " ".join(unicodedata.normalize("NFC", text).lower().split())
 
 
 def _header_key(cell: object) -> str:

@@ -1,19 +1,19 @@
 """Replacing a tag's sheet with a corrected one (DOMAIN "Tags", last paragraph).
 
 An explicit act with a reason: the old version and its lines are kept (lines marked superseded),
-the new lines become the tag's lines, and both versions stay in the audit. Desks that hold work on
-the old lines (allocations) release it through ``ON_REPLACE`` in the same transaction.
+the new lines become the tag's lines (mapped at once), and both versions stay in the audit. The old
+lines' allocations are released in the same transaction.
 """
 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable
 
 import sqlalchemy as sa
 from pydantic import BaseModel, ConfigDict
 from sqlalchemy.engine import Connection
 
+from engine.allocation.run import release_tag
 from engine.auth.roles import Actor, Permission, require
 from engine.clock import utcnow
 from engine.config import Settings
@@ -21,6 +21,8 @@ from engine.errors import Conflict, NotFound, ValidationError
 from engine.ledger.audit import record_action
 from engine.ledger.files import FileStore, sha256_hex
 from engine.lpos.master import lock_lpo
+from engine.mapping.apply import map_tag_lines
+from engine.mapping.master import cache_for
 from engine.store.gateway import Database
 from engine.store.schema import client_request_log, tag_line, tag_sheet, tag_sheet_version
 from engine.tags.ingest import MEDIA_TYPES, insert_lines, inspect_upload
@@ -42,10 +44,6 @@ class ReplaceResult(BaseModel):
     message: str
     trace_id: str
     client_request_id: str
-
-
-# Called as hook(conn, tag_id, old_version, actor, trace_id) before the new lines are written.
-ON_REPLACE: list[Callable[[Connection, str, int, Actor, str], None]] = []
 
 
 def replace_tag_sheet(
@@ -87,8 +85,7 @@ def replace_tag_sheet(
             raise Conflict(f"{name} is the same file as version {tag['version']} of {tag_id}.", tag_id=tag_id)
         lock_lpo(conn, lpo_id=tag["lpo_id"], customer_lpo_ref=None)
         old_version, new_version = int(tag["version"]), int(tag["version"]) + 1
-        for hook in ON_REPLACE:
-            hook(conn, tag_id, old_version, actor, trace_id)
+        release_tag(conn, tag_id)  # the old lines give their stock back
         stored = files.put(
             conn,
             request.content,
@@ -105,6 +102,8 @@ def replace_tag_sheet(
             .values(superseded=True)
         )
         insert_lines(conn, tag_id, new_version, parsed.lines, trace_id=trace_id, at=now)
+        master = cache_for(db, check_seconds=settings.mapping_cache_seconds).get()
+        map_tag_lines(db, conn, master, tag_id, actor=actor, trace_id=trace_id)
         conn.execute(
             sa.update(tag_sheet)
             .where(tag_sheet.c.tag_id == tag_id)

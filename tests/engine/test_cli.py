@@ -95,7 +95,9 @@ def test_tag_flow_through_the_cli(cli) -> None:  # type: ignore[no-untyped-def]
     )
     assert code == 0 and acted["status"] == "DISMISSED"
     code, trail = cli("audit", "--trace", first["trace_id"])
-    assert code == 0 and {entry["entity_id"] for entry in trail} == {first["tag_id"]}
+    assert code == 0 and first["tag_id"] in {entry["entity_id"] for entry in trail}
+    # This store has no material master yet: the upload's lines wait for review, raised in the same trace.
+    assert {entry["action"] for entry in trail} == {"TAG_UPLOAD", "EXCEPTION_RAISED"}
     code, users = cli("users", "list")
     assert code == 0 and [u["email"] for u in users] == ["sales@demo.local"]
 

@@ -1,0 +1,1 @@
+"""Stores desk: T-1 stock allocation and pick lists (seed 001, DOMAIN "Allocation")."""

@@ -1,0 +1,16 @@
+"""LPO brand maps (stores): edit, import and export."""
+
+from console.master_data import render_kind
+from console.widgets import page_setup
+from engine.auth.roles import Permission
+from engine.materials.kinds import Kind
+
+ctx = page_setup("LPO brand maps", Permission.WORK_STORES)
+render_kind(
+    ctx,
+    Kind.BRANDMAP,
+    help_text=(
+        "Per LPO and canonical material, the SKUs to allocate from in priority order (1 first). An LPO "
+        "without rows gets the master's default SKU."
+    ),
+)

@@ -1,0 +1,122 @@
+"""Mapping review (stores): descriptions waiting for a mapping, their lines, ranked suggestions; resolve
+with a master row or a scoped override and every waiting line is mapped at once."""
+
+import pandas as pd
+import streamlit as st
+
+from console.text import plain
+from console.widgets import call, page_setup
+from engine import api
+from engine.auth.roles import Permission
+
+ctx = page_setup(
+    "Mapping review",
+    Permission.WORK_STORES,
+    caption="Nothing is mapped by similarity: suggestions are for you to choose from.",
+)
+if (done := st.session_state.pop("resolved", None)) is not None:
+    waiting = (
+        f"; {done.lines_still_waiting} line(s) outside the scope still wait"
+        if done.lines_still_waiting
+        else ""
+    )
+    st.success(
+        plain(f"{done.description} → {done.canonical_code}: {done.lines_mapped} line(s) mapped{waiting}.")
+    )
+queue = call(api.review_queue, ctx.ledger, actor=ctx.actor) or []
+st.metric(
+    "Descriptions waiting", len(queue), help=f"{sum(item.lines for item in queue)} line(s) wait on them"
+)
+if not queue:
+    st.success("The review queue is empty: every line is mapped.")
+    st.stop()
+st.dataframe(
+    pd.DataFrame(
+        [
+            {
+                "Description": i.description,
+                "Lines": i.lines,
+                "Tags": i.tags,
+                "Waiting since (UTC)": i.waiting_since.replace(tzinfo=None),
+                "Exception": i.exception_id,
+            }
+            for i in queue
+        ]
+    ),
+    hide_index=True,
+    width="stretch",
+)
+
+chosen = st.selectbox("Review", [i.description for i in queue])
+item = next(i for i in queue if i.description == chosen)
+st.subheader(item.example)
+st.caption(f"Normalised: {plain(item.description)} · exception {item.exception_id}")
+st.dataframe(
+    pd.DataFrame(
+        [
+            {
+                "Tag": c.tag_id,
+                "LPO": c.lpo_id,
+                "Project": c.project_id,
+                "Customer": c.customer,
+                "Qty": str(c.qty.normalize()),
+                "Unit": c.uom,
+            }
+            for c in item.context
+        ]
+    ),
+    hide_index=True,
+    width="stretch",
+)
+st.markdown("**Suggestions** (similar master descriptions)")
+st.dataframe(
+    pd.DataFrame([s.model_dump() for s in item.suggestions])
+    if item.suggestions
+    else pd.DataFrame({"description": ["no similar description in the master"]}),
+    hide_index=True,
+    width="stretch",
+)
+
+master = api.mapping_master(ctx.ledger)
+codes = sorted(master.canonical_uom)
+first = item.suggestions[0].canonical_code if item.suggestions else codes[0]
+with st.form(f"resolve-{item.exception_id}"):
+    code = st.selectbox(
+        "Canonical material",
+        codes,
+        index=codes.index(first) if first in codes else 0,
+        format_func=lambda c: f"{c} ({master.canonical_uom[c]})",
+    )
+    skus = [None, *sorted(s.sap_code for s in master.skus.values())]
+    sap = st.selectbox(
+        "SKU (optional)",
+        skus,
+        format_func=lambda s: (
+            f"{s} · {master.skus[s].canonical_code} · {master.skus[s].description}"
+            if s
+            else "the material's default SKU"
+        ),
+    )
+    scope = st.radio(
+        "Save as",
+        ["global", "LPO", "PROJECT", "PLANT", "CUSTOMER"],
+        horizontal=True,
+        format_func=lambda s: "master row (all LPOs)" if s == "global" else f"{s} override",
+    )
+    scope_value = st.text_input(
+        "Scope value", help="Leave empty when all waiting lines share one (e.g. one LPO)"
+    )
+    if st.form_submit_button("Resolve", type="primary"):
+        done = call(
+            api.resolve_review,
+            ctx.ledger,
+            item.exception_id or "",
+            canonical_code=code,
+            sap_code=sap,
+            scope=scope,
+            scope_value=scope_value or None,
+            actor=ctx.actor,
+        )
+        if done is not None:
+            st.session_state["resolved"] = done
+            st.rerun()

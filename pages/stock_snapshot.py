@@ -1,0 +1,42 @@
+"""Stock snapshot (stores): upload the SAP T-1 stock; the latest snapshot's date and totals."""
+
+import streamlit as st
+
+from console.text import plain
+from console.widgets import call, page_setup
+from engine import api
+from engine.auth.roles import Permission
+
+ctx = page_setup(
+    "Stock snapshot",
+    Permission.WORK_STORES,
+    caption="Only unrestricted stock is allocated; quality inspection and blocked stock are kept "
+    "for the record.",
+)
+with st.form("stock-upload"):
+    upload = st.file_uploader("SAP stock snapshot (.csv or .xlsx)", type=["csv", "xlsx"])
+    st.caption(
+        "Columns: snapshot_date, plant, storage_location, sap_code, unrestricted_qty, "
+        "quality_inspection_qty, blocked_qty (one date per file)"
+    )
+    if st.form_submit_button("Load snapshot", type="primary") and upload is not None:
+        loaded = call(api.import_stock, ctx.ledger, upload.getvalue(), upload.name, actor=ctx.actor)
+        if loaded is not None:
+            st.success(
+                plain(f"Snapshot of {loaded.snapshot_date} loaded: {loaded.rows} rows, {loaded.skus} SKUs.")
+            )
+
+status = call(api.stock_status, ctx.ledger, actor=ctx.actor)
+if status is not None:
+    (st.warning if status.stale else st.info)(plain(status.message))
+    if status.latest is not None:
+        latest = status.latest
+        cols = st.columns(4)
+        cols[0].metric("Snapshot date", f"{latest.snapshot_date}")
+        cols[1].metric("SKUs", latest.skus)
+        cols[2].metric("Unrestricted", f"{latest.unrestricted_total:,.3f}")
+        cols[3].metric("Quality + blocked", f"{latest.quality_inspection_total + latest.blocked_total:,.3f}")
+        st.caption(
+            f"Loaded by {plain(latest.loaded_by)} at {latest.loaded_at:%Y-%m-%d %H:%M} UTC · "
+            f"trace `{latest.trace_id}`"
+        )
