@@ -53,13 +53,17 @@ async def start_session(request: Request) -> Response:
 
 
 async def end_session(request: Request) -> Response:
-    ledger = await run_in_threadpool(get_ledger)
-    session_id = unsign_session(api.cookie_secret(ledger), request.cookies.get(COOKIE_NAME))
-    if session_id:
-        actor = await run_in_threadpool(api.resolve_session, ledger, session_id)
-        if actor is not None:
-            await run_in_threadpool(lambda: api.sign_out(ledger, session_id, actor=actor))
+    """Drop the browser's session cookie once its session has ended. Ending the session is the
+    engine's (``api.sign_out`` runs before a page asks for this); the cookie of a live session stays,
+    as the browser may hold a newer session than the tab that asks (signed in again, another tab)."""
     response = _pixel()
+    raw = request.cookies.get(COOKIE_NAME)
+    if not raw:
+        return response
+    ledger = await run_in_threadpool(get_ledger)
+    session_id = unsign_session(api.cookie_secret(ledger), raw)
+    if session_id and await run_in_threadpool(api.resolve_session, ledger, session_id) is not None:
+        return response
     response.delete_cookie(COOKIE_NAME, path="/", httponly=True, samesite="lax")
     return response
 

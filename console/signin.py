@@ -20,6 +20,10 @@ from engine.errors import AuthenticationFailed, EngineError
 SESSION_KEY = "_opsledger_session_id"
 _PENDING_COOKIE = "_opsledger_cookie_code"
 _CLEAR_COOKIE = "_opsledger_clear_cookie"
+# The cookie this tab's connection came with is fixed for the life of the connection (Streamlit reads
+# it once); after it has been cleared it must not be cleared (nor resolved) again: the browser may
+# hold a newer session's cookie by then.
+_CLEARED_COOKIE = "_opsledger_cleared_cookie"
 
 
 def oidc_provider() -> str | None:
@@ -36,7 +40,7 @@ def oidc_provider() -> str | None:
 
 def _cookie_session_id() -> str | None:
     raw = st.context.cookies.get(COOKIE_NAME)
-    if not raw:
+    if not raw or raw == st.session_state.get(_CLEARED_COOKIE):
         return None
     return unsign_session(api.cookie_secret(get_ledger()), raw)
 
@@ -55,15 +59,20 @@ def current_actor() -> Actor | None:
         session_id = result.session_id
         actor = api.resolve_session(ledger, session_id)
     if actor is None:
-        st.session_state.pop(SESSION_KEY, None)
-        if st.context.cookies.get(COOKIE_NAME):
+        # This tab's session ended (signed out elsewhere, idled out), or its connection came with a
+        # cookie that is no good (ended, bad signature): ask the browser to drop it, once.
+        raw = st.context.cookies.get(COOKIE_NAME)
+        if session_id or (raw and raw != st.session_state.get(_CLEARED_COOKIE)):
             st.session_state[_CLEAR_COOKIE] = True
+        st.session_state.pop(SESSION_KEY, None)
         return None
     st.session_state[SESSION_KEY] = session_id
     return actor
 
 
 def _remember(session_id: str) -> None:
+    # A clean-up still owed to an earlier session must not reach the cookie of this one.
+    st.session_state.pop(_CLEAR_COOKIE, None)
     st.session_state[SESSION_KEY] = session_id
     st.session_state[_PENDING_COOKIE] = api.issue_sign_in_code(get_ledger(), session_id)
 
@@ -74,6 +83,7 @@ def emit_cookie_updates() -> None:
     if code:
         st.html(f'<img src="/api/session/start?code={code}" alt="" width="1" height="1">')
     elif st.session_state.pop(_CLEAR_COOKIE, False):
+        st.session_state[_CLEARED_COOKIE] = st.context.cookies.get(COOKIE_NAME)
         st.html('<img src="/api/session/end" alt="" width="1" height="1">')
 
 

@@ -8,6 +8,7 @@ import pandas as pd
 
 from engine.ledger.audit import AuditEntry
 from engine.ledger.exceptions import ExceptionView
+from engine.mapping.review import ReviewItem
 from engine.tags.models import TagLineView, TagSummary
 
 
@@ -90,3 +91,38 @@ def audit_frame(entries: Sequence[AuditEntry]) -> pd.DataFrame:
             for a in entries
         ]
     )
+
+
+def review_frame(queue: Sequence[ReviewItem]) -> pd.DataFrame:
+    return pd.DataFrame(
+        [
+            {
+                "Description": i.description,
+                "Lines": i.lines,
+                "Tags": i.tags,
+                "Waiting since (UTC)": i.waiting_since.replace(tzinfo=None),
+                "Exception": i.exception_id,
+            }
+            for i in queue
+        ]
+    )
+
+
+def review_context_frame(item: ReviewItem) -> pd.DataFrame:
+    return pd.DataFrame(
+        [
+            {
+                "Tag": c.tag_id,
+                "LPO": c.lpo_id,
+                "Project": c.project_id,
+                "Customer": c.customer,
+                "Qty": str(c.qty.normalize()),
+                "Unit": c.uom,
+            }
+            for c in item.context
+        ]
+    )
+
+
+def suggestions_frame(item: ReviewItem) -> pd.DataFrame:
+    return pd.DataFrame([s.model_dump() for s in item.suggestions])

@@ -321,7 +321,9 @@ def cookie_secret(ledger: Ledger) -> str:
 def import_lpos(ledger: Ledger, content: bytes, *, actor: Actor) -> ImportSummary:
     records = lpos.read_lpo_csv(content)
     with traced() as trace_id:
-        return ledger.db.write(lambda conn: lpos.import_lpos(conn, actor, records, trace_id=trace_id))
+        summary = ledger.db.write(lambda conn: lpos.import_lpos(conn, actor, records, trace_id=trace_id))
+    _mapping_changed(ledger)
+    return summary
 
 
 def list_lpos(ledger: Ledger, *, actor: Actor) -> list[LpoBalance]:
@@ -526,9 +528,8 @@ def lookup_material(ledger: Ledger, request: LookupRequest, *, actor: Actor) -> 
     require(actor, Permission.READ_LEDGER)
     with traced() as trace_id:
         if request.line_id is None:
-            with ledger.db.read() as conn:
-                line = lookups.line_for(conn, request)
-            return lookups.result(lookup(mapping_master(ledger), line), trace_id=trace_id)
+            master = mapping_master(ledger)
+            return lookups.result(lookup(master, lookups.line_for(master, request)), trace_id=trace_id)
         return ledger.db.write(
             lambda conn: lookups.record_lookup(
                 ledger.db, conn, mapping_master(ledger), request, actor=actor, trace_id=trace_id

@@ -1,10 +1,10 @@
 """Mapping review (stores): descriptions waiting for a mapping, their lines, ranked suggestions; resolve
 with a master row or a scoped override and every waiting line is mapped at once."""
 
-import pandas as pd
 import streamlit as st
 
 from console.text import plain
+from console.views import review_context_frame, review_frame, suggestions_frame
 from console.widgets import call, page_setup
 from engine import api
 from engine.auth.roles import Permission
@@ -30,52 +30,18 @@ st.metric(
 if not queue:
     st.success("The review queue is empty: every line is mapped.")
     st.stop()
-st.dataframe(
-    pd.DataFrame(
-        [
-            {
-                "Description": i.description,
-                "Lines": i.lines,
-                "Tags": i.tags,
-                "Waiting since (UTC)": i.waiting_since.replace(tzinfo=None),
-                "Exception": i.exception_id,
-            }
-            for i in queue
-        ]
-    ),
-    hide_index=True,
-    width="stretch",
-)
+st.dataframe(review_frame(queue), hide_index=True, width="stretch")
 
 chosen = st.selectbox("Review", [i.description for i in queue])
 item = next(i for i in queue if i.description == chosen)
 st.subheader(item.example)
 st.caption(f"Normalised: {plain(item.description)} · exception {item.exception_id}")
-st.dataframe(
-    pd.DataFrame(
-        [
-            {
-                "Tag": c.tag_id,
-                "LPO": c.lpo_id,
-                "Project": c.project_id,
-                "Customer": c.customer,
-                "Qty": str(c.qty.normalize()),
-                "Unit": c.uom,
-            }
-            for c in item.context
-        ]
-    ),
-    hide_index=True,
-    width="stretch",
-)
+st.dataframe(review_context_frame(item), hide_index=True, width="stretch")
 st.markdown("**Suggestions** (similar master descriptions)")
-st.dataframe(
-    pd.DataFrame([s.model_dump() for s in item.suggestions])
-    if item.suggestions
-    else pd.DataFrame({"description": ["no similar description in the master"]}),
-    hide_index=True,
-    width="stretch",
-)
+if item.suggestions:
+    st.dataframe(suggestions_frame(item), hide_index=True, width="stretch")
+else:
+    st.caption("No similar description in the master.")
 
 master = api.mapping_master(ctx.ledger)
 codes = sorted(master.canonical_uom)

@@ -22,14 +22,18 @@ lpos = call(api.list_lpos, ctx.ledger, actor=ctx.actor) or []
 if not lpos:
     st.info("No LPOs yet: an admin imports them on the LPOs page.")
     st.stop()
-labels = {
-    lpo.lpo_id: f"{lpo.lpo_id} · {lpo.customer} · {lpo.remaining_m2:,.2f} m2 left"
-    f" of {lpo.po_quantity_m2:,.2f}" + ("" if lpo.status == "ACTIVE" else f" · {lpo.status}")
-    for lpo in lpos
-}
+balances = {lpo.lpo_id: lpo for lpo in lpos}
+# Option labels never change (the balance does, after every upload): a widget whose labels change is a
+# new widget to the browser, which would silently fall back to the first LPO. The balance goes beside it.
+lpo_id = st.selectbox(
+    "LPO", list(balances), key="upload-lpo", format_func=lambda key: f"{key} · {balances[key].customer}"
+)
+chosen = balances[lpo_id]
+st.caption(
+    f"{chosen.lpo_id} · {chosen.status} · {chosen.remaining_m2:,.2f} m2 left of {chosen.po_quantity_m2:,.2f} "
+    f"(committed {chosen.committed_m2:,.2f})"
+)
 with st.form("upload"):
-    # A stable key keeps the chosen LPO when its label (the remaining balance) changes after an upload.
-    lpo_id = st.selectbox("LPO", list(labels), format_func=labels.__getitem__, key="upload-lpo")
     left, right = st.columns(2)
     area = left.number_input("Required area (m2)", min_value=0.0, step=0.01, format="%.2f")
     delivery = right.date_input("Requested delivery date", min_value=date.today())

@@ -150,3 +150,47 @@ def world(ledger: Ledger) -> World:
 @pytest.fixture
 def duck_world(duck_ledger: Ledger) -> World:
     return seed_world(duck_ledger)
+
+
+STORES_FILES = (
+    ("skus", "sap_material.csv"),
+    ("canonical", "canonical_materials.csv"),
+    ("master", "material_master.csv"),
+    ("brandmap", "lpo_material_brand_map.csv"),
+    ("units", "material_uom_conversion.csv"),
+)
+STOCK_DATE = DELIVERY - timedelta(days=1)
+
+
+def snapshot_csv(day: date, overrides: dict[str, str] | None = None) -> bytes:
+    """The sample SAP snapshot re-dated to ``day``; ``overrides`` sets unrestricted stock per SKU."""
+    lines = (DATA_DIR / "sap_snapshot.csv").read_text().strip().splitlines()
+    out = [lines[0]]
+    for line in lines[1:]:
+        parts = line.split(",")
+        parts[0] = day.isoformat()
+        if overrides and parts[3] in overrides:
+            parts[4] = overrides[parts[3]]
+        out.append(",".join(parts))
+    return ("\n".join(out) + "\n").encode()
+
+
+def seed_stores(world: World, *, stock: dict[str, str] | None = None) -> World:
+    from engine.materials.kinds import Kind
+
+    for kind, name in STORES_FILES:
+        api.import_materials(
+            world.ledger, Kind(kind), (DATA_DIR / name).read_bytes(), name, actor=world.stores
+        )
+    api.import_stock(world.ledger, snapshot_csv(STOCK_DATE, stock), "sap_snapshot.csv", actor=world.stores)
+    return world
+
+
+@pytest.fixture
+def stores_world(world: World) -> World:
+    return seed_stores(world)
+
+
+@pytest.fixture
+def duck_stores(duck_world: World) -> World:
+    return seed_stores(duck_world)

@@ -22,17 +22,17 @@ from sqlalchemy.engine import Connection
 from engine.auth.roles import Actor, Permission, require
 from engine.clock import utcnow
 from engine.errors import NotFound, ValidationError
-from engine.ids import new_ulid
+from engine.ids import new_ulid, new_ulids
 from engine.ledger.audit import record_action
-from engine.ledger.exceptions import NewException, act_on_exception, find_open, raise_exception
+from engine.ledger.exceptions import NewException, act_on_exception, raise_exceptions
 from engine.mapping.master import MasterData, Sku
 from engine.progress import Progress, no_progress
 from engine.stock.snapshot import latest_snapshot
 from engine.store.gateway import Database
-from engine.store.schema import allocation_line, allocation_log, allocation_run, tag_sheet
+from engine.store.schema import allocation_line, allocation_log, allocation_run, exception_log, tag_sheet
 from engine.store.sqlfiles import load_sql
 from engine.units.convert import CANONICAL_PLACES, divisible_units_needed, floor_units, whole_units_needed
-from engine.vocab import AllocationStatus, ExceptionAction, ExceptionKind, MappingStatus
+from engine.vocab import AllocationStatus, ExceptionAction, ExceptionKind, ExceptionStatus, MappingStatus
 
 _SKIP_REASONS = {
     MappingStatus.REVIEW: "waits for a mapping review",
@@ -153,15 +153,23 @@ def run_allocation(
         row.sap_code: Decimal(row.available)
         for row in conn.execute(load_sql("allocation/available_stock"), {"snapshot_id": snapshot.snapshot_id})
     }
-    lines, logs, exceptions = [], [], []
+    lines: list[AllocatedLine] = []
+    shortages: list[tuple[int, NewException]] = []
     for index, row in enumerate(due):
-        line = _allocate_row(conn, master, row, available, actor=actor, trace_id=trace_id)
+        line, shortage = _allocate_row(master, row, available)
         lines.append(line)
-        if line.exception_id:
-            exceptions.append(line.exception_id)
+        if shortage is not None:
+            shortages.append((index, shortage))
+        if index % 500 == 499:
+            progress(f"Allocated {index + 1} of {len(due)} lines", index + 1, len(due))
+    lines = _record_shortages(db, conn, lines, shortages, tags, actor=actor, trace_id=trace_id)
+    exceptions = [line.exception_id for line in lines if line.exception_id]
+    ids = iter(new_ulids(sum(len(line.takes) for line in lines)))
+    logs: list[dict[str, Any]] = []
+    for line in lines:
         logs += [
             {
-                "allocation_id": new_ulid(),
+                "allocation_id": next(ids),
                 "run_id": run_id,
                 "snapshot_id": snapshot.snapshot_id,
                 "run_date": run_date,
@@ -181,8 +189,6 @@ def run_allocation(
             }
             for take in line.takes
         ]
-        if index % 500 == 499:
-            progress(f"Allocated {index + 1} of {len(due)} lines", index + 1, len(due))
     counts = {status: sum(1 for line in lines if line.status is status) for status in AllocationStatus}
     conn.execute(
         allocation_run.insert().values(
@@ -284,14 +290,9 @@ def release_tag(conn: Connection, tag_id: str) -> None:
 
 
 def _allocate_row(
-    conn: Connection,
-    master: MasterData,
-    row: Any,
-    available: dict[str, Decimal],
-    *,
-    actor: Actor,
-    trace_id: str,
-) -> AllocatedLine:
+    master: MasterData, row: Any, available: dict[str, Decimal]
+) -> tuple[AllocatedLine, NewException | None]:
+    """One line's allocation, and the shortage exception it would raise (raised later, in a batch)."""
     base = {
         "tag_id": row.tag_id,
         "ingest_line_id": row.ingest_line_id,
@@ -312,12 +313,13 @@ def _allocate_row(
             exception_id=None,
             reason=skip_reason,
             takes=[],
-        )
+        ), None
     required = Decimal(row.canonical_qty)
     candidates = master.candidates(row.lpo_id, row.canonical_code, row.sap_code)
     takes, missing = allocate_line(required, candidates, available)
     allocated = sum((t.canonical_qty for t in takes), Decimal(0))
     reason: str | None = None
+    shortage: NewException | None = None
     if missing <= 0:
         status_out = AllocationStatus.ALLOCATED
     else:
@@ -327,16 +329,14 @@ def _allocate_row(
             if not candidates
             else "not enough stock"
         )
-    exception_id = _shortfall_exception(
-        conn, row, missing, candidates, available, takes, actor=actor, trace_id=trace_id, reason=reason
-    )
-    return AllocatedLine(
+        shortage = _shortage(row, missing, candidates, available, takes, reason=reason)
+    line = AllocatedLine(
         **base,
         status=status_out,
         required_qty=required,
         allocated_qty=allocated,
         shortfall_qty=missing,
-        exception_id=exception_id,
+        exception_id=None,
         reason=reason,
         takes=[
             {
@@ -352,75 +352,104 @@ def _allocate_row(
             for t in takes
         ],
     )
+    return line, shortage
 
 
-def _shortfall_exception(
+def _record_shortages(
+    db: Database,
     conn: Connection,
-    row: Any,
-    missing: Decimal,
-    candidates: list[tuple[int, Sku]],
-    available: dict[str, Decimal],
-    takes: list[Take],
+    lines: list[AllocatedLine],
+    shortages: list[tuple[int, NewException]],
+    tags: list[str],
     *,
     actor: Actor,
     trace_id: str,
-    reason: str | None,
-) -> str | None:
-    """One open INSUFFICIENT_STOCK per line: kept while the line is short, resolved once it is not."""
-    existing = find_open(conn, ExceptionKind.INSUFFICIENT_STOCK, row.ingest_line_id)
-    if missing <= 0:
-        if existing:
+) -> list[AllocatedLine]:
+    """One open INSUFFICIENT_STOCK per line: kept while the line is short (a rerun refers to it),
+    resolved once a run covers the line, raised in one batch for the lines newly short."""
+    open_now = (
+        dict(
+            conn.execute(
+                sa.select(exception_log.c.dedupe_key, exception_log.c.exception_id).where(
+                    exception_log.c.kind == str(ExceptionKind.INSUFFICIENT_STOCK),
+                    exception_log.c.tag_id.in_(tags),
+                    exception_log.c.status.in_(
+                        [str(ExceptionStatus.OPEN), str(ExceptionStatus.ACKNOWLEDGED)]
+                    ),
+                )
+            ).all()
+        )
+        if tags
+        else {}
+    )
+    short_lines = {lines[index].ingest_line_id for index, _ in shortages}
+    for line_id, exception_id in open_now.items():
+        if line_id not in short_lines:
             act_on_exception(
                 conn,
-                existing,
+                exception_id,
                 ExceptionAction.RESOLVE,
                 actor=actor,
                 trace_id=trace_id,
                 notes="A later allocation covered the line.",
                 resolution_txn_id=trace_id,
             )
-        return None
-    if existing:
-        return existing
+    fresh = [(index, new) for index, new in shortages if lines[index].ingest_line_id not in open_now]
+    raised = raise_exceptions(conn, [new for _, new in fresh], actor=actor, trace_id=trace_id, db=db)
+    ids = {
+        lines[index].ingest_line_id: exception_id
+        for (index, _), exception_id in zip(fresh, raised, strict=True)
+    }
+    ids |= {line_id: exception_id for line_id, exception_id in open_now.items() if line_id in short_lines}
+    return [
+        line.model_copy(update={"exception_id": ids[line.ingest_line_id]})
+        if line.ingest_line_id in ids
+        else line
+        for line in lines
+    ]
+
+
+def _shortage(
+    row: Any,
+    missing: Decimal,
+    candidates: list[tuple[int, Sku]],
+    available: dict[str, Decimal],
+    takes: list[Take],
+    *,
+    reason: str,
+) -> NewException:
     first = candidates[0][1] if candidates else None
-    in_sku = (
-        (
+    in_sku = None
+    if first is not None:
+        in_sku = (
             whole_units_needed(missing, first.factor)
             if first.whole_units
             else divisible_units_needed(missing, first.factor)
         )
-        if first
-        else None
-    )
     sku_text = f" = {in_sku} {first.sap_uom} of {first.sap_code}" if first and in_sku is not None else ""
     message = (
         f"{row.tag_id} line {row.line_no} ({row.nesting_description}): {missing.normalize()} "
         f"{row.canonical_uom} of {row.canonical_code} short{sku_text}; {reason}."
     )
-    return raise_exception(
-        conn,
-        NewException(
-            kind=ExceptionKind.INSUFFICIENT_STOCK,
-            message=message,
-            tag_id=row.tag_id,
-            line_id=row.ingest_line_id,
-            lpo_id=row.lpo_id,
-            qty_impact=missing,
-            dedupe_key=row.ingest_line_id,
-            payload={
-                "canonical_code": row.canonical_code,
-                "shortfall_canonical": missing,
-                "canonical_uom": row.canonical_uom,
-                "shortfall_sku": in_sku,
-                "sku": first.sap_code if first else None,
-                "sap_uom": first.sap_uom if first else None,
-                "candidates": [
-                    {"sap_code": s.sap_code, "priority": p, "left_after": available.get(s.sap_code)}
-                    for p, s in candidates
-                ],
-                "taken": [{"sap_code": t.sku.sap_code, "sap_qty": t.sap_qty} for t in takes],
-            },
-        ),
-        actor=actor,
-        trace_id=trace_id,
+    return NewException(
+        kind=ExceptionKind.INSUFFICIENT_STOCK,
+        message=message,
+        tag_id=row.tag_id,
+        line_id=row.ingest_line_id,
+        lpo_id=row.lpo_id,
+        qty_impact=missing,
+        dedupe_key=row.ingest_line_id,
+        payload={
+            "canonical_code": row.canonical_code,
+            "shortfall_canonical": missing,
+            "canonical_uom": row.canonical_uom,
+            "shortfall_sku": in_sku,
+            "sku": first.sap_code if first else None,
+            "sap_uom": first.sap_uom if first else None,
+            "candidates": [
+                {"sap_code": s.sap_code, "priority": p, "left_after": available.get(s.sap_code)}
+                for p, s in candidates
+            ],
+            "taken": [{"sap_code": t.sku.sap_code, "sap_qty": t.sap_qty} for t in takes],
+        },
     )

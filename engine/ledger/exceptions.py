@@ -20,9 +20,11 @@ from sqlalchemy.engine import Connection
 from engine.auth.roles import Actor, Permission, require
 from engine.clock import as_utc, utcnow
 from engine.errors import Conflict, Forbidden, NotFound, ValidationError
-from engine.ledger.audit import record_action
-from engine.ledger.sequences import next_exception_id
+from engine.ledger.audit import audit_row, record_action
+from engine.ledger.sequences import next_exception_ids
+from engine.store.gateway import Database
 from engine.store.schema import exception_log as ex
+from engine.store.schema import user_action_history
 from engine.vocab import Desk, ExceptionAction, ExceptionKind, ExceptionStatus, Severity
 
 
@@ -75,45 +77,82 @@ def raise_exception(
     trace_id: str,
     sla_overrides: dict[str, float] | None = None,
     at: datetime | None = None,
+    db: Database | None = None,
 ) -> str:
     """Insert one exception (and its audit row) in the caller's transaction; returns its id."""
+    return raise_exceptions(
+        conn, [new], actor=actor, trace_id=trace_id, sla_overrides=sla_overrides, at=at, db=db
+    )[0]
+
+
+def raise_exceptions(
+    conn: Connection,
+    news: list[NewException],
+    *,
+    actor: Actor,
+    trace_id: str,
+    sla_overrides: dict[str, float] | None = None,
+    at: datetime | None = None,
+    db: Database | None = None,
+) -> list[str]:
+    """Insert several exceptions and their audit rows with one counter update (and, given the
+    gateway, two bulk inserts): a sheet with thirty new descriptions raises thirty reviews."""
+    if not news:
+        return []
     now = at or utcnow()
-    rule = KIND_RULES[new.kind]
-    exception_id = next_exception_id(conn, now.year)
-    conn.execute(
-        ex.insert().values(
-            exception_id=exception_id,
-            kind=str(new.kind),
-            severity=str(rule.severity),
-            desk=str(rule.desk),
-            status=str(ExceptionStatus.OPEN),
-            message=new.message[:2000],
-            tag_id=new.tag_id,
-            line_id=new.line_id,
-            lpo_id=new.lpo_id,
-            file_id=new.file_id,
-            qty_impact=new.qty_impact,
-            dedupe_key=new.dedupe_key,
-            sla_due=sla_due(new.kind, now, sla_overrides),
-            payload=json.dumps(new.payload, default=str, sort_keys=True),
-            version=1,
-            created_by=actor.email,
-            created_at=now,
-            updated_at=now,
-            trace_id=trace_id,
+    ids = next_exception_ids(conn, now.year, len(news))
+    rows, audits = [], []
+    for exception_id, new in zip(ids, news, strict=True):
+        rule = KIND_RULES[new.kind]
+        rows.append(
+            {
+                "exception_id": exception_id,
+                "kind": str(new.kind),
+                "severity": str(rule.severity),
+                "desk": str(rule.desk),
+                "status": str(ExceptionStatus.OPEN),
+                "message": new.message[:2000],
+                "tag_id": new.tag_id,
+                "line_id": new.line_id,
+                "lpo_id": new.lpo_id,
+                "invoice_id": None,
+                "carrier_file_id": None,
+                "shipment_id": None,
+                "file_id": new.file_id,
+                "qty_impact": new.qty_impact,
+                "dedupe_key": new.dedupe_key,
+                "assigned_to": None,
+                "sla_due": sla_due(new.kind, now, sla_overrides),
+                "escalated_at": None,
+                "resolver_notes": None,
+                "resolution_txn_id": None,
+                "payload": json.dumps(new.payload, default=str, sort_keys=True),
+                "version": 1,
+                "created_by": actor.email,
+                "created_at": now,
+                "updated_by": None,
+                "updated_at": now,
+                "trace_id": trace_id,
+            }
         )
-    )
-    record_action(
-        conn,
-        actor,
-        "EXCEPTION_RAISED",
-        entity_type="exception",
-        entity_id=exception_id,
-        trace_id=trace_id,
-        after={"kind": str(new.kind), "tag_id": new.tag_id, "lpo_id": new.lpo_id},
-        at=now,
-    )
-    return exception_id
+        audits.append(
+            audit_row(
+                actor,
+                "EXCEPTION_RAISED",
+                entity_type="exception",
+                entity_id=exception_id,
+                trace_id=trace_id,
+                at=now,
+                after={"kind": str(new.kind), "tag_id": new.tag_id, "lpo_id": new.lpo_id},
+            )
+        )
+    if db is not None and len(rows) > 1:
+        db.bulk_insert(conn, ex, rows)
+        db.bulk_insert(conn, user_action_history, audits)
+    else:
+        conn.execute(ex.insert(), rows)
+        conn.execute(user_action_history.insert(), audits)
+    return ids
 
 
 def find_open(conn: Connection, kind: ExceptionKind, dedupe_key: str) -> str | None:

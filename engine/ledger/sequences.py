@@ -14,19 +14,25 @@ from engine.store.schema import id_sequence, tag_sheet
 
 
 def next_value(conn: Connection, name: str, period: str) -> int:
+    return next_values(conn, name, period, 1)[0]
+
+
+def next_values(conn: Connection, name: str, period: str, count: int) -> list[int]:
+    """``count`` consecutive numbers in one statement."""
     seq = id_sequence
     row = conn.execute(
         sa.update(seq)
         .where(seq.c.name == name, seq.c.period == period)
-        .values(last_value=seq.c.last_value + 1)
+        .values(last_value=seq.c.last_value + count)
         .returning(seq.c.last_value)
     ).first()
     if row is not None:
-        return int(row[0])
+        last = int(row[0])
+        return list(range(last - count + 1, last + 1))
     # First id of the period. On a server database a concurrent first insert fails on the
     # primary key; the gateway re-runs the whole unit of work, which then takes the UPDATE path.
-    conn.execute(sa.insert(seq).values(name=name, period=period, last_value=1))
-    return 1
+    conn.execute(sa.insert(seq).values(name=name, period=period, last_value=count))
+    return list(range(1, count + 1))
 
 
 def next_tag_id(conn: Connection, day: date) -> str:
@@ -42,7 +48,11 @@ def next_tag_id(conn: Connection, day: date) -> str:
 
 
 def next_exception_id(conn: Connection, year: int) -> str:
-    number = next_value(conn, "exception", f"{year:04d}")
-    if number > MAX_EXCEPTIONS_PER_YEAR:
+    return next_exception_ids(conn, year, 1)[0]
+
+
+def next_exception_ids(conn: Connection, year: int, count: int) -> list[str]:
+    numbers = next_values(conn, "exception", f"{year:04d}", count)
+    if numbers[-1] > MAX_EXCEPTIONS_PER_YEAR:
         raise Conflict(f"The exception counter of {year} is exhausted.")
-    return format_exception_id(year, number)
+    return [format_exception_id(year, number) for number in numbers]

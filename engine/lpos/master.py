@@ -17,6 +17,7 @@ from engine.auth.roles import Actor, Permission, require
 from engine.clock import utcnow
 from engine.errors import ValidationError
 from engine.ledger.audit import record_action
+from engine.mapping.master import bump_version
 from engine.store.schema import lpo_master
 from engine.store.sqlfiles import load_sql
 from engine.vocab import LpoStatus
@@ -153,6 +154,8 @@ def import_lpos(conn: Connection, actor: Actor, records: list[LpoRecord], *, tra
             before={k: before[k] for k in changed},
             after=changed,
         )
+    if created or updated:
+        bump_version(conn)  # LPO project/plant/customer scope overrides
     return ImportSummary(
         rows=len(records), created=created, updated=updated, unchanged=unchanged, trace_id=trace_id
     )

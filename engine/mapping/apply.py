@@ -17,8 +17,8 @@ from sqlalchemy.engine import Connection
 
 from engine.auth.roles import Actor
 from engine.clock import utcnow
-from engine.ids import new_ulid
-from engine.ledger.exceptions import NewException, act_on_exception, find_open, raise_exception
+from engine.ids import new_ulids
+from engine.ledger.exceptions import NewException, act_on_exception, raise_exceptions
 from engine.mapping.lookup import LineInput, Outcome, lookup_batch
 from engine.mapping.master import MasterData
 from engine.store.gateway import Database
@@ -76,6 +76,13 @@ def map_tag_lines(
     return record(db, conn, lookup_batch(master, line_inputs(rows)), actor=actor, trace_id=trace_id, new=True)
 
 
+def map_lines(
+    db: Database, conn: Connection, master: MasterData, lines: list[LineInput], *, actor: Actor, trace_id: str
+) -> MapSummary:
+    """Map lines that were just written (their ids and LPO context are known), in the same transaction."""
+    return record(db, conn, lookup_batch(master, lines), actor=actor, trace_id=trace_id, new=True)
+
+
 def remap_waiting(
     db: Database,
     conn: Connection,
@@ -109,15 +116,14 @@ def record(
     summary = MapSummary()
     if not outcomes:
         return summary
-    waiting_on = _exceptions_for(conn, outcomes, actor=actor, trace_id=trace_id, summary=summary)
+    waiting_on = _exceptions_for(db, conn, outcomes, actor=actor, trace_id=trace_id, summary=summary)
     now = utcnow()
     history, current = [], []
-    for outcome in outcomes:
+    for history_id, outcome in zip(new_ulids(len(outcomes)), outcomes, strict=True):
         line, decision, conversion = outcome.line, outcome.decision, outcome.conversion
         kind = decision.decision
         if manual and outcome.status not in WAITING:
             kind = MappingDecision.MANUAL
-        history_id = new_ulid()
         exception_id = waiting_on.get(_wait_key(outcome))
         summary.add(outcome.status)
         history.append(
@@ -189,7 +195,13 @@ def _wait_key(outcome: Outcome) -> tuple[ExceptionKind, str] | None:
 
 
 def _exceptions_for(
-    conn: Connection, outcomes: list[Outcome], *, actor: Actor, trace_id: str, summary: MapSummary
+    db: Database,
+    conn: Connection,
+    outcomes: list[Outcome],
+    *,
+    actor: Actor,
+    trace_id: str,
+    summary: MapSummary,
 ) -> dict[tuple[ExceptionKind, str] | None, str]:
     """One open exception per description (review) or material+unit (conversion) that lines wait on."""
     first: dict[tuple[ExceptionKind, str], Outcome] = {}
@@ -200,11 +212,12 @@ def _exceptions_for(
             first.setdefault(key, outcome)
             counts[key] += 1
     found: dict[tuple[ExceptionKind, str] | None, str] = {}
+    already = open_exceptions(conn, list(first))
+    fresh: list[tuple[tuple[ExceptionKind, str], NewException]] = []
     for key, outcome in first.items():
         kind, dedupe = key
-        existing = find_open(conn, kind, dedupe)
-        if existing:
-            found[key] = existing
+        if key in already:
+            found[key] = already[key]
             continue
         line = outcome.line
         if kind is ExceptionKind.MAPPING_REVIEW:
@@ -214,29 +227,47 @@ def _exceptions_for(
             )
         else:
             message = f"{outcome.problem} ({counts[key]} line(s), first on {line.tag_id or 'a lookup'})."
-        exception_id = raise_exception(
-            conn,
-            NewException(
-                kind=kind,
-                message=message,
-                tag_id=line.tag_id,
-                line_id=line.ingest_line_id,
-                lpo_id=line.lpo_id,
-                dedupe_key=dedupe,
-                payload={
-                    "description": outcome.norm,
-                    "example": line.description,
-                    "uom": line.uom,
-                    "canonical_code": outcome.decision.canonical_code,
-                    "lines": counts[key],
-                },
-            ),
-            actor=actor,
-            trace_id=trace_id,
+        fresh.append(
+            (
+                key,
+                NewException(
+                    kind=kind,
+                    message=message,
+                    tag_id=line.tag_id,
+                    line_id=line.ingest_line_id,
+                    lpo_id=line.lpo_id,
+                    dedupe_key=dedupe,
+                    payload={
+                        "description": outcome.norm,
+                        "example": line.description,
+                        "uom": line.uom,
+                        "canonical_code": outcome.decision.canonical_code,
+                        "lines": counts[key],
+                    },
+                ),
+            )
         )
+    ids = raise_exceptions(conn, [new for _, new in fresh], actor=actor, trace_id=trace_id, db=db)
+    for (key, _), exception_id in zip(fresh, ids, strict=True):
         found[key] = exception_id
         summary.exceptions_raised.append(exception_id)
     return found
+
+
+def open_exceptions(
+    conn: Connection, keys: list[tuple[ExceptionKind, str]]
+) -> dict[tuple[ExceptionKind, str], str]:
+    """The open exception of each (kind, dedupe key), in one query for a whole sheet."""
+    if not keys:
+        return {}
+    rows = conn.execute(
+        sa.select(exception_log.c.kind, exception_log.c.dedupe_key, exception_log.c.exception_id).where(
+            exception_log.c.kind.in_(sorted({str(kind) for kind, _ in keys})),
+            exception_log.c.dedupe_key.in_(sorted({dedupe for _, dedupe in keys})),
+            exception_log.c.status.in_([str(ExceptionStatus.OPEN), str(ExceptionStatus.ACKNOWLEDGED)]),
+        )
+    ).all()
+    return {(ExceptionKind(row.kind), row.dedupe_key): row.exception_id for row in rows}
 
 
 def settle_exceptions(conn: Connection, master: MasterData, *, actor: Actor, trace_id: str) -> list[str]:

@@ -24,6 +24,7 @@ from engine.store.gateway import Database
 from engine.store.schema import (
     app_state,
     canonical_material,
+    lpo_master,
     lpo_material_brand_map,
     mapping_override,
     material_master,
@@ -84,6 +85,9 @@ class MasterData:
     skus: dict[str, Sku] = field(default_factory=dict)
     brand: dict[tuple[str, str], list[tuple[int, str]]] = field(default_factory=dict)
     material_units: dict[tuple[str, str], Decimal] = field(default_factory=dict)
+    # LPO → (project, plant, customer): the context that scopes overrides, so a lookup that names
+    # only the LPO needs no query.
+    lpo_context: dict[str, tuple[str | None, str | None, str | None]] = field(default_factory=dict)
 
     @classmethod
     def load(cls, conn: Connection) -> MasterData:
@@ -134,6 +138,12 @@ class MasterData:
         data.brand = {k: sorted(v) for k, v in brand.items()}
         for row in conn.execute(sa.select(material_uom_conversion)):
             data.material_units[(row.canonical_code, row.uom)] = Decimal(row.units_per_canonical_unit)
+        for row in conn.execute(
+            sa.select(
+                lpo_master.c.lpo_id, lpo_master.c.project_id, lpo_master.c.plant_id, lpo_master.c.customer
+            )
+        ):
+            data.lpo_context[row.lpo_id] = (row.project_id, row.plant_id, row.customer)
         return data
 
     def candidates(

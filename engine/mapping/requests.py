@@ -16,7 +16,7 @@ from engine.mapping.apply import record
 from engine.mapping.lookup import LineInput, Outcome, lookup
 from engine.mapping.master import MasterData
 from engine.store.gateway import Database
-from engine.store.schema import lpo_master, mapping_history
+from engine.store.schema import mapping_history
 from engine.units import normalise_unit
 from engine.vocab import MappingDecision, MappingStatus
 
@@ -57,7 +57,7 @@ class LookupResult(BaseModel):
     trace_id: str
 
 
-def line_for(conn: Connection, request: LookupRequest) -> LineInput:
+def line_for(master: MasterData, request: LookupRequest) -> LineInput:
     unit = normalise_unit(request.uom)
     if unit is None:
         raise ValidationError(f"Unit {request.uom!r} is not known.", field="uom")
@@ -70,18 +70,9 @@ def line_for(conn: Connection, request: LookupRequest) -> LineInput:
             )
         width, length = Decimal(match[1]), Decimal(match[2])
     project, plant, customer = request.project_id, request.plant_id, request.customer
-    if request.lpo_id:
-        lpo = conn.execute(
-            sa.select(lpo_master.c.project_id, lpo_master.c.plant_id, lpo_master.c.customer).where(
-                lpo_master.c.lpo_id == request.lpo_id
-            )
-        ).first()
-        if lpo is not None:  # the LPO's own context scopes its overrides unless the caller names another
-            project, plant, customer = (
-                project or lpo.project_id,
-                plant or lpo.plant_id,
-                customer or lpo.customer,
-            )
+    context = master.lpo_context.get(request.lpo_id or "")
+    if context is not None:  # the LPO's own context scopes its overrides unless the caller names another
+        project, plant, customer = project or context[0], plant or context[1], customer or context[2]
     return LineInput(
         description=request.description,
         qty=request.qty,
@@ -146,7 +137,7 @@ def record_lookup(
             history_id=stored.history_id,
             trace_id=stored.trace_id,
         )
-    outcome = lookup(master, line_for(conn, request))
+    outcome = lookup(master, line_for(master, request))
     record(db, conn, [outcome], actor=actor, trace_id=trace_id, new=True)
     row = conn.execute(
         sa.select(mapping_history.c.history_id, mapping_history.c.exception_id).where(

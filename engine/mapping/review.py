@@ -9,7 +9,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from pydantic import BaseModel, ConfigDict
-from rapidfuzz import fuzz, process
+from rapidfuzz import fuzz, process, utils
 from sqlalchemy.engine import Connection
 
 from engine.auth.roles import Actor, Permission, require
@@ -26,7 +26,9 @@ from engine.store.sqlfiles import load_sql
 from engine.vocab import ExceptionKind, ExceptionStatus, OverrideScope
 
 SUGGESTIONS = 5
-# Below this WRatio score a "suggestion" is noise (a shared word such as "alu" or "20mm").
+# token_set_ratio scores a short cut-export string against the master by its words, so "aluminum
+# tape" finds "aluminium tape 75mm" and "corner" finds both corner rows; WRatio ranked "reinforced
+# alu tape (fsk)" first on the sample data. Below 50 a "suggestion" shares a word like "20mm" only.
 MIN_SCORE = 50.0
 
 
@@ -82,9 +84,14 @@ class ResolveResult(BaseModel):
 
 
 def suggest(master: MasterData, description: str, limit: int = SUGGESTIONS) -> list[Suggestion]:
-    """Master descriptions ranked by similarity (rapidfuzz WRatio), for a human to choose from."""
+    """Master descriptions ranked by similarity, for a human to choose from."""
     matches = process.extract(
-        description, list(master.master), scorer=fuzz.WRatio, limit=limit, score_cutoff=MIN_SCORE
+        description,
+        list(master.master),
+        scorer=fuzz.token_set_ratio,
+        processor=utils.default_process,
+        limit=limit,
+        score_cutoff=MIN_SCORE,
     )
     return [
         Suggestion(

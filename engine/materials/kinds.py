@@ -23,7 +23,7 @@ from engine.store.schema import (
     material_uom_conversion,
     sap_material,
 )
-from engine.units import normalise_unit
+from engine.units import known_units, normalise_unit
 from engine.vocab import OverrideScope
 
 _TRUE = {"true", "yes", "y", "1", "x"}
@@ -52,9 +52,11 @@ def _bool(value: Any) -> bool:
 
 def _unit(value: Any) -> str:
     text = str(value or "").strip()
-    unit = normalise_unit(text) or text.lower()
-    if not unit:
+    if not text:
         raise ValueError("a unit is required")
+    unit = normalise_unit(text)
+    if unit is None:
+        raise ValueError(f"unit {text!r} is not known (known: {', '.join(known_units())})")
     return unit
 
 

@@ -23,7 +23,7 @@ from engine.auth.roles import Actor, Permission, require
 from engine.clock import business_day, utcnow
 from engine.config import Settings
 from engine.errors import Conflict, ValidationError
-from engine.ids import is_tag_id, new_ulid
+from engine.ids import is_tag_id, new_ulids
 from engine.ledger.audit import record_action
 from engine.ledger.exceptions import NewException, raise_exception
 from engine.ledger.files import FileStore, StoredFile, check_display_name, sha256_hex
@@ -31,7 +31,8 @@ from engine.ledger.inbox import notify_desk
 from engine.ledger.sequences import next_tag_id
 from engine.logs import get_logger
 from engine.lpos.master import LockedLpo, claimed_m2, lock_lpo
-from engine.mapping.apply import map_tag_lines
+from engine.mapping.apply import map_lines
+from engine.mapping.lookup import LineInput
 from engine.mapping.master import cache_for
 from engine.progress import Progress, no_progress
 from engine.store.gateway import Database
@@ -268,10 +269,29 @@ def reject_unusable_sheet(run: IngestRun) -> IngestResult | None:
 def store_tag(run: IngestRun) -> IngestResult:
     tag_id = _take_tag_id(run)
     run.stored = _store_file(run)
-    _insert_tag(run, tag_id, TagStatus.UPLOADED, exception_id=None, lines=run.parsed.lines)
+    line_ids = _insert_tag(run, tag_id, TagStatus.UPLOADED, exception_id=None, lines=run.parsed.lines)
     # Mapping is part of ingestion: the same transaction (DOMAIN "Material mapping"; issue 3 §2).
     master = cache_for(run.store, check_seconds=run.settings.mapping_cache_seconds).get()
-    map_tag_lines(run.store, run.db, master, tag_id, actor=run.actor, trace_id=run.trace_id)
+    lpo, date_ = run.lpo, run.request.requested_delivery_date
+    assert lpo is not None
+    inputs = [  # the lines just written, from memory: no need to read them back
+        LineInput(
+            description=line.description,
+            qty=line.qty,
+            uom=line.uom,
+            lpo_id=lpo.lpo_id,
+            project_id=lpo.project_id,
+            plant_id=lpo.plant_id,
+            customer=lpo.customer,
+            on_date=date_,
+            sheet_width_mm=line.sheet_width_mm,
+            sheet_length_mm=line.sheet_length_mm,
+            ingest_line_id=line_id,
+            tag_id=tag_id,
+        )
+        for line_id, line in zip(line_ids, run.parsed.lines, strict=True)
+    ]
+    map_lines(run.store, run.db, master, inputs, actor=run.actor, trace_id=run.trace_id)
     return run.result(
         IngestStatus.UPLOADED,
         200,
@@ -348,7 +368,7 @@ def _store_file(run: IngestRun) -> StoredFile:
 
 def _insert_tag(
     run: IngestRun, tag_id: str, status: TagStatus, *, exception_id: str | None, lines: list[ParsedLine]
-) -> None:
+) -> list[str]:
     assert run.lpo is not None and run.stored is not None
     now = utcnow()
     request = run.request
@@ -388,15 +408,22 @@ def _insert_tag(
             trace_id=run.trace_id,
         )
     )
-    insert_lines(run.db, tag_id, 1, lines, trace_id=run.trace_id, at=now)
+    return insert_lines(run.store, run.db, tag_id, 1, lines, trace_id=run.trace_id, at=now)
 
 
 def insert_lines(
-    conn: Connection, tag_id: str, version: int, lines: list[ParsedLine], *, trace_id: str, at: datetime
+    db: Database,
+    conn: Connection,
+    tag_id: str,
+    version: int,
+    lines: list[ParsedLine],
+    *,
+    trace_id: str,
+    at: datetime,
 ) -> list[str]:
     rows = [
         {
-            "ingest_line_id": new_ulid(),
+            "ingest_line_id": line_id,
             "tag_id": tag_id,
             "tag_version": version,
             "line_no": line.line_no,
@@ -421,10 +448,9 @@ def insert_lines(
             "created_at": at,
             "trace_id": trace_id,
         }
-        for line in lines
+        for line_id, line in zip(new_ulids(len(lines)), lines, strict=True)
     ]
-    if rows:
-        conn.execute(tag_line.insert(), rows)
+    db.bulk_insert(conn, tag_line, rows)
     return [str(row["ingest_line_id"]) for row in rows]
 
 

@@ -101,7 +101,7 @@ def replace_tag_sheet(
             .where(tag_line.c.tag_id == tag_id, tag_line.c.superseded.is_(False))
             .values(superseded=True)
         )
-        insert_lines(conn, tag_id, new_version, parsed.lines, trace_id=trace_id, at=now)
+        insert_lines(db, conn, tag_id, new_version, parsed.lines, trace_id=trace_id, at=now)
         master = cache_for(db, check_seconds=settings.mapping_cache_seconds).get()
         map_tag_lines(db, conn, master, tag_id, actor=actor, trace_id=trace_id)
         conn.execute(

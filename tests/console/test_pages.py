@@ -23,6 +23,14 @@ PAGES = {
     "../pages/sales_upload.py": {Role.SALES, Role.MANAGER, Role.ADMIN},
     "../pages/tags.py": {Role.SALES, Role.STORES, Role.MANAGER, Role.ADMIN},
     "../pages/lpos.py": {Role.SALES, Role.STORES, Role.MANAGER, Role.ADMIN},
+    "../pages/mapping_review.py": {Role.STORES, Role.ADMIN},
+    "../pages/material_master.py": {Role.STORES, Role.ADMIN},
+    "../pages/overrides.py": {Role.STORES, Role.ADMIN},
+    "../pages/brand_maps.py": {Role.STORES, Role.ADMIN},
+    "../pages/skus.py": {Role.STORES, Role.ADMIN},
+    "../pages/stock_snapshot.py": {Role.STORES, Role.ADMIN},
+    "../pages/allocation.py": {Role.STORES, Role.ADMIN},
+    "../pages/coverage.py": {Role.STORES, Role.ADMIN},
     "../pages/exceptions.py": set(Role),
     "../pages/audit.py": set(Role),
     "../pages/operations.py": {Role.ADMIN},
@@ -100,6 +108,9 @@ def test_every_page_for_every_role(demo: api.Ledger, role: Role) -> None:
         ("pages/operations.py", Role.STORES),
         ("pages/sales_upload.py", Role.STORES),
         ("pages/tags.py", Role.FINANCE),
+        ("pages/mapping_review.py", Role.SALES),
+        ("pages/allocation.py", Role.MANAGER),
+        ("pages/coverage.py", Role.FINANCE),
     ],
 )
 def test_a_direct_visit_to_a_forbidden_page_is_refused(demo: api.Ledger, page: str, role: Role) -> None:
@@ -226,3 +237,70 @@ def test_operations_page_runs_a_job(demo: api.Ledger) -> None:
     assert not at.exception
     runs = api.list_job_runs(demo, actor=api.CLI_OPERATOR)
     assert runs and runs[0].job_name == "sla_escalation" and runs[0].status == "succeeded"
+
+
+def test_stores_resolves_a_review_and_the_queue_shrinks(demo: api.Ledger) -> None:
+    at = as_role(Role.STORES)
+    at.switch_page("../pages/mapping_review.py").run()
+    assert by_label(at.metric, "Descriptions waiting").value == "3"
+    by_label(at.selectbox, "Review").set_value("aluminum tape").run()
+    assert any(h.value == "Aluminum Tape" for h in at.subheader)
+    suggestions = next(f for f in at.dataframe if "score" in f.value.columns).value
+    assert suggestions["canonical_code"].iloc[0].startswith("TAPE-AL-")
+    by_label(at.selectbox, "Canonical material").set_value("TAPE-AL-75")
+    by_label(at.radio, "Save as").set_value("global")
+    by_label(at.button, "Resolve").click().run()
+    assert not at.exception
+    assert any("aluminum tape → TAPE-AL-75: 1 line(s) mapped." in unescape(s.value) for s in at.success)
+    assert by_label(at.metric, "Descriptions waiting").value == "2"
+    queue = api.review_queue(demo, actor=api.CLI_OPERATOR)
+    assert sorted(item.description for item in queue) == ["corner", "misc hardware"]
+
+
+def test_stores_imports_master_rows_through_the_page(demo: api.Ledger) -> None:
+    at = as_role(Role.STORES)
+    at.switch_page("../pages/material_master.py").run()
+    content = csv_bytes(
+        [{"nesting_description": "Corner", "canonical_code": "ACC-CORNER-PVC", "uom": "Nos"}],
+        columns=("nesting_description", "canonical_code", "uom"),
+    )
+    by_label(at.file_uploader, "Import material master (.csv or .xlsx)").upload(
+        "corner.csv", content, "text/csv"
+    )
+    by_label(at.button, "Import").click().run()
+    assert not at.exception
+    assert any(
+        "1 added, 0 changed, 0 unchanged; 1 waiting line(s) mapped now." in unescape(s.value)
+        for s in at.success
+    )
+    bad = csv_bytes(
+        [{"nesting_description": "x", "canonical_code": "ACC-CORNER-PVC", "uom": "kg"}],
+        columns=("nesting_description", "canonical_code", "uom"),
+    )
+    by_label(at.file_uploader, "Import material master (.csv or .xlsx)").upload("bad.csv", bad, "text/csv")
+    by_label(at.button, "Import").click().run()
+    assert any("row 2: ACC-CORNER-PVC is counted in pcs, not kg" in unescape(w.value) for w in at.warning)
+    assert [b.label for b in at.get("download_button")] == ["Download .csv", "Download .xlsx"]
+
+
+def test_stores_uploads_a_snapshot_and_runs_an_allocation(demo: api.Ledger) -> None:
+    from engine.clock import business_day
+    from tests.conftest import snapshot_csv
+
+    at = as_role(Role.STORES)
+    at.switch_page("../pages/stock_snapshot.py").run()
+    today = business_day(demo.settings.zone)
+    by_label(at.file_uploader, "SAP stock snapshot (.csv or .xlsx)").upload(
+        "snap.csv", snapshot_csv(today), "text/csv"
+    )
+    by_label(at.button, "Load snapshot").click().run()
+    assert any(f"Snapshot of {today} loaded: 28 rows, 28 SKUs." in unescape(s.value) for s in at.success)
+    at.switch_page("../pages/allocation.py").run()
+    by_label(at.button, "Run allocation").click().run()
+    assert not at.exception
+    assert any("allocated" in unescape(s.value) and "partial" in unescape(s.value) for s in at.success)
+    frames = [f.value for f in at.dataframe if "SKU" in f.value.columns]
+    assert frames and "40001021" in set(frames[0]["SKU"])
+    assert [b.label for b in at.get("download_button")] == ["Pick list (.csv)", "Pick list (.pdf)"]
+    at.switch_page("../pages/coverage.py").run()
+    assert not at.exception and by_label(at.metric, "Allocation success").value.endswith("%")

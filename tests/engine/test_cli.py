@@ -197,3 +197,79 @@ def test_db_flag_and_lock_message(tmp_path: Path) -> None:
     error = json.loads(blocked.stdout)
     assert error["error"] == "STORE_UNAVAILABLE" and f"process {holder.pid}" in error["message"]
     assert "Traceback" not in blocked.stderr and blocked.stderr.startswith("error: The database file")
+
+
+def test_stores_flow_through_the_cli(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    cli("db", "upgrade")
+    cli("lpo", "import", str(DATA_DIR / "lpo_master.csv"))
+    cli("users", "add", "--email", "sales@demo.local", "--role", "sales")
+    cli("users", "add", "--email", "stores@demo.local", "--role", "stores")
+    for kind, name in (
+        ("skus", "sap_material.csv"),
+        ("master", "material_master.csv"),
+        ("brandmap", "lpo_material_brand_map.csv"),
+        ("units", "material_uom_conversion.csv"),
+    ):
+        code, result = cli("materials", "import", kind, str(DATA_DIR / name))
+        assert code == 0 and result["created"] > 0, result
+    snapshot = tmp_path / "snap.csv"
+    snapshot.write_text((DATA_DIR / "sap_snapshot.csv").read_text().replace("2025-06-14,", "2026-12-14,"))
+    code, loaded = cli("stock", "import", str(snapshot))
+    assert code == 0 and loaded["skus"] == 28
+    code, tag = cli(
+        "tags",
+        "ingest",
+        "--file",
+        SHEET,
+        "--lpo",
+        "LPO-2025-0412",
+        "--area",
+        "32.77",
+        "--delivery-date",
+        "2026-12-15",
+        "--user",
+        "sales@demo.local",
+    )
+    assert code == 0 and tag["status"] == "UPLOADED"
+    code, queue = cli("map", "review", "list")
+    assert code == 0 and sorted(item["description"] for item in queue) == [
+        "aluminum tape",
+        "corner",
+        "misc hardware",
+    ]
+    code, found = cli(
+        "map",
+        "lookup",
+        "--description",
+        "  PHENOLIC   20MM 80/80 ",
+        "--lpo",
+        "LPO-2025-0412",
+        "--qty",
+        "28.8",
+        "--uom",
+        "m2",
+    )
+    assert code == 0 and (found["decision"], found["canonical_code"]) == ("AUTO", "PNL-PHE-20-8080")
+    tape = next(item for item in queue if item["description"] == "aluminum tape")
+    code, resolved = cli(
+        "map",
+        "resolve",
+        tape["exception_id"],
+        "--canonical",
+        "TAPE-AL-75",
+        "--scope",
+        "LPO",
+        "--user",
+        "stores@demo.local",
+    )
+    assert code == 0 and resolved["scope_value"] == "LPO-2025-0412" and resolved["lines_mapped"] == 1
+    code, run = cli("allocate", "--date", "2026-12-15")
+    assert code == 0 and run["lines_allocated"] == 12, run  # the resolved tape line is allocated now
+    out = tmp_path / "pick.pdf"
+    code, written = cli("picklist", "--date", "2026-12-15", "--format", "pdf", "--out", str(out))
+    assert code == 0 and out.read_bytes().startswith(b"%PDF") and written["skus"] >= 10
+    exported = tmp_path / "master.xlsx"
+    code, done = cli("materials", "export", "master", str(exported))
+    assert code == 0 and done["format"] == "xlsx" and exported.read_bytes().startswith(b"PK")
+    code, error = cli("materials", "import", "gizmos", str(exported))
+    assert code == 1 and "not one of" in error["message"]
