@@ -7,6 +7,7 @@ sequences in ``ledger.sequences``; this module only formats and validates them.
 from __future__ import annotations
 
 import re
+import secrets
 from datetime import date
 
 from ulid import ULID
@@ -26,13 +27,16 @@ _CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 
 
 def new_ulids(count: int) -> list[str]:
-    """Ids for the rows of one batch, 40 times cheaper than one ULID each: a fresh ULID's 48-bit
-    time and first 50 random bits as a common 20-character prefix, then a 6-character counter.
+    """Ids for the rows of one batch, 40 times cheaper than one ULID each: the 48-bit time of a
+    ULID and 50 fresh random bits as a common 20-character prefix, then a 6-character counter.
     Still 26 Crockford characters, sortable by time, and unique (2^50 prefixes per millisecond;
-    32^6 rows per batch)."""
+    32^6 rows per batch). The random bits are drawn here: python-ulid makes ULIDs of one
+    millisecond monotonic by incrementing their random part, so two of its ULIDs from the same
+    millisecond share their first 20 characters."""
     if count > 32**6:
         raise ValueError("a batch of ids holds at most 32^6 rows")
-    prefix = str(ULID())[:20]
+    entropy = secrets.randbits(50)
+    prefix = str(ULID())[:10] + "".join(_CROCKFORD[(entropy >> shift) & 31] for shift in range(45, -1, -5))
     ids = []
     for number in range(count):
         suffix = ""

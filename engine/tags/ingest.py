@@ -411,17 +411,11 @@ def _insert_tag(
     return insert_lines(run.store, run.db, tag_id, 1, lines, trace_id=run.trace_id, at=now)
 
 
-def insert_lines(
-    db: Database,
-    conn: Connection,
-    tag_id: str,
-    version: int,
-    lines: list[ParsedLine],
-    *,
-    trace_id: str,
-    at: datetime,
-) -> list[str]:
-    rows = [
+def line_rows(
+    tag_id: str, version: int, lines: list[ParsedLine], *, trace_id: str, at: datetime
+) -> list[dict[str, object]]:
+    """The ``tag_line`` rows of parsed lines, each with a new ``ingest_line_id``."""
+    return [
         {
             "ingest_line_id": line_id,
             "tag_id": tag_id,
@@ -450,6 +444,19 @@ def insert_lines(
         }
         for line_id, line in zip(new_ulids(len(lines)), lines, strict=True)
     ]
+
+
+def insert_lines(
+    db: Database,
+    conn: Connection,
+    tag_id: str,
+    version: int,
+    lines: list[ParsedLine],
+    *,
+    trace_id: str,
+    at: datetime,
+) -> list[str]:
+    rows = line_rows(tag_id, version, lines, trace_id=trace_id, at=at)
     db.bulk_insert(conn, tag_line, rows)
     return [str(row["ingest_line_id"]) for row in rows]
 

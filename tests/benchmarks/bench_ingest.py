@@ -43,7 +43,7 @@ from engine.api import CLI_OPERATOR, Actor, Ledger
 from engine.clock import utcnow
 from engine.config import load_settings
 from engine.demo.builder import cut_export_lines, lpo_csv_bytes, xlsx_bytes
-from engine.ids import new_trace_id, new_ulid
+from engine.ids import new_trace_id
 from engine.store.schema import tag_line
 from engine.tags import ingest, parse, xlsx_guard
 from engine.tags.models import IngestRequest
@@ -222,36 +222,8 @@ def available_readers() -> tuple[list[Reader], list[str]]:
 def tag_line_rows(
     lines: list[ParsedLine], tag_id: str, *, trace_id: str, at: datetime
 ) -> list[dict[str, Any]]:
-    """The row dicts ``engine.tags.ingest.insert_lines`` builds: same keys, same values."""
-    rows = [
-        {
-            "ingest_line_id": new_ulid(),
-            "tag_id": tag_id,
-            "tag_version": 1,
-            "line_no": line.line_no,
-            "source_row": line.source_row,
-            "part_no": line.part_no,
-            "nesting_description": line.description,
-            "description_norm": line.description_norm,
-            "qty": line.qty,
-            "uom": line.uom,
-            "uom_raw": line.uom_raw,
-            "thickness_mm": line.thickness_mm,
-            "sheet_size_mm": line.sheet_size_mm,
-            "sheet_length_mm": line.sheet_length_mm,
-            "sheet_width_mm": line.sheet_width_mm,
-            "sheets": line.sheets,
-            "net_area_m2": line.net_area_m2,
-            "length_mm": line.length_mm,
-            "width_mm": line.width_mm,
-            "weight_kg": line.weight_kg,
-            "remarks": line.remarks,
-            "superseded": False,
-            "created_at": at,
-            "trace_id": trace_id,
-        }
-        for line in lines
-    ]
+    """The row dicts ``engine.tags.ingest.insert_lines`` inserts (built by the same function)."""
+    rows: list[dict[str, Any]] = ingest.line_rows(tag_id, 1, lines, trace_id=trace_id, at=at)
     if set(rows[0]) != set(tag_line.c.keys()):
         raise RuntimeError("the benchmark's tag_line rows no longer match the table's columns")
     return rows

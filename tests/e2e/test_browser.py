@@ -500,7 +500,8 @@ def test_stores_resolves_a_review_runs_the_allocation_and_downloads_a_pick_list(
     assert rows[0].startswith("date,sap_code,description,sap_qty")
     by_sku = {row.split(",")[1]: row for row in rows[1:]}
     assert {"40001021", "40001022", "40002075", "40005020"} <= set(by_sku), rows
-    assert ",40002075,ALU FOIL TAPE 75MM X 50M T1,3,rol," in by_sku["40002075"], "2 rolls + 1 for the mapped line"
+    tape = by_sku["40002075"]
+    assert ",40002075,ALU FOIL TAPE 75MM X 50M T1,3,rol," in tape, "2 rolls, and 1 for the line mapped now"
     with page.expect_download(timeout=UI_TIMEOUT_MS) as pdf:
         page.get_by_role("button", name="Pick list (.pdf)").click()
     pdf_path = tmp_path / pdf.value.suggested_filename
