@@ -13,7 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from engine import api
-from engine.allocation.run import allocate_line
+from engine.allocation.run import AllocatedLine, allocate_line
 from engine.demo.builder import csv_bytes
 from engine.errors import ValidationError
 from engine.mapping.master import Sku
@@ -22,7 +22,7 @@ from engine.vocab import AllocationStatus, ExceptionKind, JobStatus
 from tests.conftest import DELIVERY, STOCK_DATE, World, seed_stores, snapshot_csv
 
 
-def by_description(result: api.AllocationResult) -> dict[str, api.AllocatedLine]:  # type: ignore[name-defined]
+def by_description(result: api.AllocationResult) -> dict[str, AllocatedLine]:
     return {line.description: line for line in result.lines}
 
 
