@@ -10,6 +10,7 @@ from engine.ledger.audit import AuditEntry
 from engine.ledger.exceptions import ExceptionView
 from engine.mapping.review import ReviewItem
 from engine.tags.models import TagLineView, TagSummary
+from engine.units import format_qty
 
 
 def tags_frame(tags: Sequence[TagSummary]) -> pd.DataFrame:
@@ -40,11 +41,11 @@ def tag_lines_frame(lines: Sequence[TagLineView]) -> pd.DataFrame:
                 "Row": line.source_row,
                 "Part": line.part_no or "",
                 "Description": line.nesting_description,
-                "Qty": str(line.qty.normalize()),
+                "Qty": format_qty(line.qty),
                 "Unit": line.uom or "",
                 "As written": line.uom_raw or "",
                 "Sheet size": line.sheet_size_mm or "",
-                "Net area m2": "" if line.net_area_m2 is None else str(line.net_area_m2.normalize()),
+                "Net area m2": "" if line.net_area_m2 is None else format_qty(line.net_area_m2),
                 "Remarks": line.remarks or "",
             }
             for line in lines
@@ -116,7 +117,7 @@ def review_context_frame(item: ReviewItem) -> pd.DataFrame:
                 "LPO": c.lpo_id,
                 "Project": c.project_id,
                 "Customer": c.customer,
-                "Qty": str(c.qty.normalize()),
+                "Qty": format_qty(c.qty),
                 "Unit": c.uom,
             }
             for c in item.context
@@ -125,4 +126,14 @@ def review_context_frame(item: ReviewItem) -> pd.DataFrame:
 
 
 def suggestions_frame(item: ReviewItem) -> pd.DataFrame:
-    return pd.DataFrame([s.model_dump() for s in item.suggestions])
+    return pd.DataFrame(
+        [
+            {
+                "Master description": s.description,
+                "Canonical code": s.canonical_code,
+                "Default SKU": s.default_sap_code or "",
+                "Similarity": s.score,
+            }
+            for s in item.suggestions
+        ]
+    )

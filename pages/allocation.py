@@ -7,6 +7,7 @@ from console.text import plain
 from console.widgets import call, page_setup, status_progress
 from engine import api
 from engine.auth.roles import Permission
+from engine.units import format_qty
 
 ctx = page_setup(
     "Allocation",
@@ -58,14 +59,12 @@ if run_date:
                     "Material": r.canonical_code or "",
                     "Needed": ""
                     if r.required_qty is None
-                    else f"{r.required_qty.normalize()} {r.canonical_uom}",
+                    else f"{format_qty(r.required_qty)} {r.canonical_uom}",
                     "SKU": r.sap_code or "",
-                    "SAP qty": "" if r.sap_qty is None else f"{r.sap_qty.normalize()} {r.sap_uom}",
-                    "Canonical": ""
-                    if r.take_canonical_qty is None
-                    else str(r.take_canonical_qty.normalize()),
-                    "Factor": "" if r.conversion_factor is None else str(r.conversion_factor.normalize()),
-                    "Short": "" if not r.shortfall_qty else str(r.shortfall_qty.normalize()),
+                    "SAP qty": "" if r.sap_qty is None else f"{format_qty(r.sap_qty)} {r.sap_uom}",
+                    "Canonical": "" if r.take_canonical_qty is None else format_qty(r.take_canonical_qty),
+                    "Factor": "" if r.conversion_factor is None else format_qty(r.conversion_factor),
+                    "Short": "" if not r.shortfall_qty else format_qty(r.shortfall_qty),
                     "Why": r.reason or "",
                     "Exception": r.exception_id or "",
                 }

@@ -54,7 +54,10 @@ if report.allocation_days:
     days = pd.DataFrame([d.model_dump() for d in report.allocation_days]).melt(
         id_vars="run_date", var_name="Outcome", value_name="Lines"
     )
-    chart = px.bar(days, x="run_date", y="Lines", color="Outcome", title="Allocation per production date")
+    days["Production date"] = days["run_date"].astype(str)  # dates as categories, not midnight timestamps
+    chart = px.bar(
+        days, x="Production date", y="Lines", color="Outcome", title="Allocation per production date"
+    )
     right.plotly_chart(chart, width="stretch")
 else:
     right.info("No allocation has run yet.")

@@ -14,6 +14,7 @@ from pydantic import BaseModel, ConfigDict
 from sqlalchemy.engine import Connection
 
 from engine.store.sqlfiles import load_sql
+from engine.units import format_qty
 
 
 class PickItem(BaseModel):
@@ -63,16 +64,12 @@ def pick_list(conn: Connection, run_date: date, tag_id: str | None = None) -> Pi
                 canonical_qty=sum((r.canonical_qty for r in group), Decimal(0)),
                 tags=sorted({r.tag_id for r in group}),
                 lines=[
-                    f"{r.tag_id}#{r.line_no} {r.nesting_description} ({r.sap_qty.normalize()} {r.sap_uom})"
+                    f"{r.tag_id}#{r.line_no} {r.nesting_description} ({format_qty(r.sap_qty)} {r.sap_uom})"
                     for r in group
                 ],
             )
         )
     return PickList(run_date=run_date, tag_id=tag_id, items=items)
-
-
-def _qty(value: Decimal) -> str:
-    return format(value.normalize(), "f")
 
 
 def to_csv(picks: PickList) -> bytes:
@@ -98,10 +95,10 @@ def to_csv(picks: PickList) -> bytes:
                 picks.run_date.isoformat(),
                 item.sap_code,
                 _safe(item.description or ""),
-                _qty(item.sap_qty),
+                format_qty(item.sap_qty),
                 item.sap_uom,
                 item.canonical_code,
-                _qty(item.canonical_qty),
+                format_qty(item.canonical_qty),
                 item.canonical_uom,
                 " ".join(item.tags),
                 _safe("; ".join(item.lines)),
@@ -134,10 +131,10 @@ def to_pdf(picks: PickList) -> bytes:
                 (
                     item.sap_code,
                     _latin1(item.description or ""),
-                    _qty(item.sap_qty),
+                    format_qty(item.sap_qty),
                     item.sap_uom,
                     item.canonical_code,
-                    f"{_qty(item.canonical_qty)} {item.canonical_uom}",
+                    f"{format_qty(item.canonical_qty)} {item.canonical_uom}",
                     " ".join(item.tags),
                 )
             )

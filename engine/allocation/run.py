@@ -31,6 +31,7 @@ from engine.stock.snapshot import latest_snapshot
 from engine.store.gateway import Database
 from engine.store.schema import allocation_line, allocation_log, allocation_run, exception_log, tag_sheet
 from engine.store.sqlfiles import load_sql
+from engine.units import format_qty
 from engine.units.convert import CANONICAL_PLACES, divisible_units_needed, floor_units, whole_units_needed
 from engine.vocab import AllocationStatus, ExceptionAction, ExceptionKind, ExceptionStatus, MappingStatus
 
@@ -428,7 +429,7 @@ def _shortage(
         )
     sku_text = f" = {in_sku} {first.sap_uom} of {first.sap_code}" if first and in_sku is not None else ""
     message = (
-        f"{row.tag_id} line {row.line_no} ({row.nesting_description}): {missing.normalize()} "
+        f"{row.tag_id} line {row.line_no} ({row.nesting_description}): {format_qty(missing)} "
         f"{row.canonical_uom} of {row.canonical_code} short{sku_text}; {reason}."
     )
     return NewException(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+from decimal import Decimal
 from functools import cache
 from pathlib import Path
 
@@ -25,6 +26,12 @@ def normalise_unit(raw: str | None) -> str | None:
     if not key:
         return None
     return synonyms().get(key) or synonyms().get(key.rstrip("."))
+
+
+def format_qty(value: Decimal) -> str:
+    """A quantity as people write it: no trailing zeros and never scientific notation
+    (``Decimal("40.0000").normalize()`` alone prints ``4E+1``)."""
+    return format(value.normalize(), "f")
 
 
 def known_units() -> list[str]:

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 
 from engine.errors import ValidationError
+from engine.units import format_qty
 
 # Canonical quantities are stored with four decimals. A division that does not end there (1000 ml /
 # 280) is rounded up, so a line never asks for less than it needs.
@@ -43,10 +44,6 @@ class Conversion:
     text: str
 
 
-def _fmt(value: Decimal) -> str:
-    return format(value.normalize(), "f")
-
-
 def to_canonical(
     qty: Decimal,
     uom: str,
@@ -59,24 +56,28 @@ def to_canonical(
 ) -> Conversion:
     uom, target = (uom or "").lower(), canonical_uom.lower()
     if uom == target:
-        return Conversion(qty, uom, qty, target, Decimal(1), False, f"{_fmt(qty)} {uom}")
+        return Conversion(qty, uom, qty, target, Decimal(1), False, f"{format_qty(qty)} {uom}")
     if uom == "sht" and target == "m2":
         if not (sheet_width_mm and sheet_length_mm):
             raise UnitError(
-                f"{_fmt(qty)} sheets of {canonical_code} have no sheet size (like 1200x4000) to "
+                f"{format_qty(qty)} sheets of {canonical_code} have no sheet size (like 1200x4000) to "
                 "turn them into m2."
             )
         area = sheet_width_mm * sheet_length_mm / Decimal(1_000_000)
-        return _multiply(qty, uom, target, area, f"{_fmt(sheet_width_mm)}x{_fmt(sheet_length_mm)} sheet")
+        return _multiply(
+            qty, uom, target, area, f"{format_qty(sheet_width_mm)}x{format_qty(sheet_length_mm)} sheet"
+        )
     per_unit = (material_units or {}).get((canonical_code, uom))
     if per_unit is not None:
-        return _divide(qty, uom, target, per_unit, f"{_fmt(per_unit)} {uom} per {target} of {canonical_code}")
+        return _divide(
+            qty, uom, target, per_unit, f"{format_qty(per_unit)} {uom} per {target} of {canonical_code}"
+        )
     divisor = _GENERIC.get((uom, target))
     if divisor is not None:
-        return _divide(qty, uom, target, divisor, f"{_fmt(divisor)} {uom} per {target}")
+        return _divide(qty, uom, target, divisor, f"{format_qty(divisor)} {uom} per {target}")
     multiplier = _GENERIC.get((target, uom))
     if multiplier is not None:
-        return _multiply(qty, uom, target, multiplier, f"{_fmt(multiplier)} {target} per {uom}")
+        return _multiply(qty, uom, target, multiplier, f"{format_qty(multiplier)} {target} per {uom}")
     raise UnitError(
         f"No rule converts {uom} to {target} for {canonical_code}. Add one under material units "
         f"(how many {uom} make one {target}), or correct the unit on the cut export."
@@ -85,7 +86,7 @@ def to_canonical(
 
 def _multiply(qty: Decimal, uom: str, target: str, factor: Decimal, why: str) -> Conversion:
     canonical = (qty * factor).quantize(CANONICAL_PLACES, rounding=ROUND_CEILING)
-    text = f"{_fmt(qty)} {uom} × {_fmt(factor)} ({why}) = {_fmt(canonical)} {target}"
+    text = f"{format_qty(qty)} {uom} × {format_qty(factor)} ({why}) = {format_qty(canonical)} {target}"
     return Conversion(qty, uom, canonical, target, factor, False, text)
 
 
@@ -93,7 +94,7 @@ def _divide(qty: Decimal, uom: str, target: str, divisor: Decimal, why: str) -> 
     exact = qty / divisor
     canonical = exact.quantize(CANONICAL_PLACES, rounding=ROUND_CEILING)
     sign = "=" if canonical == exact else "≈"
-    text = f"{_fmt(qty)} {uom} ÷ {_fmt(divisor)} ({why}) {sign} {_fmt(canonical)} {target}"
+    text = f"{format_qty(qty)} {uom} ÷ {format_qty(divisor)} ({why}) {sign} {format_qty(canonical)} {target}"
     return Conversion(qty, uom, canonical, target, divisor, True, text)
 
 
