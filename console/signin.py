@@ -11,6 +11,7 @@ from __future__ import annotations
 import streamlit as st
 
 from console.handle import get_ledger
+from console.text import plain
 from engine import api
 from engine.api import Actor
 from engine.auth.sessions import COOKIE_NAME, unsign_session
@@ -23,6 +24,7 @@ _CLEAR_COOKIE = "_opsledger_clear_cookie"
 # it once); after it has been cleared it must not be cleared (nor resolved) again: the browser may
 # hold a newer session's cookie by then.
 _CLEARED_COOKIE = "_opsledger_cleared_cookie"
+_OIDC_REFUSED = "_opsledger_oidc_refused"
 
 
 def oidc_provider() -> str | None:
@@ -52,7 +54,8 @@ def current_actor() -> Actor | None:
     if actor is None and oidc_provider() and st.user.is_logged_in and st.user.get("email"):
         try:
             result = api.sign_in_oidc(ledger, email=str(st.user.get("email")))
-        except EngineError:
+        except EngineError as error:  # signed in at the identity provider, but not let in here
+            st.session_state[_OIDC_REFUSED] = error.message
             return None
         _remember(result.session_id)
         session_id = result.session_id
@@ -88,6 +91,11 @@ def emit_cookie_updates() -> None:
 
 def render_sign_in() -> None:
     st.title("Sign in to OpsLedger")
+    refused = st.session_state.pop(_OIDC_REFUSED, None)
+    if refused:
+        st.error(f"{plain(refused)} Sign out of your organisation account below, or ask an admin to add you.")
+        if st.button("Sign out of the organisation account"):
+            st.logout()
     provider = oidc_provider()
     if provider:
         if st.button("Sign in with your organisation account", type="primary"):

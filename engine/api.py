@@ -112,6 +112,7 @@ __all__ = [
     "db_upgrade",
     "demo_accounts",
     "export_materials",
+    "export_stock",
     "get_exception",
     "health",
     "import_lpos",
@@ -318,7 +319,10 @@ def sign_in_oidc(ledger: Ledger, *, email: str) -> SignIn:
     with traced() as trace_id:
 
         def work(conn: Connection) -> SignIn:
-            actor = users.actor_for(conn, email, Source.CONSOLE)
+            try:
+                actor = users.actor_for(conn, email, Source.CONSOLE)
+            except NotFound as missing:
+                raise AuthenticationFailed(f"{email} has no OpsLedger account yet.") from missing
             if not actor.roles:
                 raise AuthenticationFailed(f"{actor.email} has no OpsLedger roles yet; ask an admin.")
             session_id = sessions.start_session(conn, actor.email, method="oidc")
@@ -678,6 +682,33 @@ def import_stock(ledger: Ledger, content: bytes, file_name: str, *, actor: Actor
                 ledger.db, conn, ledger.files, content, file_name, actor=actor, trace_id=trace_id
             )
         )
+
+
+def export_stock(ledger: Ledger, *, fmt: str, actor: Actor, snapshot_id: str | None = None) -> FileDownload:
+    """A snapshot (the latest unless one is named) in the columns an import takes."""
+    require(actor, Permission.READ_LEDGER)
+    with ledger.db.read() as conn:
+        if snapshot_id is None:
+            latest = snapshot.latest_snapshot(conn)
+            if latest is None:
+                raise NotFound("No stock snapshot has been loaded yet.")
+            snapshot_id = latest.snapshot_id
+        rows = snapshot.export_snapshot(conn, snapshot_id)
+    if not rows:
+        raise NotFound(f"No stock snapshot {snapshot_id}.", snapshot_id=snapshot_id)
+    stem = f"stock_{rows[0]['snapshot_date']:%Y%m%d}"
+    columns = snapshot.SNAPSHOT_COLUMNS
+    if fmt == "xlsx":
+        return FileDownload(
+            file_name=f"{stem}.xlsx",
+            content=importer.to_xlsx(columns, rows),
+            media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        )
+    if fmt == "csv":
+        return FileDownload(
+            file_name=f"{stem}.csv", content=importer.to_csv(columns, rows), media_type="text/csv"
+        )
+    raise ValidationError(f"Export format {fmt!r}: use csv or xlsx.", field="format")
 
 
 class StockStatus(BaseModel):

@@ -217,6 +217,13 @@ def cmd_stock_import(args: argparse.Namespace, settings: Settings) -> Any:
     return api.import_stock(_ledger(settings), _read(args.file), Path(args.file).name, actor=CLI_OPERATOR)
 
 
+def cmd_stock_export(args: argparse.Namespace, settings: Settings) -> Any:
+    fmt = "xlsx" if args.file.lower().endswith(".xlsx") else "csv"
+    download = api.export_stock(_ledger(settings), fmt=fmt, actor=CLI_OPERATOR)
+    Path(args.file).write_bytes(download.content)
+    return {"file": args.file, "format": fmt, "bytes": len(download.content)}
+
+
 def cmd_map_lookup(args: argparse.Namespace, settings: Settings) -> Any:
     request = build(
         LookupRequest,
@@ -382,6 +389,9 @@ def build_parser() -> argparse.ArgumentParser:
         dest="command", required=True
     )
     command(stock, "import", cmd_stock_import, "load a stock snapshot").add_argument("file")
+    command(stock, "export", cmd_stock_export, "write the latest snapshot to .csv or .xlsx").add_argument(
+        "file"
+    )
 
     mapping = groups.add_parser("map", help="material mapping").add_subparsers(dest="command", required=True)
     look = command(

@@ -36,6 +36,18 @@ if status is not None:
         cols[1].metric("SKUs", latest.skus)
         cols[2].metric("Unrestricted", f"{latest.unrestricted_total:,.3f}")
         cols[3].metric("Quality + blocked", f"{latest.quality_inspection_total + latest.blocked_total:,.3f}")
+        cols = st.columns(4)
+        for col, fmt in zip(cols, ("csv", "xlsx"), strict=False):
+            download = call(api.export_stock, ctx.ledger, fmt=fmt, actor=ctx.actor)
+            if download is not None:
+                col.download_button(
+                    f"Export .{fmt}",
+                    download.content,
+                    file_name=download.file_name,
+                    mime=download.media_type,
+                    icon=":material/download:",
+                    key=f"stock-{fmt}",
+                )
         st.caption(
             f"Loaded by {plain(latest.loaded_by)} at {latest.loaded_at:%Y-%m-%d %H:%M} UTC · "
             f"trace `{latest.trace_id}`"

@@ -386,9 +386,10 @@ def export_rows(conn: Connection, kind: Kind) -> list[dict[str, Any]]:
     return [dict(row._mapping) for row in conn.execute(query)]
 
 
-def to_csv(kind: Kind, rows: list[dict[str, Any]]) -> bytes:
+def to_csv(kind: Kind | tuple[str, ...], rows: list[dict[str, Any]]) -> bytes:
+    columns = SPECS[kind].columns if isinstance(kind, Kind) else kind
     buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=list(SPECS[kind].columns), lineterminator="\n")
+    writer = csv.DictWriter(buffer, fieldnames=list(columns), lineterminator="\n")
     writer.writeheader()
     for row in rows:
         writer.writerow(
@@ -397,12 +398,12 @@ def to_csv(kind: Kind, rows: list[dict[str, Any]]) -> bytes:
     return buffer.getvalue().encode("utf-8")
 
 
-def to_xlsx(kind: Kind, rows: list[dict[str, Any]]) -> bytes:
+def to_xlsx(kind: Kind | tuple[str, ...], rows: list[dict[str, Any]], *, title: str = "stock") -> bytes:
     book = Workbook()
     sheet = book.active
     assert sheet is not None
-    sheet.title = kind.value
-    columns = list(SPECS[kind].columns)
+    sheet.title = kind.value if isinstance(kind, Kind) else title
+    columns = list(SPECS[kind].columns if isinstance(kind, Kind) else kind)
     sheet.append(columns)
     for row in rows:
         sheet.append([_excel_value(row[c]) for c in columns])

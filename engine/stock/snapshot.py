@@ -152,6 +152,36 @@ def summarise(conn: Connection, snapshot_id: str) -> SnapshotSummary:
     return SnapshotSummary.model_validate(row._mapping)
 
 
+SNAPSHOT_COLUMNS = (
+    "snapshot_date",
+    "plant",
+    "storage_location",
+    "sap_code",
+    "unrestricted_qty",
+    "quality_inspection_qty",
+    "blocked_qty",
+)
+
+
+def export_snapshot(conn: Connection, snapshot_id: str) -> list[dict[str, object]]:
+    """The rows of one snapshot, in the columns an import takes."""
+    query = (
+        sa.select(
+            stock_snapshot.c.snapshot_date,
+            stock_level.c.plant,
+            stock_level.c.storage_location,
+            stock_level.c.sap_code,
+            stock_level.c.unrestricted_qty,
+            stock_level.c.quality_inspection_qty,
+            stock_level.c.blocked_qty,
+        )
+        .join(stock_snapshot, stock_snapshot.c.snapshot_id == stock_level.c.snapshot_id)
+        .where(stock_level.c.snapshot_id == snapshot_id)
+        .order_by(stock_level.c.plant, stock_level.c.storage_location, stock_level.c.sap_code)
+    )
+    return [dict(row._mapping) for row in conn.execute(query)]
+
+
 def latest_snapshot(conn: Connection, *, on_or_before: date | None = None) -> SnapshotSummary | None:
     query = (
         sa.select(stock_snapshot.c.snapshot_id)

@@ -304,3 +304,35 @@ def test_stores_uploads_a_snapshot_and_runs_an_allocation(demo: api.Ledger) -> N
     assert [b.label for b in at.get("download_button")] == ["Pick list (.csv)", "Pick list (.pdf)"]
     at.switch_page("../pages/coverage.py").run()
     assert not at.exception and by_label(at.metric, "Allocation success").value.endswith("%")
+
+
+SSO = {
+    "redirect_uri": "http://localhost:8501/oauth2callback",
+    "cookie_secret": "a-test-secret-of-enough-length-0123456789",
+    "microsoft": {
+        "client_id": "00000000-0000-0000-0000-000000000000",
+        "client_secret": "test",
+        "server_metadata_url": "https://login.microsoftonline.com/tenant/v2.0/.well-known/openid-configuration",
+    },
+}
+
+
+def test_single_sign_on_user_with_an_account_gets_a_session(demo: api.Ledger) -> None:
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.secrets["auth"] = SSO
+    at.user = {"is_logged_in": True, "email": "stores@demo.local", "name": "Stores Person"}
+    at.run()
+    assert not at.exception and [t.value for t in at.title] == ["Home"]
+    assert "Signed in as `stores@demo.local`" in texts(at)
+    trail = api.search_audit(demo, actor=api.CLI_OPERATOR, user="stores@demo.local")
+    assert [(a.action, a.after_summary) for a in trail] == [("SIGN_IN", '{"method": "oidc"}')]
+
+
+def test_single_sign_on_user_without_an_account_is_told_why(demo: api.Ledger) -> None:
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.secrets["auth"] = SSO
+    at.user = {"is_logged_in": True, "email": "stranger@demo.local"}
+    at.run()
+    assert not at.exception and [t.value for t in at.title] == ["Sign in to OpsLedger"]
+    assert any("stranger@demo.local has no OpsLedger account yet." in unescape(e.value) for e in at.error)
+    assert by_label(at.button, "Sign in with your organisation account")

@@ -282,3 +282,27 @@ def test_only_stores_and_admins_change_master_data(duck_world: World) -> None:
             "s.csv",
             actor=duck_world.sales,
         )
+
+
+@pytest.mark.parametrize("fmt", ["csv", "xlsx"])
+def test_stock_snapshot_exports_and_imports_back(duck_stores: World, fmt: str) -> None:
+    download = api.export_stock(duck_stores.ledger, fmt=fmt, actor=duck_stores.stores)
+    assert download.file_name == f"stock_{STOCK_DATE:%Y%m%d}.{fmt}"
+    before = api.stock_status(duck_stores.ledger, actor=duck_stores.stores, for_date=STOCK_DATE).latest
+    again = api.import_stock(
+        duck_stores.ledger, download.content, download.file_name, actor=duck_stores.stores
+    )
+    assert before is not None and again.snapshot_id != before.snapshot_id
+    assert (again.snapshot_date, again.rows, again.skus) == (before.snapshot_date, before.rows, before.skus)
+    assert (again.unrestricted_total, again.quality_inspection_total, again.blocked_total) == (
+        before.unrestricted_total,
+        before.quality_inspection_total,
+        before.blocked_total,
+    )
+
+
+def test_stock_export_without_a_snapshot_is_a_clear_error(duck_world: World) -> None:
+    from engine.errors import NotFound
+
+    with pytest.raises(NotFound, match="No stock snapshot has been loaded yet"):
+        api.export_stock(duck_world.ledger, fmt="csv", actor=duck_world.stores)
