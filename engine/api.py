@@ -42,7 +42,7 @@ from engine.mapping.requests import LookupRequest, LookupResult
 from engine.mapping.review import ResolveResult, ReviewItem
 from engine.materials import importer
 from engine.materials.importer import ImportResult
-from engine.materials.kinds import Kind
+from engine.materials.kinds import SPECS, Kind
 from engine.operations import jobs
 from engine.operations.health import HealthReport
 from engine.operations.health import health as _health
@@ -659,15 +659,23 @@ def list_materials(ledger: Ledger, kind: Kind, *, actor: Actor) -> list[dict[str
 
 def export_materials(ledger: Ledger, kind: Kind, *, fmt: str, actor: Actor) -> FileDownload:
     rows = list_materials(ledger, kind, actor=actor)
+    return _table_file(kind.value, SPECS[kind].columns, rows, fmt=fmt)
+
+
+_XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def _table_file(
+    stem: str, columns: tuple[str, ...], rows: list[dict[str, object]], *, fmt: str
+) -> FileDownload:
+    """Rows as the .csv or .xlsx file an import takes back."""
     if fmt == "xlsx":
         return FileDownload(
-            file_name=f"{kind.value}.xlsx",
-            content=importer.to_xlsx(kind, rows),
-            media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            file_name=f"{stem}.xlsx", content=importer.to_xlsx(columns, rows, title=stem), media_type=_XLSX
         )
     if fmt == "csv":
         return FileDownload(
-            file_name=f"{kind.value}.csv", content=importer.to_csv(kind, rows), media_type="text/csv"
+            file_name=f"{stem}.csv", content=importer.to_csv(columns, rows), media_type="text/csv"
         )
     raise ValidationError(f"Export format {fmt!r}: use csv or xlsx.", field="format")
 
@@ -697,18 +705,7 @@ def export_stock(ledger: Ledger, *, fmt: str, actor: Actor, snapshot_id: str | N
     if not rows:
         raise NotFound(f"No stock snapshot {snapshot_id}.", snapshot_id=snapshot_id)
     stem = f"stock_{rows[0]['snapshot_date']:%Y%m%d}"
-    columns = snapshot.SNAPSHOT_COLUMNS
-    if fmt == "xlsx":
-        return FileDownload(
-            file_name=f"{stem}.xlsx",
-            content=importer.to_xlsx(columns, rows),
-            media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        )
-    if fmt == "csv":
-        return FileDownload(
-            file_name=f"{stem}.csv", content=importer.to_csv(columns, rows), media_type="text/csv"
-        )
-    raise ValidationError(f"Export format {fmt!r}: use csv or xlsx.", field="format")
+    return _table_file(stem, snapshot.SNAPSHOT_COLUMNS, rows, fmt=fmt)
 
 
 class StockStatus(BaseModel):

@@ -386,8 +386,7 @@ def export_rows(conn: Connection, kind: Kind) -> list[dict[str, Any]]:
     return [dict(row._mapping) for row in conn.execute(query)]
 
 
-def to_csv(kind: Kind | tuple[str, ...], rows: list[dict[str, Any]]) -> bytes:
-    columns = SPECS[kind].columns if isinstance(kind, Kind) else kind
+def to_csv(columns: tuple[str, ...], rows: list[dict[str, Any]]) -> bytes:
     buffer = io.StringIO()
     writer = csv.DictWriter(buffer, fieldnames=list(columns), lineterminator="\n")
     writer.writeheader()
@@ -398,13 +397,12 @@ def to_csv(kind: Kind | tuple[str, ...], rows: list[dict[str, Any]]) -> bytes:
     return buffer.getvalue().encode("utf-8")
 
 
-def to_xlsx(kind: Kind | tuple[str, ...], rows: list[dict[str, Any]], *, title: str = "stock") -> bytes:
+def to_xlsx(columns: tuple[str, ...], rows: list[dict[str, Any]], *, title: str) -> bytes:
     book = Workbook()
     sheet = book.active
     assert sheet is not None
-    sheet.title = kind.value if isinstance(kind, Kind) else title
-    columns = list(SPECS[kind].columns if isinstance(kind, Kind) else kind)
-    sheet.append(columns)
+    sheet.title = title[:31]  # Excel's limit for a sheet name
+    sheet.append(list(columns))
     for row in rows:
         sheet.append([_excel_value(row[c]) for c in columns])
     buffer = io.BytesIO()
