@@ -52,6 +52,14 @@ def overrides(world: World, *rows: dict[str, str]) -> api.ImportResult:
     )
 
 
+def master(world: World, *rows: dict[str, str]) -> api.ImportResult:
+    """Master rows through the import, as stores would add them."""
+    columns = tuple(dict.fromkeys(key for row in rows for key in row))
+    return api.import_materials(
+        world.ledger, Kind.MASTER, csv_bytes(list(rows), columns=columns), "master.csv", actor=world.stores
+    )
+
+
 def test_normalised_exact_match(stores_world: World) -> None:
     result = lookup(stores_world, "  PHENOLIC   Panel 20MM 80/80 micron ")
     assert (result.decision, result.canonical_code, result.sap_code) == (
@@ -142,22 +150,14 @@ def test_effective_dates(stores_world: World) -> None:
 
 
 def test_not_tracked_maps_but_is_never_allocated(stores_world: World) -> None:
-    api.import_materials(
-        stores_world.ledger,
-        Kind.MASTER,
-        csv_bytes(
-            [
-                {
-                    "nesting_description": "Cutting blade",
-                    "canonical_code": "CON-BLADE",
-                    "uom": "pcs",
-                    "not_tracked": "true",
-                }
-            ],
-            columns=("nesting_description", "canonical_code", "uom", "not_tracked"),
-        ),
-        "m.csv",
-        actor=stores_world.stores,
+    master(
+        stores_world,
+        {
+            "nesting_description": "Cutting blade",
+            "canonical_code": "CON-BLADE",
+            "uom": "pcs",
+            "not_tracked": "true",
+        },
     )
     result = lookup(stores_world, "cutting blade", qty=Decimal(2), uom="pcs")
     assert (result.decision, result.status, result.not_tracked) == (
@@ -331,22 +331,14 @@ def test_scoped_resolution_leaves_other_lpos_waiting(stores_world: World) -> Non
 
 def test_master_changes_remap_waiting_lines_and_settle_reviews(stores_world: World) -> None:
     stores_world.ingest()
-    result = api.import_materials(
-        stores_world.ledger,
-        Kind.MASTER,
-        csv_bytes(
-            [
-                {
-                    "nesting_description": "corner",
-                    "canonical_code": "ACC-CORNER-4B",
-                    "default_sap_code": "40004020",
-                    "uom": "pcs",
-                }
-            ],
-            columns=("nesting_description", "canonical_code", "default_sap_code", "uom"),
-        ),
-        "m.csv",
-        actor=stores_world.stores,
+    result = master(
+        stores_world,
+        {
+            "nesting_description": "corner",
+            "canonical_code": "ACC-CORNER-4B",
+            "default_sap_code": "40004020",
+            "uom": "pcs",
+        },
     )
     assert result.created == 1 and result.lines_remapped == 1 and len(result.exceptions_resolved) == 1
     reviews = api.list_exceptions(
@@ -384,15 +376,8 @@ def test_cache_sees_another_processs_change_within_its_bound(stores_world: World
             ).decision
             is MappingDecision.REVIEW
         )
-        api.import_materials(
-            stores_world.ledger,
-            Kind.MASTER,
-            csv_bytes(
-                [{"nesting_description": "corner", "canonical_code": "ACC-CORNER-4B", "uom": "pcs"}],
-                columns=("nesting_description", "canonical_code", "uom"),
-            ),
-            "m.csv",
-            actor=stores_world.stores,
+        master(
+            stores_world, {"nesting_description": "corner", "canonical_code": "ACC-CORNER-4B", "uom": "pcs"}
         )
         assert lookup(stores_world, "corner", uom="pcs").decision is MappingDecision.AUTO, (
             "this process: at once"
