@@ -8,7 +8,7 @@ signed-in user's roles allow, and runs ``st.navigation``. Imported by the server
 import streamlit as st
 
 from console.server import ROUTES, lifespan, on_script_error
-from engine.auth.roles import Permission
+from engine.api import Permission
 
 # (desk, page file, title, permission needed, icon, url path): one row per page.
 P = Permission

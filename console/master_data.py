@@ -11,7 +11,7 @@ import streamlit as st
 from console.text import plain
 from console.widgets import PageContext, call
 from engine import api
-from engine.materials.kinds import SPECS, Kind
+from engine.api import SPECS, Kind
 
 
 def _result(result: api.ImportResult | None) -> None:

@@ -6,11 +6,7 @@ from collections.abc import Sequence
 
 import pandas as pd
 
-from engine.ledger.audit import AuditEntry
-from engine.ledger.exceptions import ExceptionView
-from engine.mapping.review import ReviewItem
-from engine.tags.models import TagLineView, TagSummary
-from engine.units import format_qty
+from engine.api import AuditEntry, ExceptionView, ReviewItem, TagLineView, TagSummary, format_qty
 
 
 def tags_frame(tags: Sequence[TagSummary]) -> pd.DataFrame:

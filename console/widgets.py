@@ -14,11 +14,20 @@ import streamlit as st
 from console import signin
 from console.handle import get_ledger
 from console.text import plain
-from engine.api import Actor, Ledger
-from engine.auth.roles import Permission
-from engine.errors import Conflict, EngineError, Forbidden, NotFound, StoreUnavailable, ValidationError
+from engine.api import (
+    Actor,
+    Conflict,
+    EngineError,
+    Forbidden,
+    Ledger,
+    NotFound,
+    Page,
+    Permission,
+    Progress,
+    StoreUnavailable,
+    ValidationError,
+)
 from engine.logs import get_logger
-from engine.progress import Progress
 
 T = TypeVar("T")
 log = get_logger("console")
@@ -87,6 +96,33 @@ def status_progress(label: str) -> Iterator[Progress]:
 
         yield report
         box.update(label=f"{label}: finished", state="complete")
+
+
+def pager(key: str, *, page_size: int) -> int:
+    """The offset of the page of a long list the user is on (paging itself is the engine's)."""
+    number = int(st.session_state.get(f"_page_{key}", 1))
+    return (max(number, 1) - 1) * page_size
+
+
+def page_footer(key: str, page: Page[Any], *, noun: str = "rows") -> None:
+    """'Rows 1–100 of 1,234' under a list, and the page picker when there is more than one page."""
+    if page.total == 0:
+        return
+    pages = (page.total + page.limit - 1) // page.limit
+    state = f"_page_{key}"
+    if int(st.session_state.get(state, 1)) > pages:  # the list shrank under the page the user was on
+        st.session_state[state] = pages
+    st.caption(f"{noun.capitalize()} {page.first:,}–{page.last:,} of {page.total:,}")
+    if pages > 1:
+        st.number_input(f"Page (of {pages:,})", min_value=1, max_value=pages, step=1, key=state, width=160)
+
+
+def next_job_runs() -> dict[str, Any] | None:
+    """When each job runs next in this process's scheduler; None when no scheduler runs here."""
+    from jobs.scheduler import running_scheduler
+
+    scheduler = running_scheduler()
+    return {job.id: job.next_run_time for job in scheduler.get_jobs()} if scheduler else None
 
 
 def money(value: object) -> str:

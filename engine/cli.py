@@ -72,11 +72,11 @@ def cmd_db_upgrade(args: argparse.Namespace, settings: Settings) -> Any:
 
 
 def cmd_demo_load(args: argparse.Namespace, settings: Settings) -> Any:
-    return api.load_demo(_ledger(settings), force=args.force)
+    return api.load_demo(_ledger(settings), actor=CLI_OPERATOR, force=args.force)
 
 
 def cmd_demo_accounts(args: argparse.Namespace, settings: Settings) -> Any:
-    accounts = api.demo_accounts(_ledger(settings))
+    accounts = api.demo_accounts(_ledger(settings), actor=CLI_OPERATOR)
     if not args.banner:
         return accounts
     lines = [f"OpsLedger console: http://localhost:{args.port}  (data in {settings.data_dir.resolve()})"]
@@ -108,7 +108,9 @@ def cmd_users_roles(args: argparse.Namespace, settings: Settings) -> Any:
 
 
 def cmd_lpo_import(args: argparse.Namespace, settings: Settings) -> Any:
-    return api.import_lpos(_ledger(settings), _read(args.file), actor=CLI_OPERATOR)
+    return api.import_lpos(
+        _ledger(settings), _read(args.file), actor=CLI_OPERATOR, request_id=args.request_id
+    )
 
 
 def cmd_lpo_list(args: argparse.Namespace, settings: Settings) -> Any:
@@ -167,7 +169,10 @@ def cmd_exceptions_list(args: argparse.Namespace, settings: Settings) -> Any:
         kind=_choice(ExceptionKind, args.kind),
         status=_choice(ExceptionStatus, args.status),
         desk=_choice(Desk, args.desk),
+        open_only=args.open,
         overdue_only=args.overdue,
+        offset=args.offset,
+        limit=args.limit,
     )
 
 
@@ -181,6 +186,7 @@ def cmd_exceptions_act(args: argparse.Namespace, settings: Settings) -> Any:
         actor=actor,
         notes=args.notes,
         assignee=args.assignee,
+        request_id=args.request_id,
     )
 
 
@@ -188,7 +194,13 @@ def cmd_audit(args: argparse.Namespace, settings: Settings) -> Any:
     if not (args.trace or args.entity or args.user):
         raise ValidationError("Give --trace, --entity or --user.")
     return api.search_audit(
-        _ledger(settings), actor=CLI_OPERATOR, trace_id=args.trace, entity_id=args.entity, user=args.user
+        _ledger(settings),
+        actor=CLI_OPERATOR,
+        trace_id=args.trace,
+        entity_id=args.entity,
+        user=args.user,
+        offset=args.offset,
+        limit=args.limit,
     )
 
 
@@ -203,6 +215,7 @@ def cmd_materials_import(args: argparse.Namespace, settings: Settings) -> Any:
         _read(args.file),
         Path(args.file).name,
         actor=CLI_OPERATOR,
+        request_id=args.request_id,
     )
 
 
@@ -214,7 +227,13 @@ def cmd_materials_export(args: argparse.Namespace, settings: Settings) -> Any:
 
 
 def cmd_stock_import(args: argparse.Namespace, settings: Settings) -> Any:
-    return api.import_stock(_ledger(settings), _read(args.file), Path(args.file).name, actor=CLI_OPERATOR)
+    return api.import_stock(
+        _ledger(settings),
+        _read(args.file),
+        Path(args.file).name,
+        actor=CLI_OPERATOR,
+        request_id=args.request_id,
+    )
 
 
 def cmd_stock_export(args: argparse.Namespace, settings: Settings) -> Any:
@@ -238,6 +257,8 @@ def cmd_map_lookup(args: argparse.Namespace, settings: Settings) -> Any:
         sheet_size_mm=args.sheet_size,
         on_date=args.date,
     )
+    if request.line_id:
+        return api.record_lookup(_ledger(settings), request, actor=CLI_OPERATOR)
     return api.lookup_material(_ledger(settings), request, actor=CLI_OPERATOR)
 
 
@@ -256,6 +277,7 @@ def cmd_map_resolve(args: argparse.Namespace, settings: Settings) -> Any:
         scope=args.scope,
         scope_value=args.scope_value,
         actor=actor,
+        request_id=args.request_id,
     )
 
 
@@ -263,7 +285,7 @@ def cmd_allocate(args: argparse.Namespace, settings: Settings) -> Any:
     if not (args.date or args.tag):
         raise ValidationError("Give --date or --tag.")
     return api.allocate(
-        _ledger(settings), run_date=args.date, tag_id=args.tag, actor=CLI_OPERATOR, trigger="cli"
+        _ledger(settings), run_date=args.date, tag_id=args.tag, actor=CLI_OPERATOR, request_id=args.request_id
     )
 
 
@@ -291,6 +313,17 @@ def _date(value: str) -> date:
         return date.fromisoformat(value)
     except ValueError as exc:
         raise argparse.ArgumentTypeError(f"{value!r} is not a date like 2026-12-15") from exc
+
+
+def _request_id(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--request-id", help="idempotency key (a UUID): the same key again returns the first answer"
+    )
+
+
+def _paging(parser: argparse.ArgumentParser, *, default_limit: int) -> None:
+    parser.add_argument("--offset", type=int, default=0, help="rows to skip (the list is paged)")
+    parser.add_argument("--limit", type=int, default=default_limit, help="rows per page (at most 1000)")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -329,7 +362,9 @@ def build_parser() -> argparse.ArgumentParser:
     roles.add_argument("--role", action="append", required=True)
 
     lpo = groups.add_parser("lpo", help="customer LPOs").add_subparsers(dest="command", required=True)
-    command(lpo, "import", cmd_lpo_import, "import/update LPOs from a CSV").add_argument("file")
+    lpo_import = command(lpo, "import", cmd_lpo_import, "import/update LPOs from a CSV")
+    lpo_import.add_argument("file")
+    _request_id(lpo_import)
     command(lpo, "list", cmd_lpo_list, "LPOs with committed and remaining quantity")
 
     tags = groups.add_parser("tags", help="tag sheets").add_subparsers(dest="command", required=True)
@@ -362,19 +397,23 @@ def build_parser() -> argparse.ArgumentParser:
     exc_list.add_argument("--kind")
     exc_list.add_argument("--status")
     exc_list.add_argument("--desk")
+    exc_list.add_argument("--open", action="store_true", help="open or acknowledged only")
     exc_list.add_argument("--overdue", action="store_true")
+    _paging(exc_list, default_limit=100)
     act = command(exc, "act", cmd_exceptions_act, "acknowledge, assign, resolve or dismiss one")
     act.add_argument("exception_id")
     act.add_argument("--action", required=True)
     act.add_argument("--user", required=True)
     act.add_argument("--notes")
     act.add_argument("--assignee")
+    _request_id(act)
 
     audit = groups.add_parser("audit", help="search the audit trail")
     audit.set_defaults(handler=cmd_audit)
     audit.add_argument("--trace")
     audit.add_argument("--entity")
     audit.add_argument("--user")
+    _paging(audit, default_limit=200)
 
     materials = groups.add_parser("materials", help="stores master data").add_subparsers(
         dest="command", required=True
@@ -382,13 +421,16 @@ def build_parser() -> argparse.ArgumentParser:
     imp = command(materials, "import", cmd_materials_import, "import rows (all valid, or nothing changes)")
     imp.add_argument("kind", help="master, overrides, brandmap, skus, units or canonical")
     imp.add_argument("file", help=".csv (UTF-8) or .xlsx")
+    _request_id(imp)
     exp = command(materials, "export", cmd_materials_export, "export a kind to .csv or .xlsx")
     exp.add_argument("kind")
     exp.add_argument("file")
     stock = groups.add_parser("stock", help="SAP stock snapshots").add_subparsers(
         dest="command", required=True
     )
-    command(stock, "import", cmd_stock_import, "load a stock snapshot").add_argument("file")
+    stock_import = command(stock, "import", cmd_stock_import, "load a stock snapshot")
+    stock_import.add_argument("file")
+    _request_id(stock_import)
     command(stock, "export", cmd_stock_export, "write the latest snapshot to .csv or .xlsx").add_argument(
         "file"
     )
@@ -418,11 +460,13 @@ def build_parser() -> argparse.ArgumentParser:
     res.add_argument("--scope", required=True, help="global, LPO, PROJECT, PLANT or CUSTOMER")
     res.add_argument("--scope-value")
     res.add_argument("--user", required=True)
+    _request_id(res)
 
     alloc = groups.add_parser("allocate", help="allocate stock for a date or a tag")
     alloc.set_defaults(handler=cmd_allocate)
     alloc.add_argument("--date", type=_date)
     alloc.add_argument("--tag")
+    _request_id(alloc)
     pick = groups.add_parser("picklist", help="write the pick list of a date (or a tag)")
     pick.set_defaults(handler=cmd_picklist)
     pick.add_argument("--date", type=_date, required=True)

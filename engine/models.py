@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any, TypeVar
+from typing import Any, Generic, TypeVar
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict
 from pydantic import ValidationError as PydanticValidationError
 
 from engine.errors import ValidationError
@@ -36,3 +36,39 @@ def build(model: type[M], **data: Any) -> M:
         shown = first.get("input")
         value = "" if shown is None or isinstance(shown, (bytes, dict)) else f" (got {str(shown)[:60]!r})"
         raise ValidationError(f"{field} {reason}{value}.", field=field) from exc
+
+
+T = TypeVar("T")
+MAX_PAGE = 1000
+
+
+class Page(BaseModel, Generic[T]):
+    """One page of a list the engine reads: the rows, how many match in all, and where this page
+    starts, so no screen or command ever drops rows without saying so."""
+
+    model_config = ConfigDict(frozen=True)
+
+    items: list[T]
+    total: int
+    offset: int
+    limit: int
+
+    @property
+    def has_more(self) -> bool:
+        return self.offset + len(self.items) < self.total
+
+    @property
+    def first(self) -> int:
+        """1-based number of the first row shown (0 when the page is empty)."""
+        return self.offset + 1 if self.items else 0
+
+    @property
+    def last(self) -> int:
+        return self.offset + len(self.items)
+
+
+def check_paging(offset: int, limit: int) -> None:
+    if offset < 0:
+        raise ValidationError("The page offset cannot be negative.", field="offset")
+    if not 1 <= limit <= MAX_PAGE:
+        raise ValidationError(f"A page holds 1 to {MAX_PAGE} rows.", field="limit")

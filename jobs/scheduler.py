@@ -14,7 +14,7 @@ from apscheduler.schedulers.base import BaseScheduler
 from apscheduler.triggers.cron import CronTrigger
 
 from engine import api
-from engine.api import Ledger
+from engine.api import SYSTEM_JOB, Ledger
 from engine.errors import ConfigurationError, EngineError
 from engine.logs import get_logger
 from engine.operations.jobs import CATALOGUE, acquire_lease
@@ -35,7 +35,7 @@ def run_scheduled(ledger: Ledger, name: str) -> None:
         if not acquire_lease(ledger, LEASE_NAME, ttl=LEASE_TTL):
             log.info("another scheduler holds the lease; not running", extra={"job": name})
             return
-        api.run_job(ledger, name, trigger=JobTrigger.SCHEDULED)
+        api.run_job(ledger, name, actor=SYSTEM_JOB, trigger=JobTrigger.SCHEDULED)
     except EngineError:
         log.exception("scheduled job could not start", extra={"job": name})
 

@@ -6,8 +6,7 @@ import streamlit as st
 from console.text import plain
 from console.widgets import call, page_setup, status_progress
 from engine import api
-from engine.auth.roles import Permission
-from engine.units import format_qty
+from engine.api import Permission, format_qty
 
 ctx = page_setup(
     "Allocation",

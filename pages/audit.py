@@ -3,9 +3,9 @@
 import streamlit as st
 
 from console.views import audit_frame
-from console.widgets import call, page_setup
+from console.widgets import call, page_footer, page_setup, pager
 from engine import api
-from engine.auth.roles import OWN_AUDIT_ONLY, Permission
+from engine.api import OWN_AUDIT_ONLY, Permission
 
 ctx = page_setup("Audit trail", Permission.READ_LEDGER)
 if ctx.actor.roles <= OWN_AUDIT_ONLY:
@@ -19,16 +19,17 @@ with st.form("audit-search"):
 if not (trace_id or entity_id or user):
     st.info("Enter a trace id, an entity id or a user.")
     st.stop()
-entries = (
-    call(
-        api.search_audit,
-        ctx.ledger,
-        actor=ctx.actor,
-        trace_id=trace_id or None,
-        entity_id=entity_id or None,
-        user=user or None,
-    )
-    or []
+page = call(
+    api.search_audit,
+    ctx.ledger,
+    actor=ctx.actor,
+    trace_id=trace_id or None,
+    entity_id=entity_id or None,
+    user=user or None,
+    offset=pager("audit", page_size=200),
+    limit=200,
 )
-st.caption(f"{len(entries)} entr{'y' if len(entries) == 1 else 'ies'}")
-st.dataframe(audit_frame(entries), hide_index=True, width="stretch")
+if page is not None:
+    st.caption("Newest first.")
+    st.dataframe(audit_frame(page.items), hide_index=True, width="stretch")
+    page_footer("audit", page, noun="entries")

@@ -6,7 +6,7 @@ import streamlit as st
 
 from console.widgets import call, page_setup
 from engine import api
-from engine.auth.roles import Permission
+from engine.api import Permission
 
 ctx = page_setup("Coverage", Permission.WORK_STORES)
 report = call(api.coverage, ctx.ledger, actor=ctx.actor)

@@ -6,10 +6,9 @@ import streamlit as st
 
 from console.text import plain
 from console.views import exceptions_frame
-from console.widgets import call, page_setup
+from console.widgets import call, page_footer, page_setup, pager
 from engine import api
-from engine.auth.roles import Permission
-from engine.vocab import ExceptionAction, ExceptionKind, ExceptionStatus
+from engine.api import ExceptionAction, ExceptionKind, ExceptionStatus, Permission
 
 ctx = page_setup("Exceptions", Permission.READ_LEDGER)
 desks = ctx.actor.desks()
@@ -26,23 +25,22 @@ with st.container(horizontal=True):
     )
     kind = st.selectbox("Kind", [None, *ExceptionKind], format_func=lambda k: k or "Any kind")
     overdue_only = st.toggle("Overdue only")
-items = (
-    call(
-        api.list_exceptions,
-        ctx.ledger,
-        actor=ctx.actor,
-        desk=desk,
-        kind=kind,
-        overdue_only=overdue_only,
-        status=None if status in (None, "open") else status,
-    )
-    or []
+page = call(
+    api.list_exceptions,
+    ctx.ledger,
+    actor=ctx.actor,
+    desk=desk,
+    kind=kind,
+    overdue_only=overdue_only,
+    open_only=status == "open",
+    status=None if status in (None, "open") else status,
+    offset=pager("exceptions", page_size=100),
+    limit=100,
 )
-if status == "open":
-    items = [e for e in items if e.status in (ExceptionStatus.OPEN, ExceptionStatus.ACKNOWLEDGED)]
+items = page.items if page else []
 overdue = sum(e.overdue for e in items)
 if overdue:
-    st.error(f"{overdue} exception(s) are past their SLA.", icon=":material/alarm:")
+    st.error(f"{overdue} exception(s) on this page are past their SLA.", icon=":material/alarm:")
 frame = exceptions_frame(items)
 st.dataframe(
     frame.style.apply(lambda row: ["background-color: #fde2e1" if row["Overdue"] else ""] * len(row), axis=1)
@@ -51,6 +49,8 @@ st.dataframe(
     hide_index=True,
     width="stretch",
 )
+if page:
+    page_footer("exceptions", page, noun="exceptions")
 if not items:
     st.info("Nothing here: no exception matches.")
     st.stop()

@@ -5,20 +5,20 @@ import streamlit as st
 from console.text import plain
 from console.widgets import call, page_setup
 from engine import api
-from engine.auth.roles import Permission
+from engine.api import Permission
 
 ctx = page_setup("Home", Permission.READ_LEDGER, caption="Your desks' open work and notifications.")
 desks = ", ".join(str(d) for d in ctx.actor.desks()) or "none"
-exceptions = call(api.list_exceptions, ctx.ledger, actor=ctx.actor) or []
-open_items = [e for e in exceptions if e.status in ("OPEN", "ACKNOWLEDGED")]
+open_items = call(api.list_exceptions, ctx.ledger, actor=ctx.actor, open_only=True, limit=1)
+overdue = call(api.list_exceptions, ctx.ledger, actor=ctx.actor, overdue_only=True, limit=1)
 inbox = call(api.list_inbox, ctx.ledger, actor=ctx.actor) or []
 unread = [m for m in inbox if m.read_at is None]
 
 left, middle, right = st.columns(3)
-left.metric("Open exceptions", len(open_items), help=f"On your desks: {desks}")
-middle.metric("Past their SLA", sum(e.overdue for e in open_items))
+left.metric("Open exceptions", open_items.total if open_items else "—", help=f"On your desks: {desks}")
+middle.metric("Past their SLA", overdue.total if overdue else "—")
 right.metric("Unread notifications", len(unread))
-if open_items:
+if open_items and open_items.total:
     st.page_link("../pages/exceptions.py", label="Work the exception queue", icon=":material/report:")
 
 st.subheader("Inbox")

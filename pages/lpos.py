@@ -7,7 +7,7 @@ import streamlit as st
 from console.text import plain
 from console.widgets import call, page_setup
 from engine import api
-from engine.auth.roles import Permission
+from engine.api import Permission
 
 ctx = page_setup(
     "LPOs",

@@ -7,7 +7,7 @@ from console.text import plain
 from console.views import review_context_frame, review_frame, suggestions_frame
 from console.widgets import call, page_setup
 from engine import api
-from engine.auth.roles import Permission
+from engine.api import Permission
 
 ctx = page_setup(
     "Mapping review",
@@ -43,7 +43,9 @@ if item.suggestions:
 else:
     st.caption("No similar description in the master.")
 
-master = api.mapping_master(ctx.ledger)
+master = call(api.mapping_master, ctx.ledger, actor=ctx.actor)
+if master is None:
+    st.stop()
 codes = sorted(master.canonical_uom)
 first = item.suggestions[0].canonical_code if item.suggestions else codes[0]
 with st.form(f"resolve-{item.exception_id}"):

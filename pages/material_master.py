@@ -2,8 +2,7 @@
 
 from console.master_data import render_kind
 from console.widgets import page_setup
-from engine.auth.roles import Permission
-from engine.materials.kinds import Kind
+from engine.api import Kind, Permission
 
 ctx = page_setup("Material master", Permission.WORK_STORES)
 render_kind(

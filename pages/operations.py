@@ -3,10 +3,9 @@
 import pandas as pd
 import streamlit as st
 
-from console.widgets import call, page_setup
+from console.widgets import call, next_job_runs, page_setup
 from engine import api
-from engine.auth.roles import Permission
-from jobs.scheduler import running_scheduler
+from engine.api import Permission
 
 ctx = page_setup("Operations", Permission.ADMINISTER)
 report = call(api.health, ctx.ledger, actor=ctx.actor)
@@ -19,9 +18,9 @@ if report is not None:
     st.dataframe(pd.DataFrame([c.model_dump() for c in report.checks]), hide_index=True, width="stretch")
 
 st.subheader("Jobs")
-scheduler = running_scheduler()
-next_runs = {job.id: job.next_run_time for job in scheduler.get_jobs()} if scheduler else {}
-if scheduler is None:
+scheduled = next_job_runs()
+next_runs = scheduled or {}
+if scheduled is None:
     st.caption(
         "No scheduler runs in this console process (OPSLEDGER_JOBS_ENABLED=false, or the worker "
         "`python -m jobs` runs them)."

@@ -8,10 +8,7 @@ import streamlit as st
 from console.text import plain
 from console.widgets import call, form_request_id, page_setup, status_progress
 from engine import api
-from engine.auth.roles import Permission
-from engine.models import build
-from engine.tags.models import IngestRequest, IngestResult
-from engine.vocab import IngestStatus
+from engine.api import IngestRequest, IngestResult, IngestStatus, Permission, build
 
 ctx = page_setup(
     "Upload tag sheet",

@@ -6,10 +6,7 @@ from console.text import plain
 from console.views import audit_frame, tag_lines_frame, tags_frame
 from console.widgets import call, form_request_id, page_setup
 from engine import api
-from engine.auth.roles import Permission
-from engine.models import build
-from engine.tags.models import ReplaceRequest
-from engine.vocab import TagStatus
+from engine.api import Permission, ReplaceRequest, TagStatus, build
 
 ctx = page_setup("Tags", Permission.VIEW_TAGS)
 lpos = call(api.list_lpos, ctx.ledger, actor=ctx.actor) or []
@@ -93,5 +90,8 @@ with file_tab:
                 if replaced:
                     st.success(plain(replaced.message))
 with audit_tab:
-    entries = call(api.search_audit, ctx.ledger, actor=ctx.actor, entity_id=tag.tag_id) or []
-    st.dataframe(audit_frame(entries), hide_index=True, width="stretch")
+    trail = call(api.search_audit, ctx.ledger, actor=ctx.actor, entity_id=tag.tag_id, limit=1000)
+    if trail is not None:
+        st.dataframe(audit_frame(trail.items), hide_index=True, width="stretch")
+        if trail.has_more:
+            st.caption(f"The newest {len(trail.items):,} of {trail.total:,}: search the Audit trail for all.")

@@ -6,8 +6,7 @@ import streamlit as st
 from console.text import plain
 from console.widgets import call, page_setup
 from engine import api
-from engine.auth.roles import Permission
-from engine.vocab import Role
+from engine.api import Permission, Role
 
 ctx = page_setup("Users", Permission.ADMINISTER)
 users = call(api.list_users, ctx.ledger, actor=ctx.actor) or []

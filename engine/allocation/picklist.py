@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
 from collections import defaultdict
 from datetime import date
 from decimal import Decimal
@@ -13,6 +11,7 @@ from fpdf import FPDF
 from pydantic import BaseModel, ConfigDict
 from sqlalchemy.engine import Connection
 
+from engine.exports import csv_bytes
 from engine.store.sqlfiles import load_sql
 from engine.units import format_qty
 
@@ -72,44 +71,39 @@ def pick_list(conn: Connection, run_date: date, tag_id: str | None = None) -> Pi
     return PickList(run_date=run_date, tag_id=tag_id, items=items)
 
 
+PICK_COLUMNS = (
+    "date",
+    "sap_code",
+    "description",
+    "sap_qty",
+    "sap_uom",
+    "canonical_code",
+    "canonical_qty",
+    "canonical_uom",
+    "tags",
+    "lines",
+)
+
+
 def to_csv(picks: PickList) -> bytes:
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(
-        [
-            "date",
-            "sap_code",
-            "description",
-            "sap_qty",
-            "sap_uom",
-            "canonical_code",
-            "canonical_qty",
-            "canonical_uom",
-            "tags",
-            "lines",
-        ]
-    )
-    for item in picks.items:
-        writer.writerow(
-            [
-                picks.run_date.isoformat(),
+    return csv_bytes(
+        PICK_COLUMNS,
+        (
+            (
+                picks.run_date,
                 item.sap_code,
-                _safe(item.description or ""),
+                item.description or "",
                 format_qty(item.sap_qty),
                 item.sap_uom,
                 item.canonical_code,
                 format_qty(item.canonical_qty),
                 item.canonical_uom,
                 " ".join(item.tags),
-                _safe("; ".join(item.lines)),
-            ]
-        )
-    return buffer.getvalue().encode("utf-8")
-
-
-def _safe(text: str) -> str:
-    """A cell that starts like a formula is prefixed so a spreadsheet shows it as text."""
-    return "'" + text if text[:1] in ("=", "+", "-", "@") else text
+                "; ".join(item.lines),
+            )
+            for item in picks.items
+        ),
+    )
 
 
 def to_pdf(picks: PickList) -> bytes:

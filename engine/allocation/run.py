@@ -19,7 +19,7 @@ import sqlalchemy as sa
 from pydantic import BaseModel, ConfigDict
 from sqlalchemy.engine import Connection
 
-from engine.auth.roles import Actor, Permission, require
+from engine.auth.roles import Actor
 from engine.clock import utcnow
 from engine.errors import NotFound, ValidationError
 from engine.ids import new_ulid, new_ulids
@@ -33,7 +33,14 @@ from engine.store.schema import allocation_line, allocation_log, allocation_run,
 from engine.store.sqlfiles import load_sql
 from engine.units import format_qty
 from engine.units.convert import CANONICAL_PLACES, divisible_units_needed, floor_units, whole_units_needed
-from engine.vocab import AllocationStatus, ExceptionAction, ExceptionKind, ExceptionStatus, MappingStatus
+from engine.vocab import (
+    AllocationStatus,
+    ExceptionAction,
+    ExceptionKind,
+    ExceptionStatus,
+    JobTrigger,
+    MappingStatus,
+)
 
 _SKIP_REASONS = {
     MappingStatus.REVIEW: "waits for a mapping review",
@@ -123,10 +130,9 @@ def run_allocation(
     tag_id: str | None,
     actor: Actor,
     trace_id: str,
-    trigger: str,
+    trigger: JobTrigger,
     progress: Progress = no_progress,
 ) -> AllocationResult:
-    require(actor, Permission.WORK_STORES)
     if tag_id:
         tag = conn.execute(
             sa.select(tag_sheet.c.requested_delivery_date, tag_sheet.c.status).where(
@@ -197,7 +203,7 @@ def run_allocation(
             run_date=run_date,
             tag_id=tag_id,
             snapshot_id=snapshot.snapshot_id,
-            triggered_by=trigger,
+            triggered_by=str(trigger),
             tags=len(tags),
             lines_total=len(lines),
             lines_allocated=counts[AllocationStatus.ALLOCATED],

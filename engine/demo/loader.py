@@ -110,7 +110,6 @@ def load_demo_data(ledger: Ledger, *, force: bool = False) -> dict[str, object]:
         ledger,
         run_date=_next_working_day(today, 1, ledger.settings.working_weekdays),
         actor=CLI_OPERATOR,
-        trigger="demo",
     )
     log.info("demo data loaded", extra={"uploads": results, "allocated_lines": allocation.lines_allocated})
     return {

@@ -10,9 +10,10 @@ import sqlalchemy as sa
 from pydantic import BaseModel, ConfigDict
 from sqlalchemy.engine import Connection
 
-from engine.auth.roles import OWN_AUDIT_ONLY, Actor, Permission, require
+from engine.auth.roles import OWN_AUDIT_ONLY, Actor
 from engine.clock import utcnow
 from engine.ids import new_ulid
+from engine.models import Page, check_paging
 from engine.store.schema import user_action_history as uah
 
 
@@ -101,16 +102,32 @@ def search_audit(
     trace_id: str | None = None,
     entity_id: str | None = None,
     user: str | None = None,
-    limit: int = 500,
-) -> list[AuditEntry]:
-    require(actor, Permission.READ_LEDGER)
-    query = sa.select(uah).order_by(uah.c.created_at, uah.c.action_id).limit(limit)
+    offset: int = 0,
+    limit: int = 200,
+) -> Page[AuditEntry]:
+    """Audit rows matching every filter given, newest first, one page at a time. Sales users see
+    their own actions only (the role table's "✓ (own)")."""
+    check_paging(offset, limit)
+    where: list[sa.ColumnElement[bool]] = []
     if trace_id:
-        query = query.where(uah.c.trace_id == trace_id.strip())
+        where.append(uah.c.trace_id == trace_id.strip())
     if entity_id:
-        query = query.where(uah.c.entity_id == entity_id.strip())
+        where.append(uah.c.entity_id == entity_id.strip())
     if user:
-        query = query.where(uah.c.actor == user.strip().lower())
+        where.append(uah.c.actor == user.strip().lower())
     if actor.roles and actor.roles <= OWN_AUDIT_ONLY:
-        query = query.where(uah.c.actor == actor.email)
-    return [AuditEntry.model_validate(row._mapping) for row in conn.execute(query)]
+        where.append(uah.c.actor == actor.email)
+    total = conn.execute(sa.select(sa.func.count()).select_from(uah).where(*where)).scalar_one()
+    rows = conn.execute(
+        sa.select(uah)
+        .where(*where)
+        .order_by(uah.c.created_at.desc(), uah.c.action_id.desc())
+        .offset(offset)
+        .limit(limit)
+    )
+    return Page[AuditEntry](
+        items=[AuditEntry.model_validate(row._mapping) for row in rows],
+        total=total,
+        offset=offset,
+        limit=limit,
+    )

@@ -17,11 +17,12 @@ import sqlalchemy as sa
 from pydantic import BaseModel, ConfigDict
 from sqlalchemy.engine import Connection
 
-from engine.auth.roles import Actor, Permission, require
+from engine.auth.roles import Actor
 from engine.clock import as_utc, utcnow
 from engine.errors import Conflict, Forbidden, NotFound, ValidationError
 from engine.ledger.audit import audit_row, record_action
 from engine.ledger.sequences import next_exception_ids
+from engine.models import Page, check_paging
 from engine.store.gateway import Database
 from engine.store.schema import exception_log as ex
 from engine.store.schema import user_action_history
@@ -211,32 +212,54 @@ def get_exception(conn: Connection, exception_id: str) -> ExceptionView:
     return ExceptionView.from_row(row, utcnow())
 
 
+def visible_exception(conn: Connection, actor: Actor, exception_id: str) -> ExceptionView:
+    """One exception, for someone who works its desk (a desk's queue is its own business)."""
+    item = get_exception(conn, exception_id)
+    if not actor.works_desk(item.desk):
+        raise Forbidden(
+            f"{exception_id} belongs to the {item.desk} desk, which {actor.email} does not work.",
+            exception_id=item.exception_id,
+        )
+    return item
+
+
 def list_exceptions(
     conn: Connection,
     actor: Actor,
     *,
     kind: ExceptionKind | None = None,
     status: ExceptionStatus | None = None,
+    open_only: bool = False,
     desk: Desk | None = None,
     tag_id: str | None = None,
     overdue_only: bool = False,
-    limit: int = 1000,
-) -> list[ExceptionView]:
-    require(actor, Permission.READ_LEDGER)
-    desks = [str(d) for d in actor.desks()] if desk is None else [str(desk)]
+    offset: int = 0,
+    limit: int = 100,
+) -> Page[ExceptionView]:
+    """The actor's desks' exceptions (or one desk's), soonest due first, one page at a time."""
+    check_paging(offset, limit)
     if desk is not None and not actor.works_desk(desk):
         raise Forbidden(f"{actor.email} does not work the {desk} desk's queue.", desk=str(desk))
+    desks = [str(d) for d in actor.desks()] if desk is None else [str(desk)]
     now = utcnow()
-    query = sa.select(ex).where(ex.c.desk.in_(desks)).order_by(ex.c.sla_due, ex.c.exception_id).limit(limit)
+    where: list[sa.ColumnElement[bool]] = [ex.c.desk.in_(desks)]
     if kind is not None:
-        query = query.where(ex.c.kind == str(kind))
+        where.append(ex.c.kind == str(kind))
     if status is not None:
-        query = query.where(ex.c.status == str(status))
+        where.append(ex.c.status == str(status))
+    if open_only or overdue_only:
+        where.append(ex.c.status.in_([str(s) for s in OPEN_STATES]))
     if tag_id:
-        query = query.where(ex.c.tag_id == tag_id)
+        where.append(ex.c.tag_id == tag_id.strip().upper())
     if overdue_only:
-        query = query.where(ex.c.status.in_([str(s) for s in OPEN_STATES]), ex.c.sla_due < now)
-    return [ExceptionView.from_row(row, now) for row in conn.execute(query)]
+        where.append(ex.c.sla_due < now)
+    total = conn.execute(sa.select(sa.func.count()).select_from(ex).where(*where)).scalar_one()
+    rows = conn.execute(
+        sa.select(ex).where(*where).order_by(ex.c.sla_due, ex.c.exception_id).offset(offset).limit(limit)
+    )
+    return Page[ExceptionView](
+        items=[ExceptionView.from_row(row, now) for row in rows], total=total, offset=offset, limit=limit
+    )
 
 
 _NEXT_STATUS: dict[ExceptionAction, tuple[tuple[ExceptionStatus, ...], ExceptionStatus | None]] = {

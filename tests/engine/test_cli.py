@@ -81,7 +81,7 @@ def test_tag_flow_through_the_cli(cli) -> None:  # type: ignore[no-untyped-def]
     code, shown = cli("tags", "show", first["tag_id"])
     assert code == 0 and len(shown["lines"]) == 16
     code, listed = cli("exceptions", "list", "--kind", "DUPLICATE_UPLOAD")
-    assert code == 0 and [e["exception_id"] for e in listed] == [dup["exception_id"]]
+    assert code == 0 and [e["exception_id"] for e in listed["items"]] == [dup["exception_id"]]
     code, acted = cli(
         "exceptions",
         "act",
@@ -94,7 +94,8 @@ def test_tag_flow_through_the_cli(cli) -> None:  # type: ignore[no-untyped-def]
         "uploaded twice by mistake",
     )
     assert code == 0 and acted["status"] == "DISMISSED"
-    code, trail = cli("audit", "--trace", first["trace_id"])
+    code, found = cli("audit", "--trace", first["trace_id"])
+    trail = found["items"]
     assert code == 0 and first["tag_id"] in {entry["entity_id"] for entry in trail}
     # This store has no material master yet: the upload's lines wait for review, raised in the same trace.
     assert {entry["action"] for entry in trail} == {"TAG_UPLOAD", "EXCEPTION_RAISED"}

@@ -69,7 +69,9 @@ def test_lifecycle_with_audit(duck_world: World) -> None:
         api.act_on_exception(
             duck_world.ledger, ex_id, ExceptionAction.DISMISS, actor=duck_world.sales, notes="x"
         )
-    actions = [a.action for a in api.search_audit(duck_world.ledger, actor=duck_world.admin, entity_id=ex_id)]
+    actions = [
+        a.action for a in api.search_audit(duck_world.ledger, actor=duck_world.admin, entity_id=ex_id).items
+    ][::-1]
     assert actions == ["EXCEPTION_RAISED", "EXCEPTION_ACKNOWLEDGE", "EXCEPTION_ASSIGN", "EXCEPTION_RESOLVE"]
 
 
@@ -96,8 +98,10 @@ def test_other_desks_may_not_act(duck_world: World) -> None:
         api.act_on_exception(duck_world.ledger, ex_id, ExceptionAction.ACKNOWLEDGE, actor=duck_world.stores)
     with pytest.raises(Forbidden, match="does not work the sales desk"):
         api.list_exceptions(duck_world.ledger, actor=duck_world.stores, desk=Desk.SALES)
-    assert api.list_exceptions(duck_world.ledger, actor=duck_world.stores) == []
-    assert [e.exception_id for e in api.list_exceptions(duck_world.ledger, actor=duck_world.sales)] == [ex_id]
+    assert api.list_exceptions(duck_world.ledger, actor=duck_world.stores).items == []
+    assert [e.exception_id for e in api.list_exceptions(duck_world.ledger, actor=duck_world.sales).items] == [
+        ex_id
+    ]
 
 
 def test_escalation_job_marks_overdue_once_and_notifies_the_desk(duck_world: World) -> None:
@@ -113,7 +117,7 @@ def test_escalation_job_marks_overdue_once_and_notifies_the_desk(duck_world: Wor
     assert any("passed their SLA" in m.title and ex_id in m.body for m in inbox)
     assert api.list_inbox(duck_world.ledger, actor=duck_world.stores) == []
     assert (
-        api.list_exceptions(duck_world.ledger, actor=duck_world.sales, overdue_only=True) == []
+        api.list_exceptions(duck_world.ledger, actor=duck_world.sales, overdue_only=True).items == []
     )  # not yet due now
     read = api.mark_inbox_read(duck_world.ledger, [m.message_id for m in inbox], actor=duck_world.sales)
     assert (
@@ -122,7 +126,7 @@ def test_escalation_job_marks_overdue_once_and_notifies_the_desk(duck_world: Wor
     )
     runs = api.list_job_runs(duck_world.ledger, actor=duck_world.admin)
     assert [r.status for r in runs] == [JobStatus.SUCCEEDED, JobStatus.SUCCEEDED]
-    escalations = api.search_audit(duck_world.ledger, actor=duck_world.admin, trace_id=run.trace_id)
+    escalations = api.search_audit(duck_world.ledger, actor=duck_world.admin, trace_id=run.trace_id).items
     assert [a.action for a in escalations] == ["EXCEPTION_ESCALATED"]
 
 

@@ -36,7 +36,7 @@ def test_happy_path(world: World) -> None:
     assert count(world, tag_sheet, tag_sheet.c.tag_id == result.tag_id, tag_sheet.c.status == "UPLOADED") == 1
     assert count(world, tag_line, tag_line.c.tag_id == result.tag_id) == 16
     assert count(world, file_store, file_store.c.sha256 == result.file_hash) == 1
-    uploads = api.search_audit(world.ledger, actor=world.admin, entity_id=result.tag_id)
+    uploads = api.search_audit(world.ledger, actor=world.admin, entity_id=result.tag_id).items
     assert [a.action for a in uploads] == ["TAG_UPLOAD"]
     assert uploads[0].actor == world.sales.email and uploads[0].client_request_id == result.client_request_id
     detail = api.show_tag(world.ledger, result.tag_id, actor=world.sales)
@@ -168,7 +168,9 @@ def test_one_trace_id_across_result_rows_and_log_lines(world: World) -> None:
     records = [json.loads(line) for line in log_file.read_text().splitlines()]
     mine = [r["message"] for r in records if r.get("trace_id") == trace]
     assert "tag ingest started" in mine and "tag ingest finished" in mine
-    assert {e.trace_id for e in api.search_audit(world.ledger, actor=world.admin, trace_id=trace)} == {trace}
+    assert {e.trace_id for e in api.search_audit(world.ledger, actor=world.admin, trace_id=trace).items} == {
+        trace
+    }
 
 
 def test_roles_are_checked_by_the_engine(world: World) -> None:

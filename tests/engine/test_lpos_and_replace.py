@@ -56,8 +56,10 @@ def test_lpo_import_updates_with_audit(duck_world: World) -> None:
     )
     summary = api.import_lpos(duck_world.ledger, change, actor=duck_world.admin)
     assert (summary.created, summary.updated, summary.unchanged) == (0, 1, 0)
-    trail = api.search_audit(duck_world.ledger, actor=duck_world.admin, entity_id="LPO-2025-0391")
-    assert trail[-1].action == "LPO_UPDATED" and '"status": "ON_HOLD"' in (trail[-1].before_summary or "")
+    trail = api.search_audit(duck_world.ledger, actor=duck_world.admin, entity_id="LPO-2025-0391").items
+    assert trail[0].action == "LPO_UPDATED" and '"status": "ON_HOLD"' in (trail[0].before_summary or ""), (
+        "newest first"
+    )
     released = duck_world.ingest("TAG-20250615-0009_cutexport_v1.csv", lpo="LPO-2025-0391", area="12.10")
     assert released.status == "UPLOADED"
     again = api.import_lpos(duck_world.ledger, change, actor=duck_world.admin)
@@ -96,9 +98,9 @@ def test_replace_keeps_the_old_version(duck_world: World) -> None:
     assert old.file_name == "TAG-20250615-0007_cutexport_v1.xlsx" and old.content.startswith(b"PK")
     assert api.tag_file(duck_world.ledger, tag_id, actor=duck_world.sales).content == corrected
     actions = [
-        a.action for a in api.search_audit(duck_world.ledger, actor=duck_world.admin, entity_id=tag_id)
+        a.action for a in api.search_audit(duck_world.ledger, actor=duck_world.admin, entity_id=tag_id).items
     ]
-    assert actions == ["TAG_UPLOAD", "TAG_REPLACED"]
+    assert actions == ["TAG_REPLACED", "TAG_UPLOAD"], "newest first"
     assert api.list_lpos(duck_world.ledger, actor=duck_world.sales)[2].committed_m2 == Decimal("1213.27")
 
 

@@ -29,7 +29,10 @@ def lookup(world: World, description: str = PANEL, **fields: object) -> api.Look
         "uom": "m2",
         "lpo_id": "LPO-2025-0412",
     } | fields
-    return api.lookup_material(world.ledger, LookupRequest(**values), actor=world.stores)  # type: ignore[arg-type]
+    request = LookupRequest(**values)  # type: ignore[arg-type]
+    if request.line_id:
+        return api.record_lookup(world.ledger, request, actor=world.stores)
+    return api.lookup_material(world.ledger, request, actor=world.stores)
 
 
 def overrides(world: World, *rows: dict[str, str]) -> api.ImportResult:
@@ -343,7 +346,7 @@ def test_master_changes_remap_waiting_lines_and_settle_reviews(stores_world: Wor
     assert result.created == 1 and result.lines_remapped == 1 and len(result.exceptions_resolved) == 1
     reviews = api.list_exceptions(
         stores_world.ledger, actor=stores_world.stores, kind=ExceptionKind.MAPPING_REVIEW
-    )
+    ).items
     assert sorted((e.payload["description"], e.status) for e in reviews) == [
         ("aluminum tape", "OPEN"),
         ("corner", "RESOLVED"),

@@ -254,7 +254,7 @@ def test_editor_save_is_audited_per_row(duck_stores: World) -> None:
     )
     result = api.save_materials(duck_stores.ledger, Kind.SKUS, edited, actor=duck_stores.stores)
     assert (result.created, result.updated) == (1, 1)
-    trail = api.search_audit(duck_stores.ledger, actor=duck_stores.admin, trace_id=result.trace_id)
+    trail = api.search_audit(duck_stores.ledger, actor=duck_stores.admin, trace_id=result.trace_id).items
     assert sorted(a.action for a in trail) == ["SKUS_ADDED", "SKUS_CHANGED"]
     changed = next(a for a in trail if a.action == "SKUS_CHANGED")
     assert changed.entity_id == rows[0]["sap_code"] and '"price_aed": "235.00"' in (

@@ -1,0 +1,200 @@
+"""Operating the deployment: the store, demo data, users and roles, background jobs, health."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from pydantic import BaseModel, ConfigDict
+
+from engine.api.access import Gate, requires
+from engine.auth import users
+from engine.auth.roles import SYSTEM_JOB, Actor, Permission
+from engine.config import Settings
+from engine.handle import Ledger, open_ledger
+from engine.ledger.requests import run_once
+from engine.logs import traced
+from engine.operations import jobs
+from engine.operations.health import HealthReport
+from engine.operations.health import health as _health
+from engine.operations.jobs import JobRunView
+from engine.store import migrate
+from engine.vocab import JobTrigger
+
+UserView = users.UserView
+
+
+class UpgradeResult(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    database: str
+    from_version: int
+    to_version: int
+    applied: list[int]
+
+
+@requires(Gate.OPEN)
+def db_upgrade(settings: Settings | None = None) -> UpgradeResult:
+    """Whoever can reach the store's file or URL can migrate it (the operator)."""
+    ledger = open_ledger(settings, upgrade=False)
+    try:
+        before = migrate.current_version(ledger.db)
+        applied = migrate.upgrade(ledger.db)
+        return UpgradeResult(
+            database=ledger.db.describe(),
+            from_version=before,
+            to_version=migrate.current_version(ledger.db),
+            applied=applied,
+        )
+    finally:
+        ledger.close()
+
+
+@requires(Gate.OPEN)
+def schema_version(ledger: Ledger) -> tuple[int, int]:
+    return migrate.current_version(ledger.db), migrate.latest_version(ledger.db.dialect_name)
+
+
+@requires(Permission.ADMINISTER)
+def load_demo(ledger: Ledger, *, actor: Actor, force: bool = False) -> dict[str, object]:
+    from engine.demo.loader import load_demo_data
+
+    return load_demo_data(ledger, force=force)
+
+
+@requires(Permission.ADMINISTER)
+def demo_accounts(ledger: Ledger, *, actor: Actor) -> list[dict[str, str]]:
+    """The demo accounts that exist in this store, with their demo passwords."""
+    from engine.demo.loader import DEMO_ACCOUNTS, demo_password
+
+    with ledger.db.read() as conn:
+        present = [email for email in DEMO_ACCOUNTS if users.user_exists(conn, email)]
+    return [{"email": e, "password": demo_password(e), "role": DEMO_ACCOUNTS[e][0]} for e in present]
+
+
+# ---------------------------------------------------------------- users and roles
+
+
+@requires(Permission.ADMINISTER)
+def add_user(
+    ledger: Ledger,
+    *,
+    email: str,
+    roles: list[str],
+    password: str | None,
+    actor: Actor,
+    display_name: str | None = None,
+    request_id: str | None = None,
+) -> UserView:
+    parsed = users.parse_roles(roles)
+    with traced() as trace_id:
+        return run_once(
+            ledger.db,
+            lambda conn: users.add_user(
+                conn,
+                actor,
+                email=email,
+                roles=parsed,
+                password=password,
+                display_name=display_name,
+                trace_id=trace_id,
+            ),
+            request_id=request_id,
+            operation="users.add",
+            parts=(email.strip().lower(), sorted(parsed), display_name, password is not None),
+            model=UserView,
+            actor=actor,
+            trace_id=trace_id,
+        )
+
+
+@requires(Permission.ADMINISTER)
+def list_users(ledger: Ledger, *, actor: Actor) -> list[UserView]:
+    with ledger.db.read() as conn:
+        return users.list_users(conn)
+
+
+@requires(Permission.ADMINISTER)
+def set_user_roles(
+    ledger: Ledger, *, email: str, roles: list[str], actor: Actor, request_id: str | None = None
+) -> UserView:
+    parsed = users.parse_roles(roles)
+    with traced() as trace_id:
+        return run_once(
+            ledger.db,
+            lambda conn: users.set_roles(conn, actor, email=email, roles=parsed, trace_id=trace_id),
+            request_id=request_id,
+            operation="users.roles",
+            parts=(email.strip().lower(), sorted(parsed)),
+            model=UserView,
+            actor=actor,
+            trace_id=trace_id,
+        )
+
+
+@requires(Permission.ADMINISTER)
+def set_user_active(
+    ledger: Ledger, *, email: str, active: bool, actor: Actor, request_id: str | None = None
+) -> UserView:
+    with traced() as trace_id:
+        return run_once(
+            ledger.db,
+            lambda conn: users.set_active(conn, actor, email=email, active=active, trace_id=trace_id),
+            request_id=request_id,
+            operation="users.active",
+            parts=(email.strip().lower(), active),
+            model=UserView,
+            actor=actor,
+            trace_id=trace_id,
+        )
+
+
+# ---------------------------------------------------------------- jobs and health
+
+
+@requires(Permission.ADMINISTER)
+def run_job(
+    ledger: Ledger,
+    name: str,
+    *,
+    actor: Actor,
+    trigger: JobTrigger = JobTrigger.MANUAL,
+    now: datetime | None = None,
+) -> JobRunView:
+    """Run a background job now. The scheduler calls it as ``SYSTEM_JOB`` with ``trigger=scheduled``."""
+    return jobs.run_job(ledger, name, trigger=trigger, actor=actor, now=now)
+
+
+@requires(Permission.ADMINISTER)
+def list_job_runs(ledger: Ledger, *, actor: Actor, job_name: str | None = None) -> list[JobRunView]:
+    return jobs.recent_runs(ledger, job_name=job_name)
+
+
+@requires(Gate.OPEN)
+def job_catalogue() -> dict[str, str]:
+    return {name: definition.title for name, definition in jobs.CATALOGUE.items()}
+
+
+@requires(Permission.ADMINISTER)
+def health(ledger: Ledger, *, actor: Actor) -> HealthReport:
+    return _health(ledger)
+
+
+__all__ = [
+    "SYSTEM_JOB",
+    "HealthReport",
+    "JobRunView",
+    "UpgradeResult",
+    "UserView",
+    "add_user",
+    "db_upgrade",
+    "demo_accounts",
+    "health",
+    "job_catalogue",
+    "list_job_runs",
+    "list_users",
+    "load_demo",
+    "run_job",
+    "schema_version",
+    "set_user_active",
+    "set_user_roles",
+]
