@@ -113,7 +113,9 @@ def test_competing_tags_in_a_fixed_order_batch_equals_one_by_one(stores_world: W
         ]
     )
     early = stores_world.ingest(content=sheet, name="a.csv", area="1").tag_id
-    late = stores_world.ingest(content=sheet + b"\n", name="b.csv", area="1").tag_id
+    # Another nest of the same material (the same lines again would be a DUPLICATE of the first).
+    late_sheet = sheet.replace(b"\n,,Phenolic", b"\n,P-2,Phenolic")
+    late = stores_world.ingest(content=late_sheet, name="b.csv", area="1").tag_id
     batch = api.allocate(stores_world.ledger, run_date=DELIVERY, actor=stores_world.stores)
     batch_takes = {line.tag_id: line.takes for line in batch.lines}
     assert [t["sap_qty"] for t in batch_takes[early]] == [Decimal(4)], "the earlier upload is served first"
