@@ -69,18 +69,7 @@ _COMMA_THOUSANDS_ONLY = re.compile(r"^[+-]?\d{1,3}(?:,\d{3})+$")
 _US_GROUPED = re.compile(r"^[+-]?\d{1,3}(?:,\d{3})+\.\d+$")
 _EU_GROUPED = re.compile(r"^[+-]?\d{1,3}(?:\.\d{3})+,\d+$")
 _TOTAL_LABEL = re.compile(r"^(?:grand |sub ?|sub-)?totals?(?: (?:qty|quantity|area|m2|sheets|pcs))?$")
-# The scale each value is stored with (tag_line columns): what the fingerprint compares.
-_FINGERPRINT_SCALE = {
-    "qty": 4,
-    "thickness_mm": 2,
-    "sheet_width_mm": 1,
-    "sheet_length_mm": 1,
-    "sheets": 3,
-    "net_area_m2": 4,
-    "length_mm": 1,
-    "width_mm": 1,
-    "weight_kg": 3,
-}
+_TEXT_FIELDS = ("description", "part_no", "remarks", "uom", "sheet_size_mm")  # where formula text is refused
 
 
 @dataclass(frozen=True)
@@ -133,11 +122,7 @@ class ParsedSheet:
         (Excel keeps 24.650000000000002 where its CSV writes 24.65); descriptions normalised."""
         if not self.usable:
             return None
-        digest = hashlib.sha256()
-        for line in self.lines:
-            digest.update(_line_key(line).encode())
-            digest.update(b"\x1e")
-        return digest.hexdigest()
+        return hashlib.sha256("\x1e".join(_line_key(line) for line in self.lines).encode()).hexdigest()
 
     def problem(self) -> str:
         if self.failure is not None:
@@ -153,11 +138,26 @@ class ParsedSheet:
 
 
 def _line_key(line: ParsedLine) -> str:
-    parts: list[object] = [line.description_norm, line.uom, line.part_no, line.sheet_size_mm, line.remarks]
-    for name, scale in _FINGERPRINT_SCALE.items():
-        value: Decimal | None = getattr(line, name)
-        parts.append(None if value is None else f"{round(value, scale).normalize():f}")
-    return "\x1f".join("" if part is None else str(part) for part in parts)
+    # Numbers at the scale each is stored with (tag_line columns); written out, not looped over:
+    # this runs for every line of every upload.
+    return "\x1f".join(
+        (
+            line.description_norm,
+            line.uom,
+            line.part_no or "",
+            line.sheet_size_mm or "",
+            line.remarks or "",
+            format(line.qty, ".4f"),
+            "" if line.thickness_mm is None else format(line.thickness_mm, ".2f"),
+            "" if line.sheet_width_mm is None else format(line.sheet_width_mm, ".1f"),
+            "" if line.sheet_length_mm is None else format(line.sheet_length_mm, ".1f"),
+            "" if line.sheets is None else format(line.sheets, ".3f"),
+            "" if line.net_area_m2 is None else format(line.net_area_m2, ".4f"),
+            "" if line.length_mm is None else format(line.length_mm, ".1f"),
+            "" if line.width_mm is None else format(line.width_mm, ".1f"),
+            "" if line.weight_kg is None else format(line.weight_kg, ".3f"),
+        )
+    )
 
 
 def _header_key(cell: object) -> str:
@@ -316,20 +316,41 @@ def _cell(row: list[object], columns: dict[str, int], name: str) -> object:
 
 
 def _is_totals_row(
-    row: list[object], columns: dict[str, int], index: int, formulas: set[tuple[int, int]]
+    row: list[object], description: str | None, qty_cell: tuple[int, int], formulas: set[tuple[int, int]]
 ) -> bool:
     """A totals row: "Total" (or the like) where a description would be or beside an empty one, or
     a formula in the quantity column of a row without a description."""
-    description = _text(_cell(row, columns, "description"))
     if description is not None:
         return _is_total_label(description)
-    if (index, columns["qty"]) in formulas:
+    if qty_cell in formulas:
         return True
     return any(isinstance(cell, str) and _is_total_label(cell) for cell in row)
 
 
 def _is_total_label(text: str) -> bool:
+    head = text.lstrip()[:1].lower()
+    if len(text) > 40 or head not in ("t", "g", "s"):  # cheap: every line's description passes here
+        return False
     return bool(_TOTAL_LABEL.match(" ".join(text.lower().replace(":", " ").split())))
+
+
+def _formula_text(rows: list[list[object]], start: int, columns: dict[str, int]) -> dict[int, str]:
+    """Text that starts with '=' is a formula someone pasted as text (``=HYPERLINK(...)``); a cut
+    export holds values. (Exports guard such text too; the line is refused so nobody maps it.)
+    One pass over the line cells; the rows that hold such text, with the reason."""
+    positions = [(name, columns[name]) for name in _TEXT_FIELDS if name in columns]
+    found: dict[int, str] = {}
+    for index in range(start, len(rows)):
+        row = rows[index]
+        for name, position in positions:
+            cell = row[position] if position < len(row) else None
+            if isinstance(cell, str) and cell.lstrip().startswith("="):
+                found[index] = (
+                    f"{name} in column {position + 1} holds formula text ({cell.strip()[:40]!r}); "
+                    "paste values only and upload again"
+                )
+                break
+    return found
 
 
 def _parse_rows(
@@ -340,16 +361,23 @@ def _parse_rows(
 ) -> ParsedSheet:
     header = rows[header_index]
     parsed = ParsedSheet(columns={name: str(header[pos]).strip() for name, pos in columns.items()})
+    formula_text = _formula_text(rows, header_index + 1, columns)
     for index in range(header_index + 1, len(rows)):
         row = rows[index]
         source_row = index + 1  # 1-based, as the user sees it in Excel or a text editor
-        if all(_text(cell) is None for cell in row) or _is_totals_row(row, columns, index, formulas or set()):
+        if all(_text(cell) is None for cell in row):
+            continue
+        description = _text(_cell(row, columns, "description"))
+        if _is_totals_row(row, description, (index, columns["qty"]), formulas or set()):
             continue
         if len(parsed.lines) >= MAX_LINES:
             parsed.errors.append(LineError(source_row, f"more than {MAX_LINES} lines; split the nest"))
             break
+        if index in formula_text:
+            parsed.errors.append(LineError(source_row, formula_text[index]))
+            continue
         try:
-            line = _parse_line(row, columns, source_row, len(parsed.lines) + 1)
+            line = _parse_line(row, columns, description, source_row, len(parsed.lines) + 1)
         except ValueError as exc:
             parsed.errors.append(LineError(source_row, str(exc)))
             continue
@@ -369,23 +397,9 @@ def _number(row: list[object], columns: dict[str, int], name: str) -> Decimal | 
         raise ValueError(f"{name} {exc}") from exc
 
 
-def _refuse_formula_text(row: list[object], columns: dict[str, int]) -> None:
-    """Text that starts with '=' is a formula someone pasted as text (``=HYPERLINK(...)``); a cut
-    export holds values. (Exports guard such text too; the line is refused so nobody maps it.)"""
-    for name in ("description", "part_no", "remarks", "uom", "sheet_size_mm"):
-        text = _text(_cell(row, columns, name))
-        if text is not None and text.startswith("="):
-            raise ValueError(
-                f"{name} in column {columns[name] + 1} holds formula text ({text[:40]!r}); "
-                "paste values only and upload again"
-            )
-
-
 def _parse_line(
-    row: list[object], columns: dict[str, int], source_row: int, line_no: int
+    row: list[object], columns: dict[str, int], description: str | None, source_row: int, line_no: int
 ) -> ParsedLine | None:
-    _refuse_formula_text(row, columns)
-    description = _text(_cell(row, columns, "description"))
     qty = _number(row, columns, "qty")
     if description is None:
         if qty is None:
