@@ -23,13 +23,7 @@ from engine.clock import business_day, utcnow
 from engine.errors import Conflict, ValidationError
 from engine.ids import is_tag_id
 from engine.ledger.audit import record_action
-from engine.ledger.exceptions import (
-    OPEN_STATES,
-    NewException,
-    act_on_exception,
-    get_exception,
-    raise_exception,
-)
+from engine.ledger.exceptions import NewException, raise_exception
 from engine.ledger.inbox import notify_desk
 from engine.ledger.requests import fingerprint
 from engine.ledger.sequences import next_tag_id
@@ -48,15 +42,14 @@ from engine.tags.pipeline import (
     line_rows,
     lock_the_lpo,
     parse_file,
-    read_stored_sheet,
     replay,
     run_pipeline,
     same_sheets,
-    set_line_count,
     store_file,
     write_lines,
 )
-from engine.vocab import Desk, ExceptionAction, ExceptionKind, IngestStatus, LpoStatus, TagStatus
+from engine.tags.unblock import take_blocked_tag
+from engine.vocab import Desk, ExceptionKind, IngestStatus, LpoStatus, TagStatus
 
 OPERATION = "tags.ingest"
 
@@ -255,86 +248,7 @@ def store_tag(run: IngestRun) -> IngestResult:
     )
 
 
-def take_blocked_tag(run: IngestRun, twin: SameSheet) -> IngestResult:
-    """The block of a tag that holds this sheet no longer applies: the tag is taken as it is now asked
-    for (area, delivery date), with its own file, its lines written and mapped."""
-    request = run.request
-    if request.tag_id and request.tag_id != twin.tag_id:
-        raise Conflict(
-            f"This sheet is held by the blocked tag {twin.tag_id}; upload it as {twin.tag_id} (or without a "
-            "tag id) to take that tag.",
-            tag_id=twin.tag_id,
-        )
-    lines = _twin_lines(run, twin)
-    before = run.db.execute(sa.select(tag_sheet).where(tag_sheet.c.tag_id == twin.tag_id)).one()._mapping
-    now = utcnow()
-    run.db.execute(
-        sa.update(tag_sheet)
-        .where(tag_sheet.c.tag_id == twin.tag_id)
-        .values(
-            status=str(TagStatus.UPLOADED),
-            required_area_m2=request.required_area_m2,
-            requested_delivery_date=request.requested_delivery_date,
-            truck_size=request.truck_size,
-            notes=request.notes,
-            line_count=len(lines),
-            lines_fingerprint=run.lines_print,
-            updated_at=now,
-        )
-    )
-    set_line_count(run.db, twin.tag_id, twin.version, count=len(lines), lines_print=run.lines_print)
-    write_lines(run, twin.tag_id, twin.version, lines, on_date=request.requested_delivery_date, at=now)
-    resolved = _resolve_block(run, twin)
-    record_action(
-        run.db,
-        run.actor,
-        "TAG_UNBLOCKED",
-        entity_type="tag",
-        entity_id=twin.tag_id,
-        trace_id=run.trace_id,
-        client_request_id=request.client_request_id,
-        before={
-            k: before[k] for k in ("status", "exception_id", "required_area_m2", "requested_delivery_date")
-        },
-        after={
-            "status": str(TagStatus.UPLOADED),
-            "exception_resolved": resolved,
-            "required_area_m2": request.required_area_m2,
-            "requested_delivery_date": request.requested_delivery_date,
-            "lines": len(lines),
-        },
-    )
-    message = (
-        f"{twin.tag_id} was BLOCKED; the block no longer applies, and it is uploaded with {len(lines)} lines."
-    )
-    return run.result(IngestStatus.UPLOADED, 200, message, tag_id=twin.tag_id, line_count=len(lines))
-
-
 # ---------------------------------------------------------------- helpers of the stages
-
-
-def _twin_lines(run: IngestRun, twin: SameSheet) -> list[ParsedLine]:
-    """The blocked tag's lines, from its own file (this upload may be the same sheet saved as
-    another file: the lines are equal, their rows in the file need not be)."""
-    if twin.same_bytes:
-        return run.parsed.lines
-    own = read_stored_sheet(run, twin.file_id)
-    return own.lines if own.fingerprint() == run.lines_print else run.parsed.lines
-
-
-def _resolve_block(run: IngestRun, twin: SameSheet) -> str | None:
-    if twin.exception_id is None or get_exception(run.db, twin.exception_id).status not in OPEN_STATES:
-        return None
-    act_on_exception(
-        run.db,
-        twin.exception_id,
-        ExceptionAction.RESOLVE,
-        actor=run.actor,
-        trace_id=run.trace_id,
-        notes=f"{twin.tag_id} was uploaded again and the LPO takes it now; the tag is UPLOADED.",
-        resolution_txn_id=run.trace_id,
-    )
-    return twin.exception_id
 
 
 def _raise(run: IngestRun, kind: ExceptionKind, message: str, **fields: Any) -> str:
