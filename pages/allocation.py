@@ -4,7 +4,7 @@ import pandas as pd
 import streamlit as st
 
 from console.text import plain
-from console.widgets import call, page_setup, status_progress
+from console.widgets import call, form_done, form_request_id, page_setup, status_progress
 from engine import api
 from engine.api import Permission, format_qty
 
@@ -29,6 +29,7 @@ if run:
             tag_id=tag.strip() or None,
             actor=ctx.actor,
             progress=progress,
+            request_id=form_request_id("allocate", run_date, tag.strip()),
         )
     if result is not None:
         run_date = result.run_date
@@ -41,6 +42,7 @@ if run:
         )
         if result.exceptions:
             st.warning(f"{len(result.exceptions)} shortage exception(s): " + ", ".join(result.exceptions))
+        form_done("allocate")
 
 if run_date:
     rows = call(api.current_allocation, ctx.ledger, run_date, actor=ctx.actor) or []

@@ -27,8 +27,8 @@ lpo_id = st.selectbox(
 )
 chosen = balances[lpo_id]
 st.caption(
-    f"{chosen.lpo_id} · {chosen.status} · {chosen.remaining_m2:,.2f} m2 left of {chosen.po_quantity_m2:,.2f} "
-    f"(committed {chosen.committed_m2:,.2f})"
+    f"{plain(chosen.lpo_id)} · {chosen.status} · {chosen.remaining_m2:,.2f} m2 left of "
+    f"{chosen.po_quantity_m2:,.2f} (committed {chosen.committed_m2:,.2f})"
 )
 with st.form("upload"):
     left, right = st.columns(2)
@@ -70,7 +70,7 @@ if result is not None:
     )
     if result.status == IngestStatus.UPLOADED:
         st.success(
-            f"**{result.tag_id}** uploaded: {result.line_count} lines on {result.lpo_id}.",
+            f"**{plain(result.tag_id)}** uploaded: {result.line_count} lines on {plain(result.lpo_id)}.",
             icon=":material/check_circle:",
         )
     elif result.status == IngestStatus.DUPLICATE:
