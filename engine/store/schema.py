@@ -47,11 +47,21 @@ user_session = sa.Table(
     sa.Column("last_seen_at", TS),
     sa.Column("ended_at", TS),
 )
-sign_in_code = sa.Table(
-    "sign_in_code",
+user_identity = sa.Table(
+    "user_identity",
     metadata,
-    sa.Column("code_hash", V(64), primary_key=True),
+    sa.Column("issuer", V(500), primary_key=True),
+    sa.Column("subject", V(255), primary_key=True),
+    sa.Column("email", V(254)),
+    sa.Column("bound_at", TS),
+)
+session_grant = sa.Table(
+    "session_grant",
+    metadata,
+    sa.Column("grant_id", V(26), primary_key=True),
+    sa.Column("binding_hash", V(64)),
     sa.Column("session_id", V(64)),
+    sa.Column("created_at", TS),
     sa.Column("expires_at", TS),
     sa.Column("used_at", TS),
 )

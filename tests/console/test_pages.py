@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -12,6 +13,7 @@ from streamlit.testing.v1 import AppTest
 
 from console import handle
 from engine import api
+from engine.clock import utcnow
 from engine.demo.builder import csv_bytes, cut_export_lines, xlsx_bytes
 from engine.demo.loader import demo_password
 from engine.vocab import ExceptionAction, Role, Source
@@ -43,11 +45,11 @@ SESSION_KEY = "_opsledger_session_id"
 def demo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[api.Ledger]:
     """The console's own engine handle on a fresh store with the demo data."""
     monkeypatch.setenv("OPSLEDGER_DATA_DIR", str(tmp_path / "data"))
-    monkeypatch.setenv("OPSLEDGER_DEMO_DATA", "false")
+    monkeypatch.setenv("OPSLEDGER_DEMO_DATA", "true")
     monkeypatch.setenv("OPSLEDGER_JOBS_ENABLED", "false")
     monkeypatch.delenv("OPSLEDGER_DATABASE_URL", raising=False)
     ledger = handle.get_ledger()
-    api.load_demo(ledger, actor=api.CLI_OPERATOR)
+    assert api.load_demo(ledger, actor=api.CLI_OPERATOR).loaded
     yield ledger
     handle.close_all()
 
@@ -361,21 +363,30 @@ SSO = {
 }
 
 
+def id_token(email: str, *, issued: datetime | None = None) -> dict[str, object]:
+    """The claims ``st.user`` holds after ``st.login`` (issued now, unless told otherwise)."""
+    at = issued or utcnow()
+    return {"iss": "https://idp.example", "sub": f"sub-{email}", "email": email, "iat": int(at.timestamp())}
+
+
 def test_single_sign_on_user_with_an_account_gets_a_session(demo: api.Ledger) -> None:
     at = AppTest.from_file(APP, default_timeout=60)
     at.secrets["auth"] = SSO
-    at.user = {"is_logged_in": True, "email": "stores@demo.local", "name": "Stores Person"}
+    at.user = {"is_logged_in": True, **id_token("stores@demo.local"), "name": "Stores Person"}
     at.run()
     assert not at.exception and [t.value for t in at.title] == ["Home"]
     assert "Signed in as `stores@demo.local`" in texts(at)
     trail = api.search_audit(demo, actor=api.CLI_OPERATOR, user="stores@demo.local").items
-    assert [(a.action, a.after_summary) for a in trail] == [("SIGN_IN", '{"method": "oidc"}')]
+    assert [(a.action, a.after_summary) for a in trail] == [
+        ("SIGN_IN", '{"method": "oidc"}'),
+        ("USER_IDENTITY_BOUND", '{"issuer": "https://idp.example", "subject": "sub-stores@demo.local"}'),
+    ]
 
 
 def test_single_sign_on_user_without_an_account_is_told_why(demo: api.Ledger) -> None:
     at = AppTest.from_file(APP, default_timeout=60)
     at.secrets["auth"] = SSO
-    at.user = {"is_logged_in": True, "email": "stranger@demo.local"}
+    at.user = {"is_logged_in": True, **id_token("stranger@demo.local")}
     at.run()
     assert not at.exception and [t.value for t in at.title] == ["Sign in to OpsLedger"]
     assert any("stranger@demo.local has no OpsLedger account yet." in unescape(e.value) for e in at.error)
