@@ -1,6 +1,13 @@
 """Shared fixtures: real DuckDB files in a temporary data dir, and a real PostgreSQL database of the
 suite's own (created and dropped here) when a server answers; otherwise the PostgreSQL variants skip
-with the reason."""
+with the reason.
+
+The clock: a test session starts at one pinned instant, ``PINNED_AT`` (a Monday morning in the business
+time zone), and runs on in real time; the suite's dates (``TODAY``, ``DELIVERY``, ``STOCK_DATE``) derive
+from it, never from the machine's date. Subprocesses (CLI, worker, console) inherit the pin through
+``engine.clock``'s variable, so every process of a run shares one timeline. Under
+``OPSLEDGER_TEST_FOLLOW_SYSTEM_CLOCK=1`` the session follows the system clock instead: tests/test_clock.py
+runs the date-sensitive tests (``-m clock``) that way under ``faketime``, once for every weekday."""
 
 from __future__ import annotations
 
@@ -8,13 +15,13 @@ import os
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
 
-from engine import api
+from engine import api, clock
 from engine.api import CLI_OPERATOR, Actor, Ledger
 from engine.config import Settings, load_settings
 from engine.demo.builder import DATA_DIR, sample_bytes
@@ -23,7 +30,37 @@ from engine.vocab import Role, Source
 
 PG_SERVER = os.environ.get("OPSLEDGER_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432")
 PASSWORD = "Test-password-1"
-DELIVERY = date.today() + timedelta(days=20)
+
+_DEFAULTS = Settings.model_construct()  # the default zone and working days; reads no environment
+ZONE, WORKING_WEEKDAYS = _DEFAULTS.zone, _DEFAULTS.working_weekdays
+FOLLOW_SYSTEM_CLOCK = os.environ.get("OPSLEDGER_TEST_FOLLOW_SYSTEM_CLOCK") == "1"
+# A Monday, a working day (Friday is the day off), well inside a year: no day or year boundary nearby.
+PINNED_AT = datetime(2027, 1, 4, 10, 0, tzinfo=ZONE)
+if FOLLOW_SYSTEM_CLOCK:
+    PINNED_AT = datetime.now(UTC).astimezone(ZONE)  # clock-ok: the faketime runs pin the system clock
+TODAY = PINNED_AT.date()
+# Tags are due on production days: the first working day at least 20 days ahead (room for reruns).
+DELIVERY = clock.next_working_day(TODAY + timedelta(days=19), WORKING_WEEKDAYS)
+STOCK_DATE = DELIVERY - timedelta(days=1)  # the T-1 snapshot
+
+
+@pytest.fixture(scope="session", autouse=True)
+def pinned_clock() -> Iterator[datetime]:
+    """The clock reads ``PINNED_AT`` as the session starts, in this process and every one it starts."""
+    saved = os.environ.pop(clock.TEST_CLOCK_VARIABLE, None)
+    if not FOLLOW_SYSTEM_CLOCK:
+        os.environ[clock.TEST_CLOCK_VARIABLE] = clock.pinned(PINNED_AT)
+    try:
+        yield PINNED_AT
+    finally:
+        os.environ.pop(clock.TEST_CLOCK_VARIABLE, None)
+        if saved is not None:
+            os.environ[clock.TEST_CLOCK_VARIABLE] = saved
+
+
+def pytest_report_header() -> str:
+    mode = "the system clock" if FOLLOW_SYSTEM_CLOCK else "pinned"
+    return f"business clock: {TODAY.isoformat()} ({TODAY:%A}), {PINNED_AT:%H:%M} {ZONE.key}, {mode}"
 
 
 def _pg_admin(sql: str) -> None:
@@ -159,7 +196,6 @@ STORES_FILES = (
     ("brandmap", "lpo_material_brand_map.csv"),
     ("units", "material_uom_conversion.csv"),
 )
-STOCK_DATE = DELIVERY - timedelta(days=1)
 
 
 def snapshot_csv(day: date, overrides: dict[str, str] | None = None) -> bytes:
