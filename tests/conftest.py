@@ -1,6 +1,6 @@
 """Shared fixtures: real DuckDB files in a temporary data dir, and a real PostgreSQL database of the
 suite's own (created and dropped here) when a server answers; otherwise the PostgreSQL variants skip
-with the reason.
+with the reason, or fail the run under ``OPSLEDGER_REQUIRE_PG=1`` (CI sets it).
 
 The clock: a test session starts at one pinned instant, ``PINNED_AT`` (a Monday morning in the business
 time zone), and runs on in real time; the suite's dates (``TODAY``, ``DELIVERY``, ``STOCK_DATE``) derive
@@ -29,6 +29,7 @@ from engine.tags.models import IngestRequest
 from engine.vocab import Role, Source
 
 PG_SERVER = os.environ.get("OPSLEDGER_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432")
+REQUIRE_PG = os.environ.get("OPSLEDGER_REQUIRE_PG", "").strip().lower() in {"1", "true", "yes"}
 PASSWORD = "Test-password-1"
 
 _DEFAULTS = Settings.model_construct()  # the default zone and working days; reads no environment
@@ -77,8 +78,13 @@ def pg_server() -> Iterator[str]:
     name = f"opsledger_test_{os.getpid()}_{uuid.uuid4().hex[:6]}"
     try:
         _pg_admin(f'CREATE DATABASE "{name}"')
-    except Exception as error:  # any failure to reach the server means: skip, and say why
-        pytest.skip(f"no PostgreSQL server reachable at {PG_SERVER}: {type(error).__name__}: {error}")
+    except Exception as error:  # any failure to reach the server means: skip (or fail), and say why
+        reason = f"no PostgreSQL server reachable at {PG_SERVER}: {type(error).__name__}: {error}"
+        if REQUIRE_PG:
+            pytest.fail(
+                f"{reason} (OPSLEDGER_REQUIRE_PG is set: the PostgreSQL tests must run)", pytrace=False
+            )
+        pytest.skip(reason)
     try:
         yield name
     finally:
