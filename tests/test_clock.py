@@ -130,15 +130,26 @@ def _check_demo_dates(ledger: api.Ledger) -> None:
     assert due and all(day > TODAY and day.weekday() in WORKING_WEEKDAYS for day in due)
 
 
+def _clock_modules() -> list[str]:
+    """The modules with date-sensitive tests: collecting only these keeps each day's run short."""
+    marked = re.compile(r"\bmark\.clock\b")
+    return [
+        str(p.relative_to(ROOT)) for p in _sources("tests") if marked.search(p.read_text(encoding="utf-8"))
+    ]
+
+
 def _run_on(day: date, basetemp: Path) -> subprocess.CompletedProcess[str]:
-    """The date-sensitive tests in a pytest of their own under faketime, the clock following it."""
+    """The date-sensitive tests in a pytest of their own under faketime, the clock following it.
+    DuckDB only: no SQL reads the clock (see above), so a weekday changes nothing the PostgreSQL
+    variants would see differently, and those run in the main session on the pinned day."""
     env = {key: value for key, value in os.environ.items() if key != clock.TEST_CLOCK_VARIABLE}
     # TZ: 10:00 UTC is the same date in the business zone. DONT_RESET: subprocesses go on from the
     # parent's faked time instead of starting over at 10:00 (which would put them in its past).
     env.update(OPSLEDGER_TEST_FOLLOW_SYSTEM_CLOCK="1", FAKETIME_DONT_RESET="1", TZ="UTC")
     command = [
         "faketime", "-f", f"@{day.isoformat()} 10:00:00",
-        sys.executable, "-m", "pytest", "-m", "clock and not browser", f"--basetemp={basetemp}",
+        sys.executable, "-m", "pytest", "-m", "clock and not postgres and not browser",
+        f"--basetemp={basetemp}", *_clock_modules(),
     ]  # fmt: skip
     return subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=DAY_TIMEOUT_S)
 
@@ -161,4 +172,4 @@ def test_the_date_sensitive_tests_pass_on_every_weekday(tmp_path: Path) -> None:
         )
         counts = re.search(r"(\d+) passed", output)
         passed.append(int(counts[1]) if counts else 0)
-    assert min(passed) == max(passed) >= 20, f"the same date-sensitive tests pass every day: {passed}"
+    assert min(passed) == max(passed) >= 15, f"the same date-sensitive tests pass every day: {passed}"
