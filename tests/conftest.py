@@ -40,8 +40,14 @@ PINNED_AT = datetime(2027, 1, 4, 10, 0, tzinfo=ZONE)
 if FOLLOW_SYSTEM_CLOCK:
     PINNED_AT = datetime.now(UTC).astimezone(ZONE)  # clock-ok: the faketime runs pin the system clock
 TODAY = PINNED_AT.date()
-# Tags are due on production days: the first working day at least 20 days ahead (room for reruns).
-DELIVERY = clock.next_working_day(TODAY + timedelta(days=19), WORKING_WEEKDAYS)
+
+
+def production_day_after(today: date) -> date:
+    """Tags are due on production days: the first working day at least 20 days ahead (room for reruns)."""
+    return clock.next_working_day(today + timedelta(days=19), WORKING_WEEKDAYS)
+
+
+DELIVERY = production_day_after(TODAY)
 STOCK_DATE = DELIVERY - timedelta(days=1)  # the T-1 snapshot
 
 
