@@ -468,7 +468,7 @@ def build_parser() -> argparse.ArgumentParser:
     look.add_argument("--uom", required=True)
     look.add_argument("--line-id")
     look.add_argument("--sheet-size", help="e.g. 1200x4000, for sheets")
-    look.add_argument("--date", type=_date, help="date the overrides must be in effect on")
+    look.add_argument("--date", type=_date, help="day the overrides apply to (default: today)")
     review = mapping.add_parser("review", help="the review queue").add_subparsers(
         dest="subcommand", required=True
     )

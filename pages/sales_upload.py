@@ -1,6 +1,5 @@
 """Upload tag sheet: a cut export against an LPO; shows the engine's result with its ids."""
 
-from datetime import date
 from decimal import Decimal
 
 import streamlit as st
@@ -33,7 +32,8 @@ st.caption(
 with st.form("upload"):
     left, right = st.columns(2)
     area = left.number_input("Required area (m2)", min_value=0.0, step=0.01, format="%.2f")
-    delivery = right.date_input("Requested delivery date", min_value=date.today())
+    today = api.business_today(ctx.ledger)  # the business day, not the server's own date
+    delivery = right.date_input("Requested delivery date", value=today, min_value=today)
     upload = st.file_uploader("Cut export", type=["xlsx", "csv"])
     with st.expander("Truck and notes (optional)"):
         truck = st.text_input("Truck size")

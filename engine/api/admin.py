@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
 from pydantic import BaseModel, ConfigDict
 
 from engine.api.access import Gate, requires
 from engine.auth import users
 from engine.auth.roles import SYSTEM_JOB, Actor, Permission
+from engine.clock import business_day
 from engine.config import Settings
 from engine.demo.loader import DEMO_ACCOUNTS, DemoLoad, demo_password, load_demo_data
 from engine.handle import Ledger, open_ledger
@@ -53,6 +54,12 @@ def db_upgrade(settings: Settings | None = None) -> UpgradeResult:
 @requires(Gate.OPEN)
 def schema_version(ledger: Ledger) -> tuple[int, int]:
     return migrate.current_version(ledger.db), migrate.latest_version(ledger.db.dialect_name)
+
+
+@requires(Gate.OPEN)
+def business_today(ledger: Ledger) -> date:
+    """Today in the business time zone: what date pickers start from (never the server's own date)."""
+    return business_day(ledger.settings.zone)
 
 
 class DemoAccount(BaseModel):

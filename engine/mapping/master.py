@@ -56,9 +56,7 @@ class OverrideRow:
     effective_from: date | None
     effective_to: date | None
 
-    def in_effect(self, on: date | None) -> bool:
-        if on is None:
-            return True
+    def in_effect(self, on: date) -> bool:
         return (self.effective_from is None or self.effective_from <= on) and (
             self.effective_to is None or on <= self.effective_to
         )

@@ -5,12 +5,14 @@ from __future__ import annotations
 import re
 from datetime import date
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.engine import Connection
 
 from engine.auth.roles import Actor
+from engine.clock import business_day
 from engine.errors import ValidationError
 from engine.mapping.apply import record
 from engine.mapping.lookup import LineInput, Outcome, lookup
@@ -24,6 +26,9 @@ _SHEET = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*[xX×*]\s*(\d+(?:\.\d+)?)\s*$")
 
 
 class LookupRequest(BaseModel):
+    """``on_date``: the day overrides must be in effect on; without one, today in the business time
+    zone (DOMAIN "Material mapping" step 2 asks for a day: an expired override never applies)."""
+
     model_config = ConfigDict(frozen=True, str_strip_whitespace=True)
 
     description: str = Field(min_length=1, max_length=500)
@@ -57,7 +62,7 @@ class LookupResult(BaseModel):
     trace_id: str
 
 
-def line_for(master: MasterData, request: LookupRequest) -> LineInput:
+def line_for(master: MasterData, request: LookupRequest, *, zone: ZoneInfo) -> LineInput:
     unit = normalise_unit(request.uom)
     if unit is None:
         raise ValidationError(f"Unit {request.uom!r} is not known.", field="uom")
@@ -81,7 +86,7 @@ def line_for(master: MasterData, request: LookupRequest) -> LineInput:
         project_id=project,
         plant_id=plant,
         customer=customer,
-        on_date=request.on_date,
+        on_date=request.on_date or business_day(zone),
         sheet_width_mm=width,
         sheet_length_mm=length,
         ingest_line_id=request.line_id,
@@ -111,7 +116,14 @@ def result(
 
 
 def record_lookup(
-    db: Database, conn: Connection, master: MasterData, request: LookupRequest, *, actor: Actor, trace_id: str
+    db: Database,
+    conn: Connection,
+    master: MasterData,
+    request: LookupRequest,
+    *,
+    zone: ZoneInfo,
+    actor: Actor,
+    trace_id: str,
 ) -> LookupResult:
     """Idempotent per line id: the stored decision is returned and nothing new is written."""
     stored = conn.execute(
@@ -137,7 +149,7 @@ def record_lookup(
             history_id=stored.history_id,
             trace_id=stored.trace_id,
         )
-    outcome = lookup(master, line_for(master, request))
+    outcome = lookup(master, line_for(master, request, zone=zone))
     record(db, conn, [outcome], actor=actor, trace_id=trace_id, new=True)
     row = conn.execute(
         sa.select(mapping_history.c.history_id, mapping_history.c.exception_id).where(

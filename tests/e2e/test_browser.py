@@ -23,6 +23,9 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Locator, Page, Response, expect, sync_playwright
 
+from engine.clock import TEST_CLOCK_VARIABLE
+from tests.conftest import TODAY
+
 pytestmark = pytest.mark.browser
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -83,8 +86,11 @@ def console(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Console]:
     data_dir = tmp_path_factory.mktemp("opsledger-e2e")
     log_path = data_dir / "console.log"
     port = _free_port()
-    # Only this data dir: no OPSLEDGER_* of the developer's shell, no [opsledger] table of a secrets file.
+    # Only this data dir: no OPSLEDGER_* of the developer's shell, no [opsledger] table of a secrets file;
+    # only the suite's pinned clock goes along (the console's "today" is the tests' TODAY).
     env = {key: value for key, value in os.environ.items() if not key.startswith("OPSLEDGER_")}
+    if TEST_CLOCK_VARIABLE in os.environ:
+        env[TEST_CLOCK_VARIABLE] = os.environ[TEST_CLOCK_VARIABLE]
     env.update(
         OPSLEDGER_DATA_DIR=str(data_dir),
         OPSLEDGER_SECRETS_FILE=str(data_dir / "no-secrets.toml"),
@@ -318,6 +324,7 @@ def test_sales_uploads_a_cut_export_and_the_same_file_again_is_a_duplicate(
     match = TAG_ID.search(result)
     assert match is not None
     tag_id = match.group(0)
+    assert tag_id.startswith(f"TAG-{TODAY:%Y%m%d}-"), "the console runs on the suite's pinned clock"
     expect(page.get_by_text(re.compile(r"^Trace id [0-9a-z]{26}\b"))).to_be_visible()
     expect(page.get_by_role("link", name=f"Open {tag_id}")).to_be_visible()
 

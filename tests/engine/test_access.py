@@ -125,6 +125,7 @@ def test_functions_that_need_no_actor_are_few_and_named() -> None:
     open_ = {name for name, entry in api.PERMISSION_TABLE.items() if entry.need is Gate.OPEN}
     assert open_ == {
         "actor_for",
+        "business_today",
         "cookie_secret",
         "db_upgrade",
         "grant_session_cookie",

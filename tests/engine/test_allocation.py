@@ -21,6 +21,8 @@ from engine.store.schema import allocation_log
 from engine.vocab import AllocationStatus, ExceptionKind, JobStatus
 from tests.conftest import DELIVERY, STOCK_DATE, World, seed_stores, snapshot_csv
 
+pytestmark = pytest.mark.clock  # delivery dates, T-1, snapshot ages: run on every weekday (test_clock)
+
 
 def by_description(result: api.AllocationResult) -> dict[str, AllocatedLine]:
     return {line.description: line for line in result.lines}
@@ -149,12 +151,10 @@ def test_pick_lists_csv_and_pdf(stores_world: World) -> None:
 def test_t1_job_allocates_the_next_working_day(stores_world: World) -> None:
     from datetime import datetime, time
 
-    from engine.clock import next_working_day
+    from engine.clock import previous_working_day
 
     settings_ = stores_world.ledger.settings
-    day_before = DELIVERY - timedelta(days=1)
-    while next_working_day(day_before, settings_.working_weekdays) != DELIVERY:
-        day_before -= timedelta(days=1)
+    day_before = previous_working_day(DELIVERY, settings_.working_weekdays)  # DELIVERY is a working day
     stores_world.ingest()
     at = datetime.combine(day_before, time(16, 0), tzinfo=settings_.zone)
     run = api.run_job(stores_world.ledger, "allocation_t1", actor=stores_world.admin, now=at)
