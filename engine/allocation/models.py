@@ -30,18 +30,14 @@ class DueLine:
 
     @classmethod
     def from_row(cls, row: Any) -> DueLine:
-        return cls(
-            row.tag_id,
-            row.lpo_id,
-            row.ingest_line_id,
-            row.line_no,
-            row.nesting_description,
-            MappingStatus(row.mapping_status) if row.mapping_status else None,
-            row.canonical_code,
-            row.sap_code,
-            None if row.canonical_qty is None else Decimal(row.canonical_qty),
-            row.canonical_uom,
-        )
+        """A row of ``allocation/due_lines``, whose columns are these fields in this order (read by
+        position: a run reads 20,000 of them)."""
+        tag_id, lpo_id, line_id, line_no, description, status, code, sap_code, qty, uom = row
+        mapping_status = _MAPPING_STATUS.get(status) if status else None
+        return cls(tag_id, lpo_id, line_id, line_no, description, mapping_status, code, sap_code, qty, uom)
+
+
+_MAPPING_STATUS = {status.value: status for status in MappingStatus}
 
 
 class SkuTake(BaseModel):

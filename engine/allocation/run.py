@@ -15,6 +15,7 @@ tags (they are marked superseded and take nothing), so nothing is counted twice.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -184,8 +185,8 @@ def _tag_date(conn: Connection, tag_id: str) -> date:
     return tag.requested_delivery_date
 
 
-def _due_rows(conn: Connection, run_date: date, tag_id: str | None) -> list[sa.Row]:
-    return list(conn.execute(load_sql("allocation/due_lines"), {"run_date": run_date, "tag_id": tag_id}))
+def _due_rows(conn: Connection, run_date: date, tag_id: str | None) -> Sequence[sa.Row]:
+    return conn.execute(load_sql("allocation/due_lines"), {"run_date": run_date, "tag_id": tag_id}).all()
 
 
 def _supersede(conn: Connection, tags: list[str], run_date: date) -> None:
