@@ -317,7 +317,7 @@ def test_a_line_decision_is_kept_in_its_own_keyed_row(world: World) -> None:
 
 
 def test_the_migration_keeps_the_oldest_of_open_twins_and_the_first_lookup_decision(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, store_url: str | None, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     folder = tmp_path / "migrations"
     folder.mkdir()
@@ -325,7 +325,7 @@ def test_the_migration_keeps_the_oldest_of_open_twins_and_the_first_lookup_decis
         if int(path.name[:4]) < 4:
             shutil.copy(path, folder / path.name)
     monkeypatch.setattr(migrate, "MIGRATIONS_DIR", folder)
-    db = Database(make_settings(tmp_path).url)
+    db = Database(make_settings(tmp_path, store_url).url)
     try:
         migrate.upgrade(db)
         db.write(_twins_and_lookups)
