@@ -298,7 +298,12 @@ def cmd_allocate(args: argparse.Namespace, settings: Settings) -> Any:
     if not (args.date or args.tag):
         raise ValidationError("Give --date or --tag.")
     return api.allocate(
-        _ledger(settings), run_date=args.date, tag_id=args.tag, actor=CLI_OPERATOR, request_id=args.request_id
+        _ledger(settings),
+        run_date=args.date,
+        tag_id=args.tag,
+        accept_stale=args.accept_stale,
+        actor=CLI_OPERATOR,
+        request_id=args.request_id,
     )
 
 
@@ -486,6 +491,11 @@ def build_parser() -> argparse.ArgumentParser:
     alloc.set_defaults(handler=cmd_allocate)
     alloc.add_argument("--date", type=_date)
     alloc.add_argument("--tag")
+    alloc.add_argument(
+        "--accept-stale",
+        action="store_true",
+        help="allocate even from a snapshot older than the stock rule allows",
+    )
     _request_id(alloc)
     pick = groups.add_parser("picklist", help="write the pick list of a date (or a tag)")
     pick.set_defaults(handler=cmd_picklist)

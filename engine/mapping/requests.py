@@ -18,7 +18,7 @@ from engine.mapping.apply import record
 from engine.mapping.lookup import LineInput, Outcome, lookup
 from engine.mapping.master import MasterData
 from engine.store.gateway import Database
-from engine.store.schema import mapping_history
+from engine.store.schema import line_decision, mapping_history
 from engine.units import normalise_unit
 from engine.vocab import MappingDecision, MappingStatus
 
@@ -125,38 +125,68 @@ def record_lookup(
     actor: Actor,
     trace_id: str,
 ) -> LookupResult:
-    """Idempotent per line id: the stored decision is returned and nothing new is written."""
-    stored = conn.execute(
-        sa.select(mapping_history)
-        .where(mapping_history.c.ingest_line_id == request.line_id)
-        .order_by(mapping_history.c.created_at.desc())
-        .limit(1)
-    ).first()
+    """Idempotent per line id: the line's one decision is returned and nothing new is written.
+
+    "One" is the key of ``line_decision``: of two concurrent lookups of a new line id, the second
+    fails on it (or on the review exception's open key), and its re-run (the API writes with
+    ``retry_integrity``) returns the first one's decision."""
+    if request.line_id is None:
+        raise ValidationError("Give the line id whose decision is recorded.", field="line_id")
+    stored = _stored_decision(conn, request.line_id)
     if stored is not None:
-        return LookupResult(
-            description=stored.nesting_description,
-            decision=MappingDecision(stored.decision),
-            status=_status_of(stored),
-            canonical_code=stored.canonical_code,
-            sap_code=stored.sap_code,
-            not_tracked=stored.not_tracked,
-            canonical_qty=stored.canonical_qty,
-            canonical_uom=stored.canonical_uom,
-            conversion_factor=stored.conversion_factor,
-            conversion=stored.conversion,
-            override_id=stored.override_id,
-            exception_id=stored.exception_id,
-            history_id=stored.history_id,
-            trace_id=stored.trace_id,
-        )
+        return _from_history(stored)
     outcome = lookup(master, line_for(master, request, zone=zone))
     record(db, conn, [outcome], actor=actor, trace_id=trace_id, new=True)
     row = conn.execute(
-        sa.select(mapping_history.c.history_id, mapping_history.c.exception_id).where(
-            mapping_history.c.ingest_line_id == request.line_id
-        )
+        sa.select(
+            mapping_history.c.history_id, mapping_history.c.exception_id, mapping_history.c.created_at
+        ).where(mapping_history.c.ingest_line_id == request.line_id)
     ).one()
+    conn.execute(
+        line_decision.insert().values(
+            ingest_line_id=request.line_id,
+            history_id=row.history_id,
+            created_at=row.created_at,
+            trace_id=trace_id,
+        )
+    )
     return result(outcome, trace_id=trace_id, history_id=row.history_id, exception_id=row.exception_id)
+
+
+def _stored_decision(conn: Connection, line_id: str) -> sa.Row | None:
+    """The decision recorded for the line: its lookup's, else (the id of a tag line) its latest."""
+    decided = conn.execute(
+        sa.select(mapping_history)
+        .join(line_decision, line_decision.c.history_id == mapping_history.c.history_id)
+        .where(line_decision.c.ingest_line_id == line_id)
+    ).first()
+    if decided is not None:
+        return decided
+    return conn.execute(
+        sa.select(mapping_history)
+        .where(mapping_history.c.ingest_line_id == line_id)
+        .order_by(mapping_history.c.created_at.desc())
+        .limit(1)
+    ).first()
+
+
+def _from_history(stored: sa.Row) -> LookupResult:
+    return LookupResult(
+        description=stored.nesting_description,
+        decision=MappingDecision(stored.decision),
+        status=_status_of(stored),
+        canonical_code=stored.canonical_code,
+        sap_code=stored.sap_code,
+        not_tracked=stored.not_tracked,
+        canonical_qty=stored.canonical_qty,
+        canonical_uom=stored.canonical_uom,
+        conversion_factor=stored.conversion_factor,
+        conversion=stored.conversion,
+        override_id=stored.override_id,
+        exception_id=stored.exception_id,
+        history_id=stored.history_id,
+        trace_id=stored.trace_id,
+    )
 
 
 def _status_of(stored: sa.Row) -> MappingStatus:

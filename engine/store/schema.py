@@ -205,6 +205,7 @@ exception_log = sa.Table(
     sa.Column("file_id", V(26)),
     sa.Column("qty_impact", QTY),
     sa.Column("dedupe_key", V(600)),
+    sa.Column("open_key", V(700)),  # 0004: kind|dedupe_key while open, unique
     sa.Column("assigned_to", V(254)),
     sa.Column("sla_due", TS),
     sa.Column("escalated_at", TS),
@@ -272,6 +273,7 @@ canonical_material = sa.Table(
     sa.Column("description", V(500)),
     sa.Column("updated_by", V(254)),
     sa.Column("updated_at", TS),
+    sa.Column("default_sap_code", V(50)),  # 0004
 )
 material_master = sa.Table(
     "material_master",
@@ -468,6 +470,16 @@ allocation_log = sa.Table(
     sa.Column("canonical_uom", V(10)),
     sa.Column("conversion_factor", RATIO),
     sa.Column("superseded", sa.Boolean),
+    sa.Column("created_at", TS),
+    sa.Column("trace_id", V(40)),
+)
+
+# ---------------------------------------------------------------- integrity (0004)
+line_decision = sa.Table(
+    "line_decision",
+    metadata,
+    sa.Column("ingest_line_id", V(26), primary_key=True),
+    sa.Column("history_id", V(26)),
     sa.Column("created_at", TS),
     sa.Column("trace_id", V(40)),
 )
