@@ -7,7 +7,7 @@ PORT ?= 8501
 export PYTHONDONTWRITEBYTECODE := 1
 
 .DEFAULT_GOAL := help
-.PHONY: help run worker test lint fmt typecheck unit e2e bench chromium clean
+.PHONY: help run worker test lint fmt typecheck unit e2e bench chromium faketime clean
 
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -41,6 +41,12 @@ chromium: ## install Debian's chromium for the browser tests when it is missing
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium >/dev/null; }
 
+faketime: ## install Debian's faketime for the every-weekday tests when it is missing
+	@command -v faketime >/dev/null || { \
+	  echo "installing faketime (Debian package) for the every-weekday tests"; \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq faketime >/dev/null; }
+
 lint: $(VENV)/.dev ## ruff lint and format check
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
@@ -52,10 +58,10 @@ fmt: $(VENV)/.dev ## format the code
 typecheck: $(VENV)/.dev ## mypy (strict on engine/ and jobs/)
 	$(VENV)/bin/mypy
 
-test: $(VENV)/.dev chromium lint typecheck ## everything: lint, types, unit, integration, console, browser tests
+test: $(VENV)/.dev chromium faketime lint typecheck ## everything: lint, types, unit, integration, console, browser tests
 	$(VENV)/bin/pytest
 
-unit: $(VENV)/.dev ## the suite without the browser tests
+unit: $(VENV)/.dev faketime ## the suite without the browser tests
 	$(VENV)/bin/pytest -m "not browser"
 
 e2e: $(VENV)/.dev chromium ## only the browser tests

@@ -7,7 +7,7 @@ signed-in user's roles allow, and runs ``st.navigation``. Imported by the server
 
 import streamlit as st
 
-from console.server import ROUTES, lifespan, on_script_error
+from console.server import MIDDLEWARE, ROUTES, lifespan, on_script_error
 from engine.api import Permission
 
 # (desk, page file, title, permission needed, icon, url path): one row per page.
@@ -30,6 +30,7 @@ PAGES = (
     ("Ledger", "../pages/audit.py", "Audit trail", P.READ_LEDGER, ":material/history:", "audit"),
     ("Admin", "../pages/operations.py", "Operations", P.ADMINISTER, ":material/monitor_heart:", "operations"),
     ("Admin", "../pages/users.py", "Users", P.ADMINISTER, ":material/group:", "users"),
+    ("Account", "../pages/account.py", "Your account", P.READ_LEDGER, ":material/key:", "account"),
 )
 # fmt: on
 
@@ -51,4 +52,6 @@ if __name__ == "__main__":
         signin.render_account(actor)
         st.navigation(sections).run()
 else:
-    app = st.App(__file__, routes=ROUTES, lifespan=lifespan, on_script_error=on_script_error)
+    app = st.App(
+        __file__, routes=ROUTES, middleware=MIDDLEWARE, lifespan=lifespan, on_script_error=on_script_error
+    )

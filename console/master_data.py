@@ -9,18 +9,19 @@ import pandas as pd
 import streamlit as st
 
 from console.text import plain
-from console.widgets import PageContext, call
+from console.widgets import PageContext, call, form_done, form_request_id
 from engine import api
 from engine.api import SPECS, Kind
 
 
-def _result(result: api.ImportResult | None) -> None:
+def _result(result: api.ImportResult | None, form_key: str) -> None:
     if result is None:
         return
     remapped = f"; {result.lines_remapped} waiting line(s) mapped now" if result.lines_remapped else ""
     st.success(
         plain(f"{result.created} added, {result.updated} changed, {result.unchanged} unchanged{remapped}.")
     )
+    form_done(form_key)
 
 
 def render_kind(ctx: PageContext, kind: Kind, *, help_text: str) -> None:
@@ -55,16 +56,33 @@ def render_kind(ctx: PageContext, kind: Kind, *, help_text: str) -> None:
             (int(i) + 2, {k: (None if pd.isna(v) else v) for k, v in row.items()})
             for i, row in edited.reset_index(drop=True).iterrows()
         ]
-        _result(call(api.save_materials, ctx.ledger, kind, records, actor=ctx.actor))
+        key = f"save-{kind}"
+        saved = call(
+            api.save_materials,
+            ctx.ledger,
+            kind,
+            records,
+            actor=ctx.actor,
+            request_id=form_request_id(key, repr(records)),
+        )
+        _result(saved, key)
 
     left, right = st.columns(2)
     with left, st.form(f"import-{kind}"):
         upload = st.file_uploader(f"Import {spec.title.lower()} (.csv or .xlsx)", type=["csv", "xlsx"])
         st.caption("Columns: " + ", ".join(spec.columns))
         if st.form_submit_button("Import", icon=":material/upload:") and upload is not None:
-            _result(
-                call(api.import_materials, ctx.ledger, kind, upload.getvalue(), upload.name, actor=ctx.actor)
+            key = f"import-{kind}"
+            imported = call(
+                api.import_materials,
+                ctx.ledger,
+                kind,
+                upload.getvalue(),
+                upload.name,
+                actor=ctx.actor,
+                request_id=form_request_id(key, upload.file_id),
             )
+            _result(imported, key)
     with right:
         st.markdown(f"**Export** {len(rows)} row(s)")
         for fmt in ("csv", "xlsx"):

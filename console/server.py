@@ -1,5 +1,6 @@
 """The console's own HTTP surface, served by its ``st.App`` in the same process as the pages:
-the session-cookie routes, a JSON health check, and start-up/shut-down of the background work."""
+the session-cookie routes with the binding-cookie middleware they rely on, a JSON health check, and
+start-up/shut-down of the background work."""
 
 from __future__ import annotations
 
@@ -9,13 +10,17 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import Headers, MutableHeaders
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from console.handle import close_all, get_ledger
 from engine import api
-from engine.auth.sessions import COOKIE_NAME, sign_session, unsign_session
+from engine.api import CLI_OPERATOR
+from engine.auth.sessions import BINDING_COOKIE_NAME, COOKIE_NAME, new_binding, sign_session, unsign_session
 from engine.errors import EngineError
 from engine.ids import new_ulid
 from engine.logs import get_logger
@@ -25,28 +30,44 @@ from jobs.scheduler import start_in_process, stop_in_process
 log = get_logger("console.server")
 # A transparent 1x1 GIF: the sign-in page fetches the cookie route as an image.
 _PIXEL = base64.b64decode("R0lGODlhAQABAIAAAAAAAP///yH5BAEAAAAALAAAAAABAAEAAAIBRAA7")
-# The cookie outlives a browser restart; the session's idle timeout in the engine ends it sooner.
-COOKIE_MAX_AGE = 7 * 24 * 3600
 
 
 def _pixel() -> Response:
     return Response(_PIXEL, media_type="image/gif", headers={"Cache-Control": "no-store"})
 
 
-async def start_session(request: Request) -> Response:
-    ledger = await run_in_threadpool(get_ledger)
-    session_id = await run_in_threadpool(
-        api.redeem_sign_in_code, ledger, request.query_params.get("code", "")
+def _peer(scope: Scope) -> str | None:
+    client = scope.get("client")
+    return str(client[0]) if client else None
+
+
+def _secure(ledger: api.Ledger, scope: Scope, headers: Headers) -> bool:
+    return api.secure_cookies(
+        ledger,
+        scheme=scope.get("scheme", "http"),
+        peer=_peer(scope),
+        forwarded_proto=headers.get("x-forwarded-proto"),
     )
+
+
+async def start_session(request: Request) -> Response:
+    """Set the session cookie granted to this browser: the grant is bound to its binding cookie,
+    so a grant cannot be redeemed by (planted in) another browser, and no secret is in the URL."""
     response = _pixel()
+    # A browser that says where the request came from must say: from our own pages.
+    if request.headers.get("sec-fetch-site", "same-origin") != "same-origin":
+        return response
+    ledger = await run_in_threadpool(get_ledger)
+    binding = request.cookies.get(BINDING_COOKIE_NAME)
+    session_id = await run_in_threadpool(lambda: api.redeem_session_grant(ledger, binding=binding))
     if session_id:
         response.set_cookie(
             COOKIE_NAME,
             sign_session(api.cookie_secret(ledger), session_id),
-            max_age=COOKIE_MAX_AGE,
+            max_age=int(ledger.settings.session_max_hours * 3600),
             httponly=True,
             samesite="lax",
-            secure=request.url.scheme == "https",
+            secure=_secure(ledger, request.scope, request.headers),
             path="/",
         )
     return response
@@ -68,6 +89,42 @@ async def end_session(request: Request) -> Response:
     return response
 
 
+class BindingCookie:
+    """Give every browser that loads a console page a random binding cookie (HttpOnly,
+    SameSite=Strict). The page script reads it from the websocket handshake's cookies and binds
+    the session-cookie grant to it; only this browser sends it back to the cookie route."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope.get("method") not in ("GET", "HEAD"):
+            await self.app(scope, receive, send)
+            return
+        request_headers = Headers(scope=scope)
+        if BINDING_COOKIE_NAME in _cookie_names(request_headers.get("cookie", "")):
+            await self.app(scope, receive, send)
+            return
+
+        async def send_with_binding(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = MutableHeaders(scope=message)
+                if headers.get("content-type", "").startswith("text/html"):
+                    ledger = await run_in_threadpool(get_ledger)
+                    secure = "; Secure" if _secure(ledger, scope, request_headers) else ""
+                    headers.append(
+                        "set-cookie",
+                        f"{BINDING_COOKIE_NAME}={new_binding()}; HttpOnly; Path=/; SameSite=Strict{secure}",
+                    )
+            await send(message)
+
+        await self.app(scope, receive, send_with_binding)
+
+
+def _cookie_names(header: str) -> set[str]:
+    return {part.split("=", 1)[0].strip() for part in header.split(";") if "=" in part}
+
+
 async def health(request: Request) -> Response:
     try:
         ledger = await run_in_threadpool(get_ledger)
@@ -81,6 +138,7 @@ async def health(request: Request) -> Response:
     )
 
 
+MIDDLEWARE = [Middleware(BindingCookie)]
 ROUTES = [
     Route("/api/session/start", start_session, methods=["GET"]),
     Route("/api/session/end", end_session, methods=["GET"]),
@@ -92,11 +150,14 @@ def _start_background() -> None:
     ledger = get_ledger()
     settings = ledger.settings
     if settings.demo_data:
-        from engine.demo.loader import load_demo_data
-
-        outcome = load_demo_data(ledger)
-        if outcome.get("loaded"):
+        outcome = api.load_demo(ledger, actor=CLI_OPERATOR)
+        if outcome.loaded:
             log.info("demo data loaded on first start")
+    elif exposed := api.demo_accounts(ledger, actor=CLI_OPERATOR):
+        log.warning(
+            "demo accounts with published passwords are active while demo data is off",
+            extra={"accounts": [account.email for account in exposed]},
+        )
     if settings.jobs_enabled:
         start_in_process(ledger)
 
@@ -124,4 +185,4 @@ def on_script_error(error: Exception) -> bool:
     return True
 
 
-__all__ = ["ROUTES", "Source", "lifespan", "on_script_error"]
+__all__ = ["MIDDLEWARE", "ROUTES", "Source", "lifespan", "on_script_error"]

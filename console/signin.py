@@ -2,8 +2,10 @@
 
 The session lives in the engine (``user_session``). This tab remembers its session id in
 ``st.session_state``; reloads and new tabs find it in the signed, HttpOnly, SameSite cookie that the
-console's own route ``/api/session/start`` sets after redeeming a one-time code. Signing out ends
-the session row, so every tab holding the cookie is signed out with it.
+console's own route ``/api/session/start`` sets. The route hands the cookie only to the browser that
+signed in: the engine's grant is bound to the browser's binding cookie, which this script reads from
+its connection's cookies. Signing out ends every session of the user, so every tab and browser
+holding the cookie is signed out with it.
 """
 
 from __future__ import annotations
@@ -14,17 +16,18 @@ from console.handle import get_ledger
 from console.text import plain
 from engine import api
 from engine.api import Actor
-from engine.auth.sessions import COOKIE_NAME, unsign_session
-from engine.errors import AuthenticationFailed, EngineError
+from engine.auth.sessions import BINDING_COOKIE_NAME, COOKIE_NAME, unsign_session
+from engine.errors import AuthenticationFailed, EngineError, SignInAgain
 
 SESSION_KEY = "_opsledger_session_id"
-_PENDING_COOKIE = "_opsledger_cookie_code"
+_PENDING_COOKIE = "_opsledger_cookie_grant"
 _CLEAR_COOKIE = "_opsledger_clear_cookie"
 # The cookie this tab's connection came with is fixed for the life of the connection (Streamlit reads
 # it once); after it has been cleared it must not be cleared (nor resolved) again: the browser may
 # hold a newer session's cookie by then.
 _CLEARED_COOKIE = "_opsledger_cleared_cookie"
 _OIDC_REFUSED = "_opsledger_oidc_refused"
+_OIDC_AGAIN = "_opsledger_oidc_again"
 
 
 def oidc_provider() -> str | None:
@@ -39,8 +42,14 @@ def oidc_provider() -> str | None:
     return named[0] if named else "default"
 
 
+def _cookie(name: str) -> str | None:
+    """A cookie of this tab's connection (a str, or None; test harnesses may hand back stand-ins)."""
+    value = st.context.cookies.get(name)
+    return value if isinstance(value, str) and value else None
+
+
 def _cookie_session_id() -> str | None:
-    raw = st.context.cookies.get(COOKIE_NAME)
+    raw = _cookie(COOKIE_NAME)
     if not raw or raw == st.session_state.get(_CLEARED_COOKIE):
         return None
     return unsign_session(api.cookie_secret(get_ledger()), raw)
@@ -51,19 +60,15 @@ def current_actor() -> Actor | None:
     ledger = get_ledger()
     session_id = st.session_state.get(SESSION_KEY) or _cookie_session_id()
     actor = api.resolve_session(ledger, session_id) if session_id else None
-    if actor is None and oidc_provider() and st.user.is_logged_in and st.user.get("email"):
-        try:
-            result = api.sign_in_oidc(ledger, email=str(st.user.get("email")))
-        except EngineError as error:  # signed in at the identity provider, but not let in here
-            st.session_state[_OIDC_REFUSED] = error.message
-            return None
-        _remember(result.session_id)
-        session_id = result.session_id
-        actor = api.resolve_session(ledger, session_id)
+    if actor is None and oidc_provider() and st.user.is_logged_in:
+        opened = _sign_in_oidc()
+        if opened is not None:
+            session_id = opened
+            actor = api.resolve_session(ledger, session_id)
     if actor is None:
         # This tab's session ended (signed out elsewhere, idled out), or its connection came with a
         # cookie that is no good (ended, bad signature): ask the browser to drop it, once.
-        raw = st.context.cookies.get(COOKIE_NAME)
+        raw = _cookie(COOKIE_NAME)
         if session_id or (raw and raw != st.session_state.get(_CLEARED_COOKIE)):
             st.session_state[_CLEAR_COOKIE] = True
         st.session_state.pop(SESSION_KEY, None)
@@ -72,39 +77,65 @@ def current_actor() -> Actor | None:
     return actor
 
 
-def _remember(session_id: str) -> None:
+def _sign_in_oidc() -> str | None:
+    """A session for the identity the provider vouched for, or None with the reason kept to show."""
+    try:
+        result = api.sign_in_oidc(get_ledger(), claims=st.user.to_dict())
+    except SignInAgain as stale:  # an old sign-in at the provider: go through it again
+        st.session_state[_OIDC_AGAIN] = stale.message
+        return None
+    except EngineError as error:  # signed in at the identity provider, but not let in here
+        st.session_state[_OIDC_REFUSED] = error.message
+        return None
+    remember_session(result.session_id)
+    return result.session_id
+
+
+def remember_session(session_id: str) -> None:
+    """This tab's new session; the browser is granted its cookie when it holds a binding cookie
+    (without one the session works in this tab and is not remembered across reloads)."""
     # A clean-up still owed to an earlier session must not reach the cookie of this one.
     st.session_state.pop(_CLEAR_COOKIE, None)
     st.session_state[SESSION_KEY] = session_id
-    st.session_state[_PENDING_COOKIE] = api.issue_sign_in_code(get_ledger(), session_id)
+    binding = _cookie(BINDING_COOKIE_NAME)
+    if binding:
+        api.grant_session_cookie(get_ledger(), session_id, binding=binding)
+        st.session_state[_PENDING_COOKIE] = True
 
 
 def emit_cookie_updates() -> None:
-    """Let the browser fetch the cookie route once (an invisible image: no script, same origin)."""
-    code = st.session_state.pop(_PENDING_COOKIE, None)
-    if code:
-        st.html(f'<img src="/api/session/start?code={code}" alt="" width="1" height="1">')
+    """Let the browser fetch the cookie route once (an invisible image: no script, same origin, and
+    nothing secret in its URL: the route recognises the browser by its binding cookie)."""
+    if st.session_state.pop(_PENDING_COOKIE, False):
+        st.html('<img src="/api/session/start" alt="" width="1" height="1">')
     elif st.session_state.pop(_CLEAR_COOKIE, False):
-        st.session_state[_CLEARED_COOKIE] = st.context.cookies.get(COOKIE_NAME)
+        st.session_state[_CLEARED_COOKIE] = _cookie(COOKIE_NAME)
         st.html('<img src="/api/session/end" alt="" width="1" height="1">')
 
 
 def render_sign_in() -> None:
     st.title("Sign in to OpsLedger")
+    provider = oidc_provider()
+    again = st.session_state.pop(_OIDC_AGAIN, None)
     refused = st.session_state.pop(_OIDC_REFUSED, None)
+    if again:
+        st.info(plain(again))
     if refused:
         st.error(f"{plain(refused)} Sign out of your organisation account below, or ask an admin to add you.")
         if st.button("Sign out of the organisation account"):
             st.logout()
-    provider = oidc_provider()
     if provider:
         if st.button("Sign in with your organisation account", type="primary"):
             st.login(None if provider == "default" else provider)
         st.caption("Or with a local OpsLedger account:")
+    _local_sign_in_form(primary=not provider)
+
+
+def _local_sign_in_form(*, primary: bool) -> None:
     with st.form("sign-in"):
         email = st.text_input("E-mail", autocomplete="username")
         password = st.text_input("Password", type="password", autocomplete="current-password")
-        submitted = st.form_submit_button("Sign in", type="primary" if not provider else "secondary")
+        submitted = st.form_submit_button("Sign in", type="primary" if primary else "secondary")
     if not submitted:
         return
     if not email or not password:
@@ -114,15 +145,21 @@ def render_sign_in() -> None:
         result = api.sign_in(get_ledger(), email=email, password=password)
     except AuthenticationFailed as error:
         st.error(error.message)
+        settings = get_ledger().settings
+        # The engine's answer is the same for unknown, locked and wrong: the rule is told to all.
+        st.caption(
+            f"After {settings.lockout_attempts} failed sign-ins in a row an account is locked for "
+            f"{settings.lockout_minutes} minutes."
+        )
         return
-    _remember(result.session_id)
+    remember_session(result.session_id)
     st.rerun()
 
 
 def sign_out(actor: Actor) -> None:
-    session_id = st.session_state.pop(SESSION_KEY, None) or _cookie_session_id()
-    if session_id:
-        api.sign_out(get_ledger(), session_id, actor=actor)
+    """End every session of this user (all tabs and browsers), then forget this tab's."""
+    st.session_state.pop(SESSION_KEY, None)
+    api.sign_out(get_ledger(), actor=actor)
     st.session_state[_CLEAR_COOKIE] = True
     for key in [k for k in st.session_state if not str(k).startswith("_opsledger")]:
         del st.session_state[key]

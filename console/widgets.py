@@ -76,12 +76,19 @@ def form_request_id(form_key: str, *inputs: object) -> str:
     """The idempotency key of one form submission (DOMAIN "client_request_id"): the same inputs
     submitted again (a double click, a retry after a dropped connection) carry the same key, so the
     engine answers with the stored result instead of acting twice. New inputs, or a file chosen
-    again in the uploader, make a new key."""
+    again in the uploader, make a new key; so does ``form_done`` once a result was shown."""
     ids: dict[str, str] = st.session_state.setdefault(f"_request_ids_{form_key}", {})
     fingerprint = "|".join(str(part) for part in inputs)
     if fingerprint not in ids:
         ids[fingerprint] = str(uuid.uuid4())
     return ids[fingerprint]
+
+
+def form_done(form_key: str) -> None:
+    """The result of a submission was shown in full: a later press of the same button with the same
+    inputs is a new request (a rerun the user asked for), not a retry. Call it after the result is
+    rendered: a double click interrupts that first run before it gets here, so its twin replays."""
+    st.session_state.pop(f"_request_ids_{form_key}", None)
 
 
 @contextmanager

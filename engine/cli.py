@@ -80,9 +80,15 @@ def cmd_demo_accounts(args: argparse.Namespace, settings: Settings) -> Any:
     if not args.banner:
         return accounts
     lines = [f"OpsLedger console: http://localhost:{args.port}  (data in {settings.data_dir.resolve()})"]
-    if accounts:
+    if accounts and settings.demo_data:
         lines.append("Demo sign-in accounts (demo data only):")
-        lines += [f"  {a['email']:<22} password {a['password']:<22} role {a['role']}" for a in accounts]
+        lines += [f"  {a.email:<22} password {a.password:<22} role {a.role}" for a in accounts]
+    elif accounts:
+        lines.append(
+            "WARNING: demo accounts with published passwords are active while demo data is off: "
+            + ", ".join(a.email for a in accounts)
+            + ". Deactivate them on the Users page."
+        )
     print("\n".join(lines))
     return None
 
@@ -105,6 +111,13 @@ def cmd_users_list(args: argparse.Namespace, settings: Settings) -> Any:
 
 def cmd_users_roles(args: argparse.Namespace, settings: Settings) -> Any:
     return api.set_user_roles(_ledger(settings), email=args.email, roles=args.role, actor=CLI_OPERATOR)
+
+
+def cmd_users_password(args: argparse.Namespace, settings: Settings) -> Any:
+    if not args.password_stdin:
+        raise ValidationError("Give the new password on stdin with --password-stdin (never as an argument).")
+    password = sys.stdin.readline().rstrip("\n")
+    return api.reset_password(_ledger(settings), email=args.email, password=password, actor=CLI_OPERATOR)
 
 
 def cmd_lpo_import(args: argparse.Namespace, settings: Settings) -> Any:
@@ -285,7 +298,12 @@ def cmd_allocate(args: argparse.Namespace, settings: Settings) -> Any:
     if not (args.date or args.tag):
         raise ValidationError("Give --date or --tag.")
     return api.allocate(
-        _ledger(settings), run_date=args.date, tag_id=args.tag, actor=CLI_OPERATOR, request_id=args.request_id
+        _ledger(settings),
+        run_date=args.date,
+        tag_id=args.tag,
+        accept_stale=args.accept_stale,
+        actor=CLI_OPERATOR,
+        request_id=args.request_id,
     )
 
 
@@ -343,8 +361,10 @@ def build_parser() -> argparse.ArgumentParser:
     db = groups.add_parser("db", help="the store").add_subparsers(dest="command", required=True)
     command(db, "upgrade", cmd_db_upgrade, "apply pending migrations")
     demo = groups.add_parser("demo", help="demo data").add_subparsers(dest="command", required=True)
-    command(demo, "load", cmd_demo_load, "load the demo data set").add_argument(
-        "--force", action="store_true"
+    command(
+        demo, "load", cmd_demo_load, "load the demo data set (only with OPSLEDGER_DEMO_DATA on)"
+    ).add_argument(
+        "--force", action="store_true", help="reload it into a store that holds nothing but demo data"
     )
     accounts = command(demo, "accounts", cmd_demo_accounts, "the demo sign-in accounts present in the store")
     accounts.add_argument("--banner", action="store_true", help="print the start-up banner instead of JSON")
@@ -360,6 +380,11 @@ def build_parser() -> argparse.ArgumentParser:
     roles = command(users, "roles", cmd_users_roles, "replace a user's roles")
     roles.add_argument("--email", required=True)
     roles.add_argument("--role", action="append", required=True)
+    reset = command(
+        users, "password", cmd_users_password, "set a local account's password (ends its sessions)"
+    )
+    reset.add_argument("--email", required=True)
+    reset.add_argument("--password-stdin", action="store_true", help="read the new password from stdin")
 
     lpo = groups.add_parser("lpo", help="customer LPOs").add_subparsers(dest="command", required=True)
     lpo_import = command(lpo, "import", cmd_lpo_import, "import/update LPOs from a CSV")
@@ -448,7 +473,7 @@ def build_parser() -> argparse.ArgumentParser:
     look.add_argument("--uom", required=True)
     look.add_argument("--line-id")
     look.add_argument("--sheet-size", help="e.g. 1200x4000, for sheets")
-    look.add_argument("--date", type=_date, help="date the overrides must be in effect on")
+    look.add_argument("--date", type=_date, help="day the overrides apply to (default: today)")
     review = mapping.add_parser("review", help="the review queue").add_subparsers(
         dest="subcommand", required=True
     )
@@ -466,6 +491,11 @@ def build_parser() -> argparse.ArgumentParser:
     alloc.set_defaults(handler=cmd_allocate)
     alloc.add_argument("--date", type=_date)
     alloc.add_argument("--tag")
+    alloc.add_argument(
+        "--accept-stale",
+        action="store_true",
+        help="allocate even from a snapshot older than the stock rule allows",
+    )
     _request_id(alloc)
     pick = groups.add_parser("picklist", help="write the pick list of a date (or a tag)")
     pick.set_defaults(handler=cmd_picklist)

@@ -7,6 +7,7 @@ then ``~/.streamlit/secrets.toml``; ``OPSLEDGER_SECRETS_FILE`` points at another
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import tomllib
 from pathlib import Path
@@ -26,6 +27,7 @@ def secrets_files() -> list[Path]:
     return [Path.cwd() / ".streamlit" / "secrets.toml", Path.home() / ".streamlit" / "secrets.toml"]
 
 
+IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 
@@ -59,10 +61,21 @@ class Settings(BaseSettings):
     timezone: str = Field(default="Asia/Dubai", description="business day for tag ids and due dates")
     max_upload_mb: float = Field(default=20, gt=0, description="largest file the console accepts")
     session_idle_minutes: int = Field(default=60, gt=0)
+    session_max_hours: float = Field(
+        default=12, gt=0, description="a session ends this long after sign-in, however active"
+    )
     lockout_attempts: int = Field(default=5, gt=0, description="failed sign-ins before a lockout")
     lockout_minutes: int = Field(default=15, gt=0)
     cookie_secret: SecretStr | None = Field(
         default=None, description="signs the session cookie; generated into the data dir when unset"
+    )
+    cookie_secure: bool = Field(
+        default=False,
+        description="always mark cookies Secure (the console is reached over https through a proxy)",
+    )
+    trusted_proxies: str = Field(
+        default="",
+        description="addresses or networks (comma-separated) whose X-Forwarded-Proto is believed",
     )
     demo_data: bool = Field(default=True, description="load the demo data set when the store is empty")
     jobs_enabled: bool = Field(default=True, description="run the scheduler inside the console process")
@@ -110,6 +123,21 @@ class Settings(BaseSettings):
         if unknown or not days:
             raise ValueError(f"working_days {value!r}: use mon,tue,wed,thu,fri,sat,sun")
         return ",".join(days)
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _known_networks(cls, value: str) -> str:
+        parts = [p.strip() for p in value.split(",") if p.strip()]
+        for part in parts:
+            try:
+                ipaddress.ip_network(part, strict=False)
+            except ValueError as exc:
+                raise ValueError(f"trusted_proxies: {part!r} is not an address or network") from exc
+        return ",".join(parts)
+
+    @property
+    def trusted_proxy_networks(self) -> tuple[IPNetwork, ...]:
+        return tuple(ipaddress.ip_network(p, strict=False) for p in self.trusted_proxies.split(",") if p)
 
     @property
     def working_weekdays(self) -> frozenset[int]:

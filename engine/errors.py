@@ -57,6 +57,12 @@ class AuthenticationFailed(EngineError):
     http_status = 401
 
 
+class SignInAgain(AuthenticationFailed):
+    """The identity provider's sign-in is too old to open a session: sign in there again."""
+
+    code = "SIGN_IN_AGAIN"
+
+
 class ContractMismatch(EngineError):
     code = "CONTRACT_MISMATCH"
     http_status = 422

@@ -10,7 +10,7 @@ from apscheduler.schedulers.blocking import BlockingScheduler
 
 from engine.api import open_ledger
 from engine.errors import EngineError
-from jobs.scheduler import configure
+from jobs.scheduler import configure, recover
 
 
 def main() -> int:
@@ -19,6 +19,7 @@ def main() -> int:
     except EngineError as error:
         print(f"error: {error.message}", file=sys.stderr)
         return 1
+    recover(ledger)
     scheduler = configure(BlockingScheduler(timezone=ledger.settings.zone), ledger)
 
     def stop(signum: int, frame: FrameType | None) -> None:

@@ -1,7 +1,8 @@
 """APScheduler, started once per process (never again on a Streamlit rerun).
 
 With a server database several processes may run a scheduler; a lease row lets exactly one of them
-run the jobs at a time (the others skip silently and take over when its lease lapses).
+run the jobs at a time (the others record a skipped run and take over when its lease lapses). At
+start, the runs a stopped process left pending or running are marked failed.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from engine import api
 from engine.api import SYSTEM_JOB, Ledger
 from engine.errors import ConfigurationError, EngineError
 from engine.logs import get_logger
-from engine.operations.jobs import CATALOGUE, acquire_lease
+from engine.operations.jobs import CATALOGUE, acquire_lease, fail_orphaned_runs, record_skipped
 from engine.vocab import JobTrigger
 from jobs.schedule import SCHEDULE
 
@@ -32,12 +33,24 @@ _running: BaseScheduler | None = None
 
 def run_scheduled(ledger: Ledger, name: str) -> None:
     try:
-        if not acquire_lease(ledger, LEASE_NAME, ttl=LEASE_TTL):
+        lease = acquire_lease(ledger, LEASE_NAME, ttl=LEASE_TTL)
+        if not lease.acquired:
+            until = f" until {lease.expires_at:%Y-%m-%d %H:%M:%S} UTC" if lease.expires_at else ""
+            reason = f"Another scheduler ({lease.holder}) holds the lease{until}; it runs the jobs."
+            record_skipped(ledger, name, trigger=JobTrigger.SCHEDULED, reason=reason)
             log.info("another scheduler holds the lease; not running", extra={"job": name})
             return
         api.run_job(ledger, name, actor=SYSTEM_JOB, trigger=JobTrigger.SCHEDULED)
     except EngineError:
         log.exception("scheduled job could not start", extra={"job": name})
+
+
+def recover(ledger: Ledger) -> None:
+    """Before a scheduler starts: fail the runs a stopped process left behind (never blocks the start)."""
+    try:
+        fail_orphaned_runs(ledger)
+    except EngineError:
+        log.exception("could not check for runs left by a stopped process")
 
 
 def configure(scheduler: BaseScheduler, ledger: Ledger) -> BaseScheduler:
@@ -70,6 +83,7 @@ def start_in_process(ledger: Ledger) -> BaseScheduler:
     global _running
     with _lock:
         if _running is None:
+            recover(ledger)
             _running = configure(BackgroundScheduler(timezone=ledger.settings.zone, daemon=True), ledger)
             _running.start()
             log.info("scheduler started", extra={"jobs": [job.name for job in SCHEDULE]})

@@ -4,7 +4,7 @@ import pandas as pd
 import streamlit as st
 
 from console.text import plain
-from console.widgets import call, page_setup, status_progress
+from console.widgets import call, form_done, form_request_id, page_setup, status_progress
 from engine import api
 from engine.api import Permission, format_qty
 
@@ -19,6 +19,10 @@ with st.form("allocate"):
     left, right = st.columns(2)
     run_date = left.date_input("Production date", value=stock.for_date if stock else None)
     tag = right.text_input("Or one tag", placeholder="TAG-YYYYMMDD-NNNN")
+    accept_stale = st.checkbox(
+        "Allocate even from a stale snapshot",
+        help="Only when you know the stock has not moved since that snapshot; the run is audited as such.",
+    )
     run = st.form_submit_button("Run allocation", type="primary", icon=":material/play_arrow:")
 if run:
     with status_progress("Allocating") as progress:
@@ -27,8 +31,10 @@ if run:
             ctx.ledger,
             run_date=None if tag else run_date,
             tag_id=tag.strip() or None,
+            accept_stale=accept_stale,
             actor=ctx.actor,
             progress=progress,
+            request_id=form_request_id("allocate", None if tag else run_date, tag.strip(), accept_stale),
         )
     if result is not None:
         run_date = result.run_date
@@ -41,6 +47,7 @@ if run:
         )
         if result.exceptions:
             st.warning(f"{len(result.exceptions)} shortage exception(s): " + ", ".join(result.exceptions))
+        form_done("allocate")
 
 if run_date:
     rows = call(api.current_allocation, ctx.ledger, run_date, actor=ctx.actor) or []

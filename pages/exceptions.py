@@ -6,7 +6,7 @@ import streamlit as st
 
 from console.text import plain
 from console.views import exceptions_frame
-from console.widgets import call, page_footer, page_setup, pager
+from console.widgets import call, form_request_id, page_footer, page_setup, pager
 from engine import api
 from engine.api import ExceptionAction, ExceptionKind, ExceptionStatus, Permission
 
@@ -99,6 +99,7 @@ if item.status in (ExceptionStatus.OPEN, ExceptionStatus.ACKNOWLEDGED) and ctx.a
                 notes=notes or None,
                 assignee=assignee or None,
                 expected_version=item.version,
+                request_id=form_request_id("act", item.exception_id, item.version, action, assignee, notes),
             )
             if done is not None:
                 st.success(f"{done.exception_id} is now {done.status}.")

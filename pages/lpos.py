@@ -5,7 +5,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from console.text import plain
-from console.widgets import call, page_setup
+from console.widgets import call, form_done, form_request_id, page_setup
 from engine import api
 from engine.api import Permission
 
@@ -63,9 +63,16 @@ if ctx.actor.can(Permission.ADMINISTER):
         )
         upload = st.file_uploader("LPO master CSV", type=["csv"])
         if st.form_submit_button("Import") and upload is not None:
-            summary = call(api.import_lpos, ctx.ledger, upload.getvalue(), actor=ctx.actor)
+            summary = call(
+                api.import_lpos,
+                ctx.ledger,
+                upload.getvalue(),
+                actor=ctx.actor,
+                request_id=form_request_id("lpo-import", upload.file_id),
+            )
             if summary is not None:
                 counts = (
                     f"{summary.created} created, {summary.updated} updated, {summary.unchanged} unchanged."
                 )
                 st.success(plain(counts))
+                form_done("lpo-import")

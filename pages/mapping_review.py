@@ -5,7 +5,7 @@ import streamlit as st
 
 from console.text import plain
 from console.views import review_context_frame, review_frame, suggestions_frame
-from console.widgets import call, page_setup
+from console.widgets import call, form_done, form_request_id, page_setup
 from engine import api
 from engine.api import Permission
 
@@ -23,6 +23,7 @@ if (done := st.session_state.pop("resolved", None)) is not None:
     st.success(
         plain(f"{done.description} → {done.canonical_code}: {done.lines_mapped} line(s) mapped{waiting}.")
     )
+    form_done("resolve")
 queue = call(api.review_queue, ctx.ledger, actor=ctx.actor) or []
 st.metric(
     "Descriptions waiting", len(queue), help=f"{sum(item.lines for item in queue)} line(s) wait on them"
@@ -34,7 +35,7 @@ st.dataframe(review_frame(queue), hide_index=True, width="stretch")
 
 chosen = st.selectbox("Review", [i.description for i in queue])
 item = next(i for i in queue if i.description == chosen)
-st.subheader(item.example)
+st.subheader(plain(item.example))
 st.caption(f"Normalised: {plain(item.description)} · exception {item.exception_id}")
 st.dataframe(review_context_frame(item), hide_index=True, width="stretch")
 st.markdown("**Suggestions** (similar master descriptions)")
@@ -84,6 +85,7 @@ with st.form(f"resolve-{item.exception_id}"):
             scope=scope,
             scope_value=scope_value or None,
             actor=ctx.actor,
+            request_id=form_request_id("resolve", item.exception_id, code, sap, scope, scope_value),
         )
         if done is not None:
             st.session_state["resolved"] = done

@@ -3,6 +3,7 @@
 import pandas as pd
 import streamlit as st
 
+from console.text import plain
 from console.widgets import call, next_job_runs, page_setup
 from engine import api
 from engine.api import Permission
@@ -10,6 +11,12 @@ from engine.api import Permission
 ctx = page_setup("Operations", Permission.ADMINISTER)
 report = call(api.health, ctx.ledger, actor=ctx.actor)
 if report is not None:
+    if report.exposed_demo_accounts:
+        st.error(
+            "Demo accounts with published passwords are active while demo data is off: "
+            f"{plain(', '.join(report.exposed_demo_accounts))}. Deactivate them on the Users page.",
+            icon=":material/gpp_bad:",
+        )
     cols = st.columns(3)
     cols[0].metric("Health", "OK" if report.ok else "Attention")
     cols[1].metric("Schema version", f"{report.schema_version} / {report.latest_schema_version}")

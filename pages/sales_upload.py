@@ -1,6 +1,5 @@
 """Upload tag sheet: a cut export against an LPO; shows the engine's result with its ids."""
 
-from datetime import date
 from decimal import Decimal
 
 import streamlit as st
@@ -27,13 +26,14 @@ lpo_id = st.selectbox(
 )
 chosen = balances[lpo_id]
 st.caption(
-    f"{chosen.lpo_id} · {chosen.status} · {chosen.remaining_m2:,.2f} m2 left of {chosen.po_quantity_m2:,.2f} "
-    f"(committed {chosen.committed_m2:,.2f})"
+    f"{plain(chosen.lpo_id)} · {chosen.status} · {chosen.remaining_m2:,.2f} m2 left of "
+    f"{chosen.po_quantity_m2:,.2f} (committed {chosen.committed_m2:,.2f})"
 )
 with st.form("upload"):
     left, right = st.columns(2)
     area = left.number_input("Required area (m2)", min_value=0.0, step=0.01, format="%.2f")
-    delivery = right.date_input("Requested delivery date", min_value=date.today())
+    today = api.business_today(ctx.ledger)  # the business day, not the server's own date
+    delivery = right.date_input("Requested delivery date", value=today, min_value=today)
     upload = st.file_uploader("Cut export", type=["xlsx", "csv"])
     with st.expander("Truck and notes (optional)"):
         truck = st.text_input("Truck size")
@@ -70,7 +70,7 @@ if result is not None:
     )
     if result.status == IngestStatus.UPLOADED:
         st.success(
-            f"**{result.tag_id}** uploaded: {result.line_count} lines on {result.lpo_id}.",
+            f"**{plain(result.tag_id)}** uploaded: {result.line_count} lines on {plain(result.lpo_id)}.",
             icon=":material/check_circle:",
         )
     elif result.status == IngestStatus.DUPLICATE:

@@ -3,7 +3,7 @@
 import streamlit as st
 
 from console.text import plain
-from console.widgets import call, page_setup
+from console.widgets import call, form_done, form_request_id, page_setup
 from engine import api
 from engine.api import Permission
 
@@ -20,11 +20,19 @@ with st.form("stock-upload"):
         "quality_inspection_qty, blocked_qty (one date per file)"
     )
     if st.form_submit_button("Load snapshot", type="primary") and upload is not None:
-        loaded = call(api.import_stock, ctx.ledger, upload.getvalue(), upload.name, actor=ctx.actor)
+        loaded = call(
+            api.import_stock,
+            ctx.ledger,
+            upload.getvalue(),
+            upload.name,
+            actor=ctx.actor,
+            request_id=form_request_id("stock", upload.file_id),
+        )
         if loaded is not None:
             st.success(
                 plain(f"Snapshot of {loaded.snapshot_date} loaded: {loaded.rows} rows, {loaded.skus} SKUs.")
             )
+            form_done("stock")
 
 status = call(api.stock_status, ctx.ledger, actor=ctx.actor)
 if status is not None:

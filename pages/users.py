@@ -4,7 +4,7 @@ import pandas as pd
 import streamlit as st
 
 from console.text import plain
-from console.widgets import call, page_setup
+from console.widgets import call, form_request_id, page_setup
 from engine import api
 from engine.api import Permission, Role
 
@@ -37,11 +37,24 @@ with edit, st.form("roles"):
     roles = st.multiselect("Roles", list(Role), default=list(current.roles) if current else [])
     active = st.checkbox("Active", value=current.active if current else True)
     if st.form_submit_button("Save") and current is not None:
+        chosen = [str(r) for r in roles]
         saved = call(
-            api.set_user_roles, ctx.ledger, email=email, roles=[str(r) for r in roles], actor=ctx.actor
+            api.set_user_roles,
+            ctx.ledger,
+            email=email,
+            roles=chosen,
+            actor=ctx.actor,
+            request_id=form_request_id("roles", email, chosen),
         )
         if saved is not None and active != current.active:
-            saved = call(api.set_user_active, ctx.ledger, email=email, active=active, actor=ctx.actor)
+            saved = call(
+                api.set_user_active,
+                ctx.ledger,
+                email=email,
+                active=active,
+                actor=ctx.actor,
+                request_id=form_request_id("active", email, active),
+            )
         if saved is not None:
             st.success(
                 plain(f"{saved.email}: {', '.join(saved.roles)}{'' if saved.active else ' (inactive)'}")
@@ -59,6 +72,7 @@ with add, st.form("add-user", clear_on_submit=True):
             roles=[str(r) for r in new_roles],
             password=password or None,
             actor=ctx.actor,
+            request_id=form_request_id("add-user", new_email, new_roles),
         )
         if created is not None:
             st.success(plain(f"{created.email} added."))

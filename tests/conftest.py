@@ -1,6 +1,13 @@
 """Shared fixtures: real DuckDB files in a temporary data dir, and a real PostgreSQL database of the
 suite's own (created and dropped here) when a server answers; otherwise the PostgreSQL variants skip
-with the reason."""
+with the reason, or fail the run under ``OPSLEDGER_REQUIRE_PG=1`` (CI sets it).
+
+The clock: a test session starts at one pinned instant, ``PINNED_AT`` (a Monday morning in the business
+time zone), and runs on in real time; the suite's dates (``TODAY``, ``DELIVERY``, ``STOCK_DATE``) derive
+from it, never from the machine's date. Subprocesses (CLI, worker, console) inherit the pin through
+``engine.clock``'s variable, so every process of a run shares one timeline. Under
+``OPSLEDGER_TEST_FOLLOW_SYSTEM_CLOCK=1`` the session follows the system clock instead: tests/test_clock.py
+runs the date-sensitive tests (``-m clock``) that way under ``faketime``, once for every weekday."""
 
 from __future__ import annotations
 
@@ -8,13 +15,13 @@ import os
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
 
-from engine import api
+from engine import api, clock
 from engine.api import CLI_OPERATOR, Actor, Ledger
 from engine.config import Settings, load_settings
 from engine.demo.builder import DATA_DIR, sample_bytes
@@ -22,8 +29,45 @@ from engine.tags.models import IngestRequest
 from engine.vocab import Role, Source
 
 PG_SERVER = os.environ.get("OPSLEDGER_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432")
+REQUIRE_PG = os.environ.get("OPSLEDGER_REQUIRE_PG", "").strip().lower() in {"1", "true", "yes"}
 PASSWORD = "Test-password-1"
-DELIVERY = date.today() + timedelta(days=20)
+
+_DEFAULTS = Settings.model_construct()  # the default zone and working days; reads no environment
+ZONE, WORKING_WEEKDAYS = _DEFAULTS.zone, _DEFAULTS.working_weekdays
+FOLLOW_SYSTEM_CLOCK = os.environ.get("OPSLEDGER_TEST_FOLLOW_SYSTEM_CLOCK") == "1"
+# A Monday, a working day (Friday is the day off), well inside a year: no day or year boundary nearby.
+PINNED_AT = datetime(2027, 1, 4, 10, 0, tzinfo=ZONE)
+if FOLLOW_SYSTEM_CLOCK:
+    PINNED_AT = datetime.now(UTC).astimezone(ZONE)  # clock-ok: the faketime runs pin the system clock
+TODAY = PINNED_AT.date()
+
+
+def production_day_after(today: date) -> date:
+    """Tags are due on production days: the first working day at least 20 days ahead (room for reruns)."""
+    return clock.next_working_day(today + timedelta(days=19), WORKING_WEEKDAYS)
+
+
+DELIVERY = production_day_after(TODAY)
+STOCK_DATE = DELIVERY - timedelta(days=1)  # the T-1 snapshot
+
+
+@pytest.fixture(scope="session", autouse=True)
+def pinned_clock() -> Iterator[datetime]:
+    """The clock reads ``PINNED_AT`` as the session starts, in this process and every one it starts."""
+    saved = os.environ.pop(clock.TEST_CLOCK_VARIABLE, None)
+    if not FOLLOW_SYSTEM_CLOCK:
+        os.environ[clock.TEST_CLOCK_VARIABLE] = clock.pinned(PINNED_AT)
+    try:
+        yield PINNED_AT
+    finally:
+        os.environ.pop(clock.TEST_CLOCK_VARIABLE, None)
+        if saved is not None:
+            os.environ[clock.TEST_CLOCK_VARIABLE] = saved
+
+
+def pytest_report_header() -> str:
+    mode = "the system clock" if FOLLOW_SYSTEM_CLOCK else "pinned"
+    return f"business clock: {TODAY.isoformat()} ({TODAY:%A}), {PINNED_AT:%H:%M} {ZONE.key}, {mode}"
 
 
 def _pg_admin(sql: str) -> None:
@@ -40,8 +84,13 @@ def pg_server() -> Iterator[str]:
     name = f"opsledger_test_{os.getpid()}_{uuid.uuid4().hex[:6]}"
     try:
         _pg_admin(f'CREATE DATABASE "{name}"')
-    except Exception as error:  # any failure to reach the server means: skip, and say why
-        pytest.skip(f"no PostgreSQL server reachable at {PG_SERVER}: {type(error).__name__}: {error}")
+    except Exception as error:  # any failure to reach the server means: skip (or fail), and say why
+        reason = f"no PostgreSQL server reachable at {PG_SERVER}: {type(error).__name__}: {error}"
+        if REQUIRE_PG:
+            pytest.fail(
+                f"{reason} (OPSLEDGER_REQUIRE_PG is set: the PostgreSQL tests must run)", pytrace=False
+            )
+        pytest.skip(reason)
     try:
         yield name
     finally:
@@ -159,7 +208,6 @@ STORES_FILES = (
     ("brandmap", "lpo_material_brand_map.csv"),
     ("units", "material_uom_conversion.csv"),
 )
-STOCK_DATE = DELIVERY - timedelta(days=1)
 
 
 def snapshot_csv(day: date, overrides: dict[str, str] | None = None) -> bytes:

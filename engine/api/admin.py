@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
 from pydantic import BaseModel, ConfigDict
 
 from engine.api.access import Gate, requires
 from engine.auth import users
 from engine.auth.roles import SYSTEM_JOB, Actor, Permission
+from engine.clock import business_day
 from engine.config import Settings
+from engine.demo.loader import DEMO_ACCOUNTS, DemoLoad, demo_password, load_demo_data
 from engine.handle import Ledger, open_ledger
 from engine.ledger.requests import run_once
 from engine.logs import traced
@@ -54,21 +56,42 @@ def schema_version(ledger: Ledger) -> tuple[int, int]:
     return migrate.current_version(ledger.db), migrate.latest_version(ledger.db.dialect_name)
 
 
-@requires(Permission.ADMINISTER)
-def load_demo(ledger: Ledger, *, actor: Actor, force: bool = False) -> dict[str, object]:
-    from engine.demo.loader import load_demo_data
+@requires(Gate.OPEN)
+def business_today(ledger: Ledger) -> date:
+    """Today in the business time zone: what date pickers start from (never the server's own date)."""
+    return business_day(ledger.settings.zone)
 
+
+class DemoAccount(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    email: str
+    role: str
+    # The published demo password, shown only while demo data is on.
+    password: str | None
+
+
+@requires(Permission.ADMINISTER)
+def load_demo(ledger: Ledger, *, actor: Actor, force: bool = False) -> DemoLoad:
+    """Load the demo set into an empty store, only while demo data is on. ``force`` reloads it into
+    a store holding nothing else; a store with real data (or demo data off) is a ``Conflict``."""
     return load_demo_data(ledger, force=force)
 
 
 @requires(Permission.ADMINISTER)
-def demo_accounts(ledger: Ledger, *, actor: Actor) -> list[dict[str, str]]:
-    """The demo accounts that exist in this store, with their demo passwords."""
-    from engine.demo.loader import DEMO_ACCOUNTS, demo_password
-
+def demo_accounts(ledger: Ledger, *, actor: Actor) -> list[DemoAccount]:
+    """The demo accounts active in this store (their passwords only while demo data is on)."""
+    shown = ledger.settings.demo_data
     with ledger.db.read() as conn:
-        present = [email for email in DEMO_ACCOUNTS if users.user_exists(conn, email)]
-    return [{"email": e, "password": demo_password(e), "role": DEMO_ACCOUNTS[e][0]} for e in present]
+        present = [u for u in users.list_users(conn) if u.email in DEMO_ACCOUNTS and u.active]
+    return [
+        DemoAccount(
+            email=u.email,
+            role=DEMO_ACCOUNTS[u.email][0],
+            password=demo_password(u.email) if shown else None,
+        )
+        for u in present
+    ]
 
 
 # ---------------------------------------------------------------- users and roles
@@ -148,6 +171,28 @@ def set_user_active(
         )
 
 
+@requires(Permission.ADMINISTER)
+def reset_password(
+    ledger: Ledger, *, email: str, password: str, actor: Actor, request_id: str | None = None
+) -> UserView:
+    """An admin sets a local account's password (forgotten, or handed over): the lockout is lifted
+    and every session of the user ends."""
+    with traced() as trace_id:
+        return run_once(
+            ledger.db,
+            lambda conn: users.set_password(
+                conn, actor, email=email, password=password, action="PASSWORD_RESET", trace_id=trace_id
+            ),
+            request_id=request_id,
+            operation="users.reset_password",
+            # Never the password itself: the fingerprint is a fast hash kept in the request log.
+            parts=(email.strip().lower(),),
+            model=UserView,
+            actor=actor,
+            trace_id=trace_id,
+        )
+
+
 # ---------------------------------------------------------------- jobs and health
 
 
@@ -181,6 +226,8 @@ def health(ledger: Ledger, *, actor: Actor) -> HealthReport:
 
 __all__ = [
     "SYSTEM_JOB",
+    "DemoAccount",
+    "DemoLoad",
     "HealthReport",
     "JobRunView",
     "UpgradeResult",
@@ -193,6 +240,7 @@ __all__ = [
     "list_job_runs",
     "list_users",
     "load_demo",
+    "reset_password",
     "run_job",
     "schema_version",
     "set_user_active",

@@ -2,19 +2,17 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
-
-from pydantic import BaseModel, ConfigDict
+from datetime import date
 
 from engine.allocation import picklist
 from engine.allocation import run as allocation
 from engine.allocation import view as allocation_view
+from engine.allocation.models import AllocationResult
 from engine.allocation.picklist import PickList
-from engine.allocation.run import AllocationResult
 from engine.allocation.view import AllocationRow
 from engine.api.access import requires
 from engine.auth.roles import Actor, Permission
-from engine.clock import business_day, next_working_day, previous_working_day
+from engine.clock import business_day, next_working_day
 from engine.errors import NotFound, ValidationError
 from engine.exports import FileDownload, TableFormat, table_file
 from engine.handle import Ledger
@@ -23,7 +21,8 @@ from engine.ledger.requests import run_once
 from engine.logs import traced
 from engine.mapping.master import MasterData
 from engine.progress import Progress, no_progress
-from engine.stock import snapshot
+from engine.stock import freshness, snapshot
+from engine.stock.freshness import StaleSnapshot, StockRule, StockStatus
 from engine.stock.snapshot import SnapshotSummary
 from engine.vocab import JobTrigger
 
@@ -65,43 +64,15 @@ def export_stock(
     return table_file(stem, snapshot.SNAPSHOT_COLUMNS, rows, fmt=fmt)
 
 
-class StockStatus(BaseModel):
-    model_config = ConfigDict(frozen=True)
-
-    latest: SnapshotSummary | None
-    for_date: date
-    oldest_acceptable: date
-    stale: bool
-    message: str
-
-
 @requires(Permission.WORK_STORES)
 def stock_status(ledger: Ledger, *, actor: Actor, for_date: date | None = None) -> StockStatus:
     """The latest snapshot, and whether it is recent enough to allocate for ``for_date`` (the next
-    working day by default): the snapshot must be from the working day before it, or later."""
+    working day by default): the rule the allocation itself applies."""
     settings = ledger.settings
     target = for_date or next_working_day(business_day(settings.zone), settings.working_weekdays)
-    oldest = previous_working_day(target, settings.working_weekdays) - timedelta(
-        days=settings.snapshot_max_age_days - 1
-    )
     with ledger.db.read() as conn:
         latest = snapshot.latest_snapshot(conn, on_or_before=target)
-    if latest is None:
-        return StockStatus(
-            latest=None,
-            for_date=target,
-            oldest_acceptable=oldest,
-            stale=True,
-            message=f"No stock snapshot yet for {target}: upload the SAP snapshot.",
-        )
-    stale = latest.snapshot_date < oldest
-    message = (
-        f"The latest snapshot is from {latest.snapshot_date}; allocating for {target} needs one from "
-        f"{oldest} or later."
-        if stale
-        else f"Snapshot of {latest.snapshot_date} is current for {target}."
-    )
-    return StockStatus(latest=latest, for_date=target, oldest_acceptable=oldest, stale=stale, message=message)
+    return freshness.stock_status(latest, target, StockRule.from_settings(settings))
 
 
 @requires(Permission.WORK_STORES)
@@ -110,11 +81,14 @@ def allocate(
     *,
     run_date: date | None = None,
     tag_id: str | None = None,
+    accept_stale: bool = False,
     actor: Actor,
     trigger: JobTrigger = JobTrigger.MANUAL,
     progress: Progress = no_progress,
     request_id: str | None = None,
 ) -> AllocationResult:
+    """Allocate a date (or one tag's date). A snapshot older than the stock rule allows is refused
+    (``StaleSnapshot``) unless ``accept_stale`` says the caller knows and wants it anyway."""
     with traced() as trace_id:
         return run_once(
             ledger.db,
@@ -124,6 +98,8 @@ def allocate(
                 MasterData.load(conn),
                 run_date=run_date,
                 tag_id=tag_id,
+                rule=StockRule.from_settings(ledger.settings),
+                accept_stale=accept_stale,
                 actor=actor,
                 trace_id=trace_id,
                 trigger=trigger,
@@ -131,7 +107,7 @@ def allocate(
             ),
             request_id=request_id,
             operation="allocation.run",
-            parts=(run_date, tag_id),
+            parts=(run_date, tag_id, accept_stale),
             model=AllocationResult,
             actor=actor,
             trace_id=trace_id,
@@ -173,6 +149,7 @@ __all__ = [
     "AllocationRow",
     "PickList",
     "SnapshotSummary",
+    "StaleSnapshot",
     "StockStatus",
     "allocate",
     "current_allocation",

@@ -50,7 +50,9 @@ def lookup_material(ledger: Ledger, request: LookupRequest, *, actor: Actor) -> 
         )
     with traced() as trace_id:
         master = _master(ledger)
-        return lookups.result(lookup(master, lookups.line_for(master, request)), trace_id=trace_id)
+        return lookups.result(
+            lookup(master, lookups.line_for(master, request, zone=ledger.settings.zone)), trace_id=trace_id
+        )
 
 
 @requires(Permission.WORK_STORES)
@@ -62,7 +64,13 @@ def record_lookup(ledger: Ledger, request: LookupRequest, *, actor: Actor) -> Lo
     with traced() as trace_id:
         return ledger.db.write(
             lambda conn: lookups.record_lookup(
-                ledger.db, conn, _master(ledger), request, actor=actor, trace_id=trace_id
+                ledger.db,
+                conn,
+                _master(ledger),
+                request,
+                zone=ledger.settings.zone,
+                actor=actor,
+                trace_id=trace_id,
             ),
             retry_integrity=True,
         )

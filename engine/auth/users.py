@@ -1,4 +1,12 @@
-"""Local accounts: argon2 password hashes, roles per user, lockout after repeated failures."""
+"""Local accounts: argon2 password hashes, roles per user, lockout after repeated failures.
+
+Signing in is three steps so that the slow part holds no lock and every answer costs the same:
+read the stored hash (``read_credentials``), verify the password once (``verify``: exactly one
+argon2 verification for unknown, locked, deactivated and known accounts alike), then record the
+attempt in one atomic statement (``record_attempt``). The failed-attempt counter is incremented
+in the database (``failed_attempts + 1``), never read and written back, so parallel guesses are all
+counted; a locked account answers exactly like a wrong password, so the answer does not tell
+whether an account exists."""
 
 from __future__ import annotations
 
@@ -12,8 +20,10 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from pydantic import BaseModel, ConfigDict
 from sqlalchemy.engine import Connection
 
+from engine.auth import sessions
 from engine.auth.roles import Actor
-from engine.clock import as_utc, utcnow
+from engine.auth.sessions import roles_of
+from engine.clock import utcnow
 from engine.errors import AuthenticationFailed, Conflict, NotFound, ValidationError
 from engine.ledger.audit import record_action
 from engine.store.schema import app_user, user_role
@@ -66,11 +76,6 @@ class UserView(BaseModel):
     has_password: bool
     locked_until: datetime | None
     created_at: datetime
-
-
-def roles_of(conn: Connection, email: str) -> frozenset[Role]:
-    rows = conn.execute(sa.select(user_role.c.role).where(user_role.c.email == email)).scalars()
-    return frozenset(Role(r) for r in rows)
 
 
 def get_user(conn: Connection, email: str) -> UserView:
@@ -160,6 +165,8 @@ def set_roles(
     conn.execute(sa.delete(user_role).where(user_role.c.email == before.email))
     conn.execute(user_role.insert(), [{"email": before.email, "role": str(r)} for r in sorted(roles)])
     conn.execute(sa.update(app_user).where(app_user.c.email == before.email).values(updated_at=utcnow()))
+    # A changed role takes effect by a fresh sign-in: sessions opened under the old roles end.
+    ended = sessions.end_user_sessions(conn, before.email) if roles != frozenset(before.roles) else 0
     record_action(
         conn,
         actor,
@@ -168,7 +175,7 @@ def set_roles(
         entity_id=before.email,
         trace_id=trace_id,
         before={"roles": sorted(before.roles)},
-        after={"roles": sorted(roles)},
+        after={"roles": sorted(roles), "sessions_ended": ended},
     )
     return get_user(conn, before.email)
 
@@ -180,6 +187,7 @@ def set_active(conn: Connection, actor: Actor, *, email: str, active: bool, trac
     conn.execute(
         sa.update(app_user).where(app_user.c.email == before.email).values(active=active, updated_at=utcnow())
     )
+    ended = 0 if active else sessions.end_user_sessions(conn, before.email)
     record_action(
         conn,
         actor,
@@ -188,88 +196,169 @@ def set_active(conn: Connection, actor: Actor, *, email: str, active: bool, trac
         entity_id=before.email,
         trace_id=trace_id,
         before={"active": before.active},
-        after={"active": active},
+        after={"active": active, "sessions_ended": ended},
     )
     return get_user(conn, before.email)
+
+
+def _user_row(conn: Connection, key: str) -> sa.Row[tuple[object, ...]] | None:
+    return conn.execute(sa.select(app_user).where(app_user.c.email == key)).first()
+
+
+def set_password(
+    conn: Connection, actor: Actor, *, email: str, password: str, action: str, trace_id: str
+) -> UserView:
+    """Store a new password (the user's change, or an admin's reset): the lockout is lifted and
+    every session of the user ends with the old password."""
+    check_password(password)
+    user = get_user(conn, email)
+    conn.execute(
+        sa.update(app_user)
+        .where(app_user.c.email == user.email)
+        .values(
+            password_hash=_hasher.hash(password), failed_attempts=0, locked_until=None, updated_at=utcnow()
+        )
+    )
+    ended = sessions.end_user_sessions(conn, user.email)
+    record_action(
+        conn,
+        actor,
+        action,
+        entity_type="user",
+        entity_id=user.email,
+        trace_id=trace_id,
+        after={"sessions_ended": ended},
+    )
+    return get_user(conn, user.email)
+
+
+# ---------------------------------------------------------------- signing in with a password
+
+FAILED_MESSAGE = "E-mail or password is wrong."
+
+
+@dataclass(frozen=True)
+class Credentials:
+    """What a sign-in attempt is checked against. ``password_hash`` is the dummy hash when there is
+    no usable account, so that the one verification costs the same either way."""
+
+    email: str
+    usable: bool
+    password_hash: str
+    exists: bool = False
 
 
 @dataclass(frozen=True)
 class SignInOutcome:
     email: str
     ok: bool
-    locked_until: datetime | None = None
-    message: str = ""
+    message: str = FAILED_MESSAGE
 
 
-def check_credentials(
+def read_credentials(conn: Connection, email: str) -> Credentials:
+    try:
+        key = normalise_email(email)
+    except ValidationError:
+        return Credentials(email=str(email)[:254], usable=False, password_hash=_DUMMY_HASH)
+    row = _user_row(conn, key)
+    if row is None:
+        return Credentials(email=key, usable=False, password_hash=_DUMMY_HASH)
+    usable = row.password_hash is not None and bool(row.active)
+    return Credentials(
+        email=key, usable=usable, password_hash=row.password_hash if usable else _DUMMY_HASH, exists=True
+    )
+
+
+def verify(credentials: Credentials, password: str) -> bool:
+    """The one argon2 verification of an attempt (against the dummy hash for unusable accounts)."""
+    try:
+        matched = _hasher.verify(credentials.password_hash, password or "")
+    except (VerificationError, InvalidHashError):
+        return False
+    return matched and credentials.usable
+
+
+def _open_for_sign_in(credentials: Credentials, now: datetime) -> sa.ColumnElement[bool]:
+    return sa.and_(
+        app_user.c.email == credentials.email,
+        app_user.c.active.is_(True),
+        app_user.c.password_hash.is_not(None),
+        sa.or_(app_user.c.locked_until.is_(None), app_user.c.locked_until <= now),
+    )
+
+
+def record_attempt(
     conn: Connection,
-    email: str,
-    password: str,
+    credentials: Credentials,
     *,
+    verified: bool,
+    password: str,
     lockout_attempts: int,
     lockout_minutes: int,
     trace_id: str,
 ) -> SignInOutcome:
-    """Verify a password and record the attempt. Failures are returned (and committed), not raised,
-    so the failed-attempt counter survives; the caller raises ``AuthenticationFailed`` afterwards."""
-    try:
-        key = normalise_email(email)
-    except ValidationError:
-        return SignInOutcome(email=email, ok=False, message="E-mail or password is wrong.")
-    row = conn.execute(sa.select(app_user).where(app_user.c.email == key)).first()
+    """Record one attempt atomically. Failures are returned (and committed by the caller), not
+    raised, so the counter survives; the caller raises ``AuthenticationFailed`` afterwards."""
     now = utcnow()
-    if row is None or row._mapping["password_hash"] is None or not row._mapping["active"]:
-        _verify(_DUMMY_HASH, password)
-        return SignInOutcome(email=key, ok=False, message="E-mail or password is wrong.")
-    m = row._mapping
-    system = Actor(email=key, roles=roles_of(conn, key), source=Source.CONSOLE)
-    if m["locked_until"] is not None and as_utc(m["locked_until"]) > now:
-        return SignInOutcome(
-            email=key,
-            ok=False,
-            locked_until=m["locked_until"],
-            message="Too many failed sign-ins: the account is locked until "
-            f"{as_utc(m['locked_until']):%H:%M} UTC.",
+    if verified:
+        if _accept(conn, credentials, password, now):
+            return SignInOutcome(email=credentials.email, ok=True)
+        _audit_attempt(conn, credentials, "SIGN_IN_WHILE_LOCKED", {"locked": True}, trace_id)
+        return SignInOutcome(email=credentials.email, ok=False)
+    counted = _count_failure(conn, credentials, now, limit=lockout_attempts, minutes=lockout_minutes)
+    if counted is None:  # unknown, deactivated or without a password (nothing to count), or locked
+        if credentials.usable:
+            _audit_attempt(conn, credentials, "SIGN_IN_WHILE_LOCKED", {"locked": True}, trace_id)
+    elif counted.locked_until is not None:
+        _audit_attempt(conn, credentials, "SIGN_IN_LOCKED", {"failed_attempts": lockout_attempts}, trace_id)
+    else:
+        _audit_attempt(
+            conn, credentials, "SIGN_IN_FAILED", {"failed_attempts": counted.failed_attempts}, trace_id
         )
-    if _verify(m["password_hash"], password):
-        conn.execute(
-            sa.update(app_user).where(app_user.c.email == key).values(failed_attempts=0, locked_until=None)
-        )
-        if _hasher.check_needs_rehash(m["password_hash"]):
-            conn.execute(
-                sa.update(app_user)
-                .where(app_user.c.email == key)
-                .values(password_hash=_hasher.hash(password))
-            )
-        return SignInOutcome(email=key, ok=True)
-    attempts = int(m["failed_attempts"]) + 1
-    locked_until = now + timedelta(minutes=lockout_minutes) if attempts >= lockout_attempts else None
-    conn.execute(
+    return SignInOutcome(email=credentials.email, ok=False)
+
+
+def _count_failure(
+    conn: Connection, credentials: Credentials, now: datetime, *, limit: int, minutes: int
+) -> sa.Row[tuple[int, datetime | None]] | None:
+    """One failure more, counted by the database (no lost increments under parallel guesses); the
+    failure that reaches the limit locks the account and starts the count again. None when there was
+    nothing to count: no usable account, or one that is locked."""
+    locks = sa.literal(1) + app_user.c.failed_attempts >= limit
+    return conn.execute(
         sa.update(app_user)
-        .where(app_user.c.email == key)
-        .values(failed_attempts=0 if locked_until else attempts, locked_until=locked_until)
-    )
-    record_action(
-        conn,
-        system,
-        "SIGN_IN_LOCKED" if locked_until else "SIGN_IN_FAILED",
-        entity_type="user",
-        entity_id=key,
-        trace_id=trace_id,
-        after={"failed_attempts": attempts},
-    )
-    if locked_until:
-        return SignInOutcome(
-            email=key,
-            ok=False,
-            locked_until=locked_until,
-            message=f"Too many failed sign-ins: the account is locked for {lockout_minutes} minutes.",
+        .where(_open_for_sign_in(credentials, now))
+        .values(
+            failed_attempts=sa.case((locks, 0), else_=app_user.c.failed_attempts + 1),
+            locked_until=sa.case((locks, now + timedelta(minutes=minutes)), else_=None),
         )
-    return SignInOutcome(email=key, ok=False, message="E-mail or password is wrong.")
+        .returning(app_user.c.failed_attempts, app_user.c.locked_until)
+    ).first()
 
 
-def _verify(password_hash: str, password: str) -> bool:
-    try:
-        return _hasher.verify(password_hash, password)
-    except (VerificationError, InvalidHashError):
+def _accept(conn: Connection, credentials: Credentials, password: str, now: datetime) -> bool:
+    """Clear the counter unless the account was locked (or its password changed) meanwhile."""
+    row = conn.execute(
+        sa.update(app_user)
+        .where(_open_for_sign_in(credentials, now), app_user.c.password_hash == credentials.password_hash)
+        .values(failed_attempts=0, locked_until=None)
+        .returning(app_user.c.email)
+    ).first()
+    if row is None:
         return False
+    if _hasher.check_needs_rehash(credentials.password_hash):
+        conn.execute(
+            sa.update(app_user)
+            .where(app_user.c.email == credentials.email)
+            .values(password_hash=_hasher.hash(password))
+        )
+    return True
+
+
+def _audit_attempt(
+    conn: Connection, credentials: Credentials, action: str, after: dict[str, object], trace_id: str
+) -> None:
+    system = Actor(email=credentials.email, roles=roles_of(conn, credentials.email), source=Source.CONSOLE)
+    record_action(
+        conn, system, action, entity_type="user", entity_id=credentials.email, trace_id=trace_id, after=after
+    )

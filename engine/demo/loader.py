@@ -1,15 +1,21 @@
-"""The demo data set, loaded on first start of an empty store (``OPSLEDGER_DEMO_DATA``).
+"""The demo data set, loaded on first start of an empty store, and only while ``OPSLEDGER_DEMO_DATA``
+is on.
 
 Demo accounts exist only here. Their passwords are printed by ``make run`` and listed in the
-README; a production store is started with ``OPSLEDGER_DEMO_DATA=false`` and gets its accounts from
+README, so a store with demo data off never gets them: ``demo load`` does nothing then (and
+``--force`` is refused), and the Operations page warns while demo accounts are still active in
+such a store. ``--force`` reloads the set into a store that holds nothing beyond it; a store with
+real data (other users, LPOs or materials) is refused. A production store gets its accounts from
 ``python -m engine users add``.
 """
 
 from __future__ import annotations
 
+import csv
 from datetime import date
 
 import sqlalchemy as sa
+from pydantic import BaseModel, ConfigDict
 
 from engine.auth.roles import CLI_OPERATOR, Actor
 from engine.clock import business_day, next_working_day
@@ -18,7 +24,7 @@ from engine.errors import Conflict
 from engine.handle import Ledger
 from engine.logs import get_logger
 from engine.materials.kinds import Kind
-from engine.store.schema import app_user, lpo_master
+from engine.store.schema import app_user, canonical_material, lpo_master, sap_material
 from engine.tags.models import IngestRequest
 from engine.vocab import Role, Source
 
@@ -37,11 +43,49 @@ def demo_password(email: str) -> str:
     return email.split("@")[0] + DEMO_PASSWORD_SUFFIX
 
 
+class DemoLoad(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    loaded: bool
+    reason: str | None = None
+    accounts: list[str] = []
+    uploads: list[str] = []
+    allocation_run: str | None = None
+
+
 def store_is_empty(ledger: Ledger) -> bool:
     with ledger.db.read() as conn:
         users = conn.execute(sa.select(sa.func.count()).select_from(app_user)).scalar_one()
         lpos = conn.execute(sa.select(sa.func.count()).select_from(lpo_master)).scalar_one()
     return users == 0 and lpos == 0
+
+
+def _demo_keys(name: str, column: str) -> frozenset[str]:
+    with (DATA_DIR / name).open(encoding="utf-8", newline="") as handle:
+        return frozenset(row[column] for row in csv.DictReader(handle))
+
+
+def data_beyond_demo(ledger: Ledger) -> list[str]:
+    """What the store holds that the demo set does not (empty: demo data only, or nothing)."""
+    kinds = (
+        ("user(s)", app_user.c.email, frozenset(DEMO_ACCOUNTS)),
+        ("LPO(s)", lpo_master.c.lpo_id, _demo_keys("lpo_master.csv", "lpo_id")),
+        (
+            "canonical material(s)",
+            canonical_material.c.canonical_code,
+            _demo_keys("canonical_materials.csv", "canonical_code"),
+        ),
+        ("SKU(s)", sap_material.c.sap_code, _demo_keys("sap_material.csv", "sap_code")),
+    )
+    found = []
+    with ledger.db.read() as conn:
+        for label, column, demo in kinds:
+            count = conn.execute(
+                sa.select(sa.func.count()).select_from(column.table).where(column.not_in(sorted(demo)))
+            ).scalar_one()
+            if count:
+                found.append(f"{count} {label}")
+    return found
 
 
 MASTER_FILES = (
@@ -60,11 +104,33 @@ def _next_working_day(day: date, offset: int, working: frozenset[int]) -> date:
     return result
 
 
-def load_demo_data(ledger: Ledger, *, force: bool = False) -> dict[str, object]:
+def demo_refusal(ledger: Ledger, *, force: bool) -> str | None:
+    """Why the demo set is not loaded now (None: load it). A forced load that would mix demo
+    accounts into a production store is an error, not a reason."""
+    if not ledger.settings.demo_data:
+        if force:
+            raise Conflict(
+                "Demo data is off (OPSLEDGER_DEMO_DATA=false), so demo accounts with published "
+                "passwords are not loaded. Turn it on only for a demonstration store."
+            )
+        return "demo data is off (OPSLEDGER_DEMO_DATA=false)"
+    if not force:
+        return None if store_is_empty(ledger) else "the store already holds users or LPOs"
+    beyond = data_beyond_demo(ledger)
+    if beyond:
+        raise Conflict(
+            f"The store holds data beyond the demo set ({', '.join(beyond)}); demo load --force "
+            "refuses to mix demo accounts into it. Use an empty store (OPSLEDGER_DATA_DIR) for the demo."
+        )
+    return None
+
+
+def load_demo_data(ledger: Ledger, *, force: bool = False) -> DemoLoad:
     from engine import api
 
-    if not force and not store_is_empty(ledger):
-        return {"loaded": False, "reason": "the store already holds users or LPOs"}
+    reason = demo_refusal(ledger, force=force)
+    if reason is not None:
+        return DemoLoad(loaded=False, reason=reason)
     for email, roles in DEMO_ACCOUNTS.items():
         try:
             api.add_user(
@@ -112,9 +178,6 @@ def load_demo_data(ledger: Ledger, *, force: bool = False) -> dict[str, object]:
         actor=CLI_OPERATOR,
     )
     log.info("demo data loaded", extra={"uploads": results, "allocated_lines": allocation.lines_allocated})
-    return {
-        "loaded": True,
-        "accounts": list(DEMO_ACCOUNTS),
-        "uploads": results,
-        "allocation_run": allocation.run_id,
-    }
+    return DemoLoad(
+        loaded=True, accounts=list(DEMO_ACCOUNTS), uploads=results, allocation_run=allocation.run_id
+    )

@@ -49,8 +49,13 @@ KIND_RULES: dict[ExceptionKind, KindRule] = {
     ExceptionKind.MAPPING_REVIEW: KindRule(Desk.STORES, Severity.MEDIUM, 24),
     ExceptionKind.UNIT_CONVERSION: KindRule(Desk.STORES, Severity.MEDIUM, 24),
     ExceptionKind.INSUFFICIENT_STOCK: KindRule(Desk.STORES, Severity.HIGH, 8),
+    # A material without any SKU cannot be allocated at all until stores name one.
+    ExceptionKind.NO_SKU: KindRule(Desk.STORES, Severity.HIGH, 8),
+    # The T-1 run waits for a newer snapshot: hours, production starts the next morning.
+    ExceptionKind.STALE_SNAPSHOT: KindRule(Desk.STORES, Severity.HIGH, 4),
 }
 OPEN_STATES = (ExceptionStatus.OPEN, ExceptionStatus.ACKNOWLEDGED)
+CLOSED_STATES = (ExceptionStatus.RESOLVED, ExceptionStatus.DISMISSED)
 
 
 @dataclass(frozen=True)
@@ -98,13 +103,49 @@ def raise_exceptions(
     db: Database | None = None,
 ) -> list[str]:
     """Insert several exceptions and their audit rows with one counter update (and, given the
-    gateway, two bulk inserts): a sheet with thirty new descriptions raises thirty reviews."""
+    gateway, two bulk inserts): a sheet with thirty new descriptions raises thirty reviews.
+
+    A dedupe key means "at most one open": while an exception of the same kind and key is open, its
+    id is returned and nothing is written. The unique ``open_key`` makes that hold under concurrency
+    too: the second of two racing writers fails on the key, and its unit of work, re-run by
+    ``Database.write(..., retry_integrity=True)``, then finds and returns the first one's row."""
     if not news:
         return []
+    keys = [open_key(new.kind, new.dedupe_key) for new in news]
+    existing = open_by_key(conn, [key for key in keys if key is not None])
+    fresh: list[tuple[str | None, NewException]] = []
+    first_of: dict[str, int] = {}
+    slots: list[str | int] = []  # per exception: the open one's id, or its place among the fresh ones
+    for key, new in zip(keys, news, strict=True):
+        if key is not None and key in existing:
+            slots.append(existing[key])
+        elif key is not None and key in first_of:
+            slots.append(first_of[key])  # the same key twice in one batch: one row
+        else:
+            if key is not None:
+                first_of[key] = len(fresh)
+            slots.append(len(fresh))
+            fresh.append((key, new))
+    ids = _insert(conn, fresh, actor=actor, trace_id=trace_id, sla_overrides=sla_overrides, at=at, db=db)
+    return [slot if isinstance(slot, str) else ids[slot] for slot in slots]
+
+
+def _insert(
+    conn: Connection,
+    fresh: list[tuple[str | None, NewException]],
+    *,
+    actor: Actor,
+    trace_id: str,
+    sla_overrides: dict[str, float] | None,
+    at: datetime | None,
+    db: Database | None,
+) -> list[str]:
+    if not fresh:
+        return []
     now = at or utcnow()
-    ids = next_exception_ids(conn, now.year, len(news))
+    ids = next_exception_ids(conn, now.year, len(fresh))
     rows, audits = [], []
-    for exception_id, new in zip(ids, news, strict=True):
+    for exception_id, (key, new) in zip(ids, fresh, strict=True):
         rule = KIND_RULES[new.kind]
         rows.append(
             {
@@ -123,6 +164,7 @@ def raise_exceptions(
                 "file_id": new.file_id,
                 "qty_impact": new.qty_impact,
                 "dedupe_key": new.dedupe_key,
+                "open_key": key,
                 "assigned_to": None,
                 "sla_due": sla_due(new.kind, now, sla_overrides),
                 "escalated_at": None,
@@ -157,15 +199,33 @@ def raise_exceptions(
     return ids
 
 
+def open_key(kind: ExceptionKind, dedupe_key: str | None) -> str | None:
+    """The value of the unique ``open_key`` column while an exception is open (NULL once closed)."""
+    return None if dedupe_key is None else f"{kind}|{dedupe_key}"
+
+
+# Up to this many keys are looked up by value; a larger batch (an allocation of 20,000 lines can
+# raise 7,000 shortages) reads the open keys of its kinds instead: 7,000 bound values cost DuckDB
+# about 260 ms, the scan of the open rows of a kind a few.
+_KEYS_BY_VALUE = 200
+
+
+def open_by_key(conn: Connection, keys: list[str]) -> dict[str, str]:
+    """The open exception holding each of ``keys`` (open_key → exception id)."""
+    if not keys:
+        return {}
+    if len(keys) <= _KEYS_BY_VALUE:
+        where: sa.ColumnElement[bool] = ex.c.open_key.in_(sorted(set(keys)))
+    else:
+        kinds = sorted({key.split("|", 1)[0] for key in keys})
+        where = sa.and_(ex.c.kind.in_(kinds), ex.c.open_key.is_not(None))
+    rows = conn.execute(sa.select(ex.c.open_key, ex.c.exception_id).where(where)).all()
+    wanted = set(keys)
+    return {row.open_key: row.exception_id for row in rows if row.open_key in wanted}
+
+
 def find_open(conn: Connection, kind: ExceptionKind, dedupe_key: str) -> str | None:
-    row = conn.execute(
-        sa.select(ex.c.exception_id).where(
-            ex.c.kind == str(kind),
-            ex.c.dedupe_key == dedupe_key,
-            ex.c.status.in_([str(s) for s in OPEN_STATES]),
-        )
-    ).first()
-    return None if row is None else str(row[0])
+    return open_by_key(conn, [f"{kind}|{dedupe_key}"]).get(f"{kind}|{dedupe_key}")
 
 
 class ExceptionView(BaseModel):
@@ -397,6 +457,8 @@ def act_on_exception(
     ).first()
     if updated is None:
         raise Conflict(f"{exception_id} was changed by someone else just now. Reload and decide again.")
+    if target in CLOSED_STATES:
+        _release_open_key(conn, current.exception_id)
     record_action(
         conn,
         actor,
@@ -413,3 +475,8 @@ def act_on_exception(
         at=now,
     )
     return get_exception(conn, current.exception_id)
+
+
+def _release_open_key(conn: Connection, exception_id: str) -> None:
+    """A closed exception no longer holds its kind and key: the next one may be raised."""
+    conn.execute(sa.update(ex).where(ex.c.exception_id == exception_id).values(open_key=None))

@@ -22,8 +22,11 @@ from sqlalchemy.engine import Connection
 from engine.auth.roles import Actor
 from engine.clock import utcnow
 from engine.errors import Conflict, ValidationError
+from engine.logs import get_logger
 from engine.store.gateway import Database
 from engine.store.schema import client_request_log
+
+log = get_logger("requests")
 
 M = TypeVar("M", bound=BaseModel)
 REQUEST_ID_PATTERN = r"^[A-Za-z0-9_.:-]{8,64}$"
@@ -101,12 +104,18 @@ def run_once(
         return db.write(work)
     key, print_ = check_request_id(request_id), fingerprint(operation, *parts)
 
-    def unit(conn: Connection) -> M:
+    def unit(conn: Connection) -> tuple[M, bool]:
         earlier = stored(conn, key, operation, print_, model)
         if earlier is not None:
-            return earlier
+            return earlier, False
         result = work(conn)
         remember(conn, key, operation, print_, result, actor=actor, trace_id=trace_id)
-        return result
+        return result, True
 
-    return db.write(unit, retry_integrity=True)
+    result, fresh = db.write(unit, retry_integrity=True)
+    # One line per request id: support can tell a double click (replayed) from two real requests.
+    log.info(
+        "request done" if fresh else "request replayed",
+        extra={"operation": operation, "client_request_id": key, "actor": actor.email},
+    )
+    return result

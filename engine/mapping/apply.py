@@ -18,7 +18,7 @@ from sqlalchemy.engine import Connection
 from engine.auth.roles import Actor
 from engine.clock import utcnow
 from engine.ids import new_ulids
-from engine.ledger.exceptions import NewException, act_on_exception, raise_exceptions
+from engine.ledger.exceptions import NewException, act_on_exception, open_by_key, raise_exceptions
 from engine.mapping.lookup import LineInput, Outcome, lookup_batch
 from engine.mapping.master import MasterData
 from engine.store.gateway import Database
@@ -203,7 +203,10 @@ def _exceptions_for(
     trace_id: str,
     summary: MapSummary,
 ) -> dict[tuple[ExceptionKind, str] | None, str]:
-    """One open exception per description (review) or material+unit (conversion) that lines wait on."""
+    """One open exception per description (review) or material+unit (conversion) that lines wait on.
+    "One" is the unique open key of ``exception_log``: a concurrent sheet that raised the same one
+    first makes this unit fail on the key, and its re-run (ingestion and lookups write with
+    ``retry_integrity``) finds that exception here and waits on it."""
     first: dict[tuple[ExceptionKind, str], Outcome] = {}
     counts: dict[tuple[ExceptionKind, str], int] = defaultdict(int)
     for outcome in outcomes:
@@ -258,16 +261,8 @@ def open_exceptions(
     conn: Connection, keys: list[tuple[ExceptionKind, str]]
 ) -> dict[tuple[ExceptionKind, str], str]:
     """The open exception of each (kind, dedupe key), in one query for a whole sheet."""
-    if not keys:
-        return {}
-    rows = conn.execute(
-        sa.select(exception_log.c.kind, exception_log.c.dedupe_key, exception_log.c.exception_id).where(
-            exception_log.c.kind.in_(sorted({str(kind) for kind, _ in keys})),
-            exception_log.c.dedupe_key.in_(sorted({dedupe for _, dedupe in keys})),
-            exception_log.c.status.in_([str(ExceptionStatus.OPEN), str(ExceptionStatus.ACKNOWLEDGED)]),
-        )
-    ).all()
-    return {(ExceptionKind(row.kind), row.dedupe_key): row.exception_id for row in rows}
+    wanted = {f"{kind}|{dedupe}": (kind, dedupe) for kind, dedupe in keys}
+    return {wanted[key]: exception_id for key, exception_id in open_by_key(conn, list(wanted)).items()}
 
 
 def settle_exceptions(conn: Connection, master: MasterData, *, actor: Actor, trace_id: str) -> list[str]:

@@ -17,19 +17,21 @@ from engine.units.convert import Conversion, UnitError, to_canonical
 from engine.vocab import MappingDecision, MappingStatus, OverrideScope
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class LineInput:
-    """One line to map: its description and quantity, and the LPO context that scopes overrides.
+    """One line to map: its description and quantity, the LPO context that scopes overrides, and the
+    day overrides must be in effect on (a tag's delivery date; a lookup's date, by default today in
+    the business time zone: there is no "any date").
     A plain dataclass: a batch builds one per line, and the boundary models validated the values."""
 
     description: str
     qty: Decimal
     uom: str
+    on_date: date
     lpo_id: str | None = None
     project_id: str | None = None
     plant_id: str | None = None
     customer: str | None = None
-    on_date: date | None = None
     sheet_width_mm: Decimal | None = None
     sheet_length_mm: Decimal | None = None
     ingest_line_id: str | None = None
@@ -117,7 +119,7 @@ def lookup(master: MasterData, line: LineInput) -> Outcome:
 
 
 def lookup_batch(master: MasterData, lines: list[LineInput]) -> list[Outcome]:
-    decided: dict[tuple[str, tuple[tuple[OverrideScope, str | None], ...], date | None], Decision] = {}
+    decided: dict[tuple[str, tuple[tuple[OverrideScope, str | None], ...], date], Decision] = {}
     outcomes = []
     for line in lines:
         norm = normalise_description(line.description)

@@ -56,9 +56,7 @@ class OverrideRow:
     effective_from: date | None
     effective_to: date | None
 
-    def in_effect(self, on: date | None) -> bool:
-        if on is None:
-            return True
+    def in_effect(self, on: date) -> bool:
         return (self.effective_from is None or self.effective_from <= on) and (
             self.effective_to is None or on <= self.effective_to
         )
@@ -84,6 +82,8 @@ class MasterData:
     not_tracked_codes: frozenset[str] = frozenset()
     skus: dict[str, Sku] = field(default_factory=dict)
     brand: dict[tuple[str, str], list[tuple[int, str]]] = field(default_factory=dict)
+    # Canonical code → the SKU allocated when neither a brand map nor the mapping names one.
+    default_sku: dict[str, str] = field(default_factory=dict)
     material_units: dict[tuple[str, str], Decimal] = field(default_factory=dict)
     # LPO → (project, plant, customer): the context that scopes overrides, so a lookup that names
     # only the LPO needs no query.
@@ -116,10 +116,16 @@ class MasterData:
         data.overrides = {
             k: sorted(v, key=lambda o: o.effective_from or date.min, reverse=True) for k, v in grouped.items()
         }
+        defaults: dict[str, str | None] = {}
         for row in conn.execute(
-            sa.select(canonical_material.c.canonical_code, canonical_material.c.canonical_uom)
+            sa.select(
+                canonical_material.c.canonical_code,
+                canonical_material.c.canonical_uom,
+                canonical_material.c.default_sap_code,
+            )
         ):
             data.canonical_uom[row.canonical_code] = row.canonical_uom
+            defaults[row.canonical_code] = row.default_sap_code
         for row in conn.execute(sa.select(sap_material).where(sap_material.c.active.is_(True))):
             data.skus[row.sap_code] = Sku(
                 row.sap_code,
@@ -136,6 +142,7 @@ class MasterData:
         ):
             brand[(row.lpo_id, row.canonical_code)].append((row.priority, row.sap_code))
         data.brand = {k: sorted(v) for k, v in brand.items()}
+        data.default_sku = material_defaults(defaults, data.skus)
         for row in conn.execute(sa.select(material_uom_conversion)):
             data.material_units[(row.canonical_code, row.uom)] = Decimal(row.units_per_canonical_unit)
         for row in conn.execute(
@@ -149,14 +156,34 @@ class MasterData:
     def candidates(
         self, lpo_id: str | None, canonical_code: str, mapped_sku: str | None
     ) -> list[tuple[int, Sku]]:
-        """SKUs to allocate from, in order: the LPO's brand map by priority; when the LPO has none,
-        the SKU the mapping chose (a scoped override's, else the master's default)."""
+        """SKUs to allocate from, in order (DOMAIN "Allocation" step 1): the LPO's brand map by
+        priority; when the LPO has none, the SKU the mapping chose (a scoped override's, else the
+        master row's default); when the mapping chose none, the canonical material's default SKU.
+        Empty when the material has no SKU at all (a NO_SKU exception, not a shortage)."""
         ranked = self.brand.get((lpo_id or "", canonical_code))
         if ranked:
             return [(priority, self.skus[code]) for priority, code in ranked if code in self.skus]
-        if mapped_sku and mapped_sku in self.skus:
-            return [(1, self.skus[mapped_sku])]
+        for code in (mapped_sku, self.default_sku.get(canonical_code)):
+            if code and code in self.skus:
+                return [(1, self.skus[code])]
         return []
+
+
+def material_defaults(named: dict[str, str | None], skus: dict[str, Sku]) -> dict[str, str]:
+    """Each canonical material's default SKU: the one named on the material (when it is an active
+    SKU of that material); else, when the material has exactly one active SKU, that one (nothing
+    to choose between); else none."""
+    of_material: dict[str, list[str]] = defaultdict(list)
+    for sku in skus.values():
+        of_material[sku.canonical_code].append(sku.sap_code)
+    defaults: dict[str, str] = {}
+    for code in set(named) | set(of_material):
+        chosen = named.get(code)
+        if chosen and chosen in skus and skus[chosen].canonical_code == code:
+            defaults[code] = chosen
+        elif len(of_material.get(code, ())) == 1:
+            defaults[code] = of_material[code][0]
+    return defaults
 
 
 def read_version(conn: Connection) -> int:

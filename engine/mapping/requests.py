@@ -5,18 +5,20 @@ from __future__ import annotations
 import re
 from datetime import date
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.engine import Connection
 
 from engine.auth.roles import Actor
+from engine.clock import business_day
 from engine.errors import ValidationError
 from engine.mapping.apply import record
 from engine.mapping.lookup import LineInput, Outcome, lookup
 from engine.mapping.master import MasterData
 from engine.store.gateway import Database
-from engine.store.schema import mapping_history
+from engine.store.schema import line_decision, mapping_history
 from engine.units import normalise_unit
 from engine.vocab import MappingDecision, MappingStatus
 
@@ -24,6 +26,9 @@ _SHEET = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*[xX×*]\s*(\d+(?:\.\d+)?)\s*$")
 
 
 class LookupRequest(BaseModel):
+    """``on_date``: the day overrides must be in effect on; without one, today in the business time
+    zone (DOMAIN "Material mapping" step 2 asks for a day: an expired override never applies)."""
+
     model_config = ConfigDict(frozen=True, str_strip_whitespace=True)
 
     description: str = Field(min_length=1, max_length=500)
@@ -57,7 +62,7 @@ class LookupResult(BaseModel):
     trace_id: str
 
 
-def line_for(master: MasterData, request: LookupRequest) -> LineInput:
+def line_for(master: MasterData, request: LookupRequest, *, zone: ZoneInfo) -> LineInput:
     unit = normalise_unit(request.uom)
     if unit is None:
         raise ValidationError(f"Unit {request.uom!r} is not known.", field="uom")
@@ -81,7 +86,7 @@ def line_for(master: MasterData, request: LookupRequest) -> LineInput:
         project_id=project,
         plant_id=plant,
         customer=customer,
-        on_date=request.on_date,
+        on_date=request.on_date or business_day(zone),
         sheet_width_mm=width,
         sheet_length_mm=length,
         ingest_line_id=request.line_id,
@@ -111,40 +116,77 @@ def result(
 
 
 def record_lookup(
-    db: Database, conn: Connection, master: MasterData, request: LookupRequest, *, actor: Actor, trace_id: str
+    db: Database,
+    conn: Connection,
+    master: MasterData,
+    request: LookupRequest,
+    *,
+    zone: ZoneInfo,
+    actor: Actor,
+    trace_id: str,
 ) -> LookupResult:
-    """Idempotent per line id: the stored decision is returned and nothing new is written."""
-    stored = conn.execute(
+    """Idempotent per line id: the line's one decision is returned and nothing new is written.
+
+    "One" is the key of ``line_decision``: of two concurrent lookups of a new line id, the second
+    fails on it (or on the review exception's open key), and its re-run (the API writes with
+    ``retry_integrity``) returns the first one's decision."""
+    if request.line_id is None:
+        raise ValidationError("Give the line id whose decision is recorded.", field="line_id")
+    stored = _stored_decision(conn, request.line_id)
+    if stored is not None:
+        return _from_history(stored)
+    outcome = lookup(master, line_for(master, request, zone=zone))
+    record(db, conn, [outcome], actor=actor, trace_id=trace_id, new=True)
+    row = conn.execute(
+        sa.select(
+            mapping_history.c.history_id, mapping_history.c.exception_id, mapping_history.c.created_at
+        ).where(mapping_history.c.ingest_line_id == request.line_id)
+    ).one()
+    conn.execute(
+        line_decision.insert().values(
+            ingest_line_id=request.line_id,
+            history_id=row.history_id,
+            created_at=row.created_at,
+            trace_id=trace_id,
+        )
+    )
+    return result(outcome, trace_id=trace_id, history_id=row.history_id, exception_id=row.exception_id)
+
+
+def _stored_decision(conn: Connection, line_id: str) -> sa.Row | None:
+    """The decision recorded for the line: its lookup's, else (the id of a tag line) its latest."""
+    decided = conn.execute(
         sa.select(mapping_history)
-        .where(mapping_history.c.ingest_line_id == request.line_id)
+        .join(line_decision, line_decision.c.history_id == mapping_history.c.history_id)
+        .where(line_decision.c.ingest_line_id == line_id)
+    ).first()
+    if decided is not None:
+        return decided
+    return conn.execute(
+        sa.select(mapping_history)
+        .where(mapping_history.c.ingest_line_id == line_id)
         .order_by(mapping_history.c.created_at.desc())
         .limit(1)
     ).first()
-    if stored is not None:
-        return LookupResult(
-            description=stored.nesting_description,
-            decision=MappingDecision(stored.decision),
-            status=_status_of(stored),
-            canonical_code=stored.canonical_code,
-            sap_code=stored.sap_code,
-            not_tracked=stored.not_tracked,
-            canonical_qty=stored.canonical_qty,
-            canonical_uom=stored.canonical_uom,
-            conversion_factor=stored.conversion_factor,
-            conversion=stored.conversion,
-            override_id=stored.override_id,
-            exception_id=stored.exception_id,
-            history_id=stored.history_id,
-            trace_id=stored.trace_id,
-        )
-    outcome = lookup(master, line_for(master, request))
-    record(db, conn, [outcome], actor=actor, trace_id=trace_id, new=True)
-    row = conn.execute(
-        sa.select(mapping_history.c.history_id, mapping_history.c.exception_id).where(
-            mapping_history.c.ingest_line_id == request.line_id
-        )
-    ).one()
-    return result(outcome, trace_id=trace_id, history_id=row.history_id, exception_id=row.exception_id)
+
+
+def _from_history(stored: sa.Row) -> LookupResult:
+    return LookupResult(
+        description=stored.nesting_description,
+        decision=MappingDecision(stored.decision),
+        status=_status_of(stored),
+        canonical_code=stored.canonical_code,
+        sap_code=stored.sap_code,
+        not_tracked=stored.not_tracked,
+        canonical_qty=stored.canonical_qty,
+        canonical_uom=stored.canonical_uom,
+        conversion_factor=stored.conversion_factor,
+        conversion=stored.conversion,
+        override_id=stored.override_id,
+        exception_id=stored.exception_id,
+        history_id=stored.history_id,
+        trace_id=stored.trace_id,
+    )
 
 
 def _status_of(stored: sa.Row) -> MappingStatus:

@@ -184,6 +184,7 @@ def _check_canonical(conn: Connection, records: list[tuple[int, Row]]) -> list[s
     in_master = dict(
         conn.execute(sa.select(material_master.c.canonical_code, material_master.c.uom).distinct()).all()
     )
+    skus = _skus(conn)
     problems = []
     for number, record in records:
         r: Any = record
@@ -192,6 +193,8 @@ def _check_canonical(conn: Connection, records: list[tuple[int, Row]]) -> list[s
                 f"row {number}: the material master counts {r.canonical_code} in "
                 f"{in_master[r.canonical_code]}"
             )
+        if problem := _sku_problem(number, r.default_sap_code, r.canonical_code, skus):
+            problems.append(problem)
     return problems
 
 

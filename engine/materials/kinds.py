@@ -140,6 +140,7 @@ class CanonicalRecord(Row):
     category: str | None = Field(default=None, max_length=40)
     canonical_uom: str
     description: str | None = Field(default=None, max_length=500)
+    default_sap_code: str | None = Field(default=None, max_length=50)
 
     _units = field_validator("canonical_uom", mode="before")(lambda cls, v: _unit(v))
 
@@ -229,6 +230,6 @@ SPECS: dict[Kind, KindSpec] = {
         canonical_material,
         CanonicalRecord,
         ("canonical_code",),
-        ("canonical_code", "category", "canonical_uom", "description"),
+        ("canonical_code", "category", "canonical_uom", "description", "default_sap_code"),
     ),
 }

@@ -1,4 +1,5 @@
-"""What the operations page shows about the deployment: store, schema, data directory."""
+"""What the operations page shows about the deployment: store, schema, data directory, and demo
+accounts left active in a store whose demo data is off (their passwords are published)."""
 
 from __future__ import annotations
 
@@ -6,11 +7,14 @@ import shutil
 import tempfile
 import time
 
+import sqlalchemy as sa
 from pydantic import BaseModel, ConfigDict
 
+from engine.demo.loader import DEMO_ACCOUNTS
 from engine.errors import EngineError
 from engine.handle import Ledger
 from engine.store import migrate
+from engine.store.schema import app_user
 
 
 class Check(BaseModel):
@@ -30,6 +34,8 @@ class HealthReport(BaseModel):
     latest_schema_version: int
     data_dir: str
     checks: list[Check]
+    # Active demo accounts while OPSLEDGER_DEMO_DATA is off: anyone who read the README can sign in.
+    exposed_demo_accounts: list[str] = []
 
     @property
     def ok(self) -> bool:
@@ -60,6 +66,14 @@ def health(ledger: Ledger) -> HealthReport:
         checks.append(Check(name="data directory", ok=free > 1, detail=f"writable, {free:,.1f} GB free"))
     except OSError as error:
         checks.append(Check(name="data directory", ok=False, detail=f"not writable: {error}"))
+    exposed = exposed_demo_accounts(ledger)
+    checks.append(
+        Check(
+            name="demo accounts",
+            ok=not exposed,
+            detail=f"active with demo data off: {', '.join(exposed)}" if exposed else "none exposed",
+        )
+    )
     return HealthReport(
         database=ledger.db.describe(),
         dialect=ledger.db.dialect_name,
@@ -67,4 +81,18 @@ def health(ledger: Ledger) -> HealthReport:
         latest_schema_version=latest,
         data_dir=str(data_dir),
         checks=checks,
+        exposed_demo_accounts=exposed,
     )
+
+
+def exposed_demo_accounts(ledger: Ledger) -> list[str]:
+    """Demo accounts still active in a store whose demo data is off (none while it is on)."""
+    if ledger.settings.demo_data:
+        return []
+    with ledger.db.read() as conn:
+        rows = conn.execute(
+            sa.select(app_user.c.email)
+            .where(app_user.c.email.in_(sorted(DEMO_ACCOUNTS)), app_user.c.active.is_(True))
+            .order_by(app_user.c.email)
+        ).scalars()
+        return [str(email) for email in rows]

@@ -10,12 +10,15 @@ from __future__ import annotations
 import json
 import os
 import socket
-from collections.abc import Callable
-from dataclasses import dataclass
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 from pydantic import BaseModel, ConfigDict
+from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import Connection
 
 from engine.auth.roles import SYSTEM_JOB, Actor
@@ -30,44 +33,65 @@ from engine.vocab import JobStatus, JobTrigger
 
 log = get_logger("jobs")
 HOST = f"{socket.gethostname()}:{os.getpid()}"
+_ACTIVE: set[str] = set()  # the runs this process is working on now
+_ACTIVE_GUARD = threading.Lock()
+
+
+@dataclass(frozen=True)
+class JobOutcome:
+    """What a job's work reports: its counts, and why it did nothing when it chose not to act (the run
+    is then recorded as ``skipped`` with that reason)."""
+
+    counts: dict[str, int] = field(default_factory=dict)
+    skipped: str | None = None
 
 
 @dataclass(frozen=True)
 class JobDefinition:
     name: str
     title: str
-    work: Callable[[Ledger, Connection, datetime, str], dict[str, int]]
+    work: Callable[[Ledger, Connection, datetime, str], JobOutcome]
 
 
-def _sla(ledger: Ledger, conn: Connection, now: datetime, trace_id: str) -> dict[str, int]:
-    return escalate_overdue(conn, now=now, actor=SYSTEM_JOB, trace_id=trace_id)
+def _sla(ledger: Ledger, conn: Connection, now: datetime, trace_id: str) -> JobOutcome:
+    return JobOutcome(escalate_overdue(conn, now=now, actor=SYSTEM_JOB, trace_id=trace_id))
 
 
-def _allocation_t1(ledger: Ledger, conn: Connection, now: datetime, trace_id: str) -> dict[str, int]:
-    """T-1: allocate the tags due on the next working day against the latest snapshot."""
+def _allocation_t1(ledger: Ledger, conn: Connection, now: datetime, trace_id: str) -> JobOutcome:
+    """T-1: allocate the tags due on the next working day against the latest snapshot. A stale
+    snapshot is never accepted here: the stores desk gets one STALE_SNAPSHOT exception instead."""
+    from engine.allocation.problems import raise_stale
     from engine.allocation.run import run_allocation
     from engine.mapping.master import MasterData
+    from engine.stock.freshness import StaleSnapshot, StockRule
 
     settings = ledger.settings
     run_date = next_working_day(business_day(settings.zone, now), settings.working_weekdays)
-    result = run_allocation(
-        ledger.db,
-        conn,
-        MasterData.load(conn),
-        run_date=run_date,
-        tag_id=None,
-        actor=SYSTEM_JOB,
-        trace_id=trace_id,
-        trigger=JobTrigger.SCHEDULED,
+    try:
+        result = run_allocation(
+            ledger.db,
+            conn,
+            MasterData.load(conn),
+            run_date=run_date,
+            tag_id=None,
+            rule=StockRule.from_settings(settings),
+            actor=SYSTEM_JOB,
+            trace_id=trace_id,
+            trigger=JobTrigger.SCHEDULED,
+        )
+    except StaleSnapshot as stale:
+        exception_id = raise_stale(conn, stale.status, actor=SYSTEM_JOB, trace_id=trace_id)
+        return JobOutcome({"stale_snapshot": 1}, skipped=f"{stale.status.message} See {exception_id}.")
+    return JobOutcome(
+        {
+            "tags": result.tags,
+            "lines": result.lines_total,
+            "allocated": result.lines_allocated,
+            "partial": result.lines_partial,
+            "unallocated": result.lines_unallocated,
+            "exceptions": len(result.exceptions),
+        }
     )
-    return {
-        "tags": result.tags,
-        "lines": result.lines_total,
-        "allocated": result.lines_allocated,
-        "partial": result.lines_partial,
-        "unallocated": result.lines_unallocated,
-        "exceptions": len(result.exceptions),
-    }
 
 
 CATALOGUE: dict[str, JobDefinition] = {
@@ -112,40 +136,63 @@ def run_job(
     definition = CATALOGUE.get(name)
     if definition is None:
         raise NotFound(f"No job {name!r}; jobs are: {', '.join(CATALOGUE)}.")
-    with traced() as trace_id:
-        run_id = new_ulid()
-        ledger.db.write(
-            lambda conn: conn.execute(
-                job_run.insert().values(
-                    run_id=run_id,
-                    job_name=name,
-                    triggered_by=str(trigger),
-                    status=str(JobStatus.PENDING),
-                    created_at=utcnow(),
-                    host=HOST,
-                    trace_id=trace_id,
-                )
-            )
-        )
-        _set(ledger, run_id, status=str(JobStatus.RUNNING), started_at=utcnow())
+    with traced() as trace_id, _active(new_ulid()) as run_id:
+        _start(ledger, run_id, name, trigger=trigger, trace_id=trace_id)
         log.info("job started", extra={"job": name, "trigger": str(trigger), "run_id": run_id})
         at = now or utcnow()
         try:
-            counts = ledger.db.write(lambda conn: definition.work(ledger, conn, at, trace_id))
+            outcome = ledger.db.write(lambda conn: definition.work(ledger, conn, at, trace_id))
         except Exception as error:  # a job's failure is recorded on its run, never lost
             message = error.message if isinstance(error, EngineError) else f"{type(error).__name__}: {error}"
             _set(ledger, run_id, status=str(JobStatus.FAILED), finished_at=utcnow(), error=message[:4000])
             log.exception("job failed", extra={"job": name, "run_id": run_id})
         else:
-            _set(
-                ledger,
-                run_id,
-                status=str(JobStatus.SUCCEEDED),
-                finished_at=utcnow(),
-                counts=json.dumps(counts, sort_keys=True),
+            _finish(ledger, run_id, outcome)
+            log.info(
+                "job skipped" if outcome.skipped else "job succeeded",
+                extra={"job": name, "run_id": run_id, "counts": outcome.counts, "reason": outcome.skipped},
             )
-            log.info("job succeeded", extra={"job": name, "run_id": run_id, "counts": counts})
         return get_run(ledger, run_id)
+
+
+@contextmanager
+def _active(run_id: str) -> Iterator[str]:
+    """While this process works on a run, the start-up sweep of a scheduler here never fails it."""
+    with _ACTIVE_GUARD:
+        _ACTIVE.add(run_id)
+    try:
+        yield run_id
+    finally:
+        with _ACTIVE_GUARD:
+            _ACTIVE.discard(run_id)
+
+
+def _start(ledger: Ledger, run_id: str, name: str, *, trigger: JobTrigger, trace_id: str) -> None:
+    ledger.db.write(
+        lambda conn: conn.execute(
+            job_run.insert().values(
+                run_id=run_id,
+                job_name=name,
+                triggered_by=str(trigger),
+                status=str(JobStatus.PENDING),
+                created_at=utcnow(),
+                host=HOST,
+                trace_id=trace_id,
+            )
+        )
+    )
+    _set(ledger, run_id, status=str(JobStatus.RUNNING), started_at=utcnow())
+
+
+def _finish(ledger: Ledger, run_id: str, outcome: JobOutcome) -> None:
+    _set(
+        ledger,
+        run_id,
+        status=str(JobStatus.SKIPPED if outcome.skipped else JobStatus.SUCCEEDED),
+        finished_at=utcnow(),
+        counts=json.dumps(outcome.counts, sort_keys=True),
+        error=outcome.skipped[:4000] if outcome.skipped else None,
+    )
 
 
 def record_skipped(ledger: Ledger, name: str, *, trigger: JobTrigger, reason: str) -> None:
@@ -185,22 +232,107 @@ def recent_runs(ledger: Ledger, *, limit: int = 50, job_name: str | None = None)
         return [JobRunView.from_row(row) for row in conn.execute(query)]
 
 
-def acquire_lease(ledger: Ledger, name: str, *, holder: str = HOST, ttl: timedelta) -> bool:
-    """True when ``holder`` may run the scheduler's jobs for ``ttl`` (one scheduler per store)."""
+@dataclass(frozen=True)
+class Lease:
+    acquired: bool
+    holder: str
+    expires_at: datetime | None
 
-    def work(conn: Connection) -> bool:
+
+def acquire_lease(ledger: Ledger, name: str, *, holder: str = HOST, ttl: timedelta) -> Lease:
+    """Whether ``holder`` may run the scheduler's jobs for ``ttl`` (one scheduler per store).
+
+    One compare-and-set: the lease row is taken only while it is ours or has lapsed, so of two
+    schedulers racing for a lapsed lease the second finds the row already renewed by the first. The
+    first lease of a store is an insert; a key conflict there means another process got it first."""
+
+    def work(conn: Connection) -> Lease:
         now = utcnow()
-        row = conn.execute(sa.select(scheduler_lease).where(scheduler_lease.c.name == name)).first()
-        if row is None:
-            conn.execute(scheduler_lease.insert().values(name=name, holder=holder, expires_at=now + ttl))
-            return True
-        if row.holder != holder and as_utc(row.expires_at) > now:
-            return False
-        conn.execute(
-            sa.update(scheduler_lease)
-            .where(scheduler_lease.c.name == name)
+        lease = scheduler_lease
+        taken = conn.execute(
+            sa.update(lease)
+            .where(lease.c.name == name, sa.or_(lease.c.holder == holder, lease.c.expires_at < now))
             .values(holder=holder, expires_at=now + ttl)
-        )
-        return True
+            .returning(lease.c.name)
+        ).first()
+        if taken is not None:
+            return Lease(True, holder, now + ttl)
+        current = conn.execute(
+            sa.select(lease.c.holder, lease.c.expires_at).where(lease.c.name == name)
+        ).first()
+        if current is not None:
+            return Lease(False, current.holder, as_utc(current.expires_at))
+        conn.execute(lease.insert().values(name=name, holder=holder, expires_at=now + ttl))
+        return Lease(True, holder, now + ttl)
 
-    return ledger.db.write(work, retry_integrity=True)
+    try:
+        return ledger.db.write(work)
+    except sa_exc.IntegrityError:
+        return Lease(False, "another process", None)
+
+
+# A job run takes seconds to a few minutes (the T-1 allocation of 20,000 lines takes about 2 s); a run
+# still pending or running after this long has lost its process, wherever that ran.
+ORPHAN_AFTER = timedelta(hours=2)
+
+
+def fail_orphaned_runs(ledger: Ledger) -> list[str]:
+    """At scheduler or worker start: the runs a process left pending or running when it died are
+    marked failed, so the Operations page never shows a run that will not finish."""
+    now = utcnow()
+    with _ACTIVE_GUARD:
+        active = set(_ACTIVE)
+
+    def work(conn: Connection) -> list[str]:
+        rows = conn.execute(
+            sa.select(job_run.c.run_id, job_run.c.host, job_run.c.created_at).where(
+                job_run.c.status.in_([str(JobStatus.PENDING), str(JobStatus.RUNNING)])
+            )
+        ).all()
+        gone = [
+            row
+            for row in rows
+            if row.run_id not in active and _orphaned(row.host, as_utc(row.created_at), now)
+        ]
+        for row in gone:
+            conn.execute(
+                sa.update(job_run)
+                .where(
+                    job_run.c.run_id == row.run_id,
+                    job_run.c.status.in_([str(JobStatus.PENDING), str(JobStatus.RUNNING)]),
+                )
+                .values(status=str(JobStatus.FAILED), finished_at=now, error=_orphan_error(row.host))
+            )
+        return [row.run_id for row in gone]
+
+    failed = ledger.db.write(work)
+    if failed:
+        log.warning("runs of a stopped process marked failed", extra={"run_ids": failed})
+    return failed
+
+
+def _orphaned(host: str, created_at: datetime, now: datetime) -> bool:
+    if now - created_at > ORPHAN_AFTER:
+        return True
+    machine, _, pid = host.rpartition(":")
+    if machine != socket.gethostname() or not pid.isdigit():
+        return False  # another machine's process may still be working on it
+    # A restarted container reuses its process id: this very id runs nothing it has not started.
+    return int(pid) == os.getpid() or not _alive(int(pid))
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)  # signal 0: only asks whether the process exists
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # it exists, under another user
+    return True
+
+
+def _orphan_error(host: str) -> str:
+    return (
+        f"The process that ran it ({host}) stopped before the run finished; {HOST} found it at start-up. "
+        "Run the job again if its work is still needed."
+    )

@@ -101,6 +101,7 @@ def import_snapshot(
 ) -> SnapshotSummary:
     name = check_display_name(file_name)
     records = parse_snapshot(conn, content, name)
+    refuse_older(conn, records[0].snapshot_date)
     stored = files.put(
         conn,
         content,
@@ -144,6 +145,18 @@ def import_snapshot(
         },
     )
     return summary
+
+
+def refuse_older(conn: Connection, snapshot_date: date) -> None:
+    """Allocation always draws from the newest snapshot, so an older one loaded late would be
+    ignored (or, by mistake, believed): refused. The same date again is a correction and loads."""
+    newest = conn.execute(sa.select(sa.func.max(stock_snapshot.c.snapshot_date))).scalar()
+    if newest is not None and snapshot_date < newest:
+        raise ValidationError(
+            f"The file's snapshot is dated {snapshot_date}, older than the latest one loaded ({newest}); "
+            f"load a snapshot dated {newest} or later.",
+            field="file",
+        )
 
 
 def summarise(conn: Connection, snapshot_id: str) -> SnapshotSummary:

@@ -10,12 +10,12 @@ from __future__ import annotations
 import hashlib
 import re
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from engine.clock import utcnow
 from engine.errors import ConfigurationError, StoreUnavailable
 from engine.logs import get_logger
 from engine.store.gateway import Database
@@ -136,7 +136,7 @@ def _apply(db: Database, migration: Migration) -> bool:
                 version=migration.version,
                 name=migration.name,
                 checksum=migration.checksum,
-                applied_at=datetime.now(UTC),
+                applied_at=utcnow(),
             )
         )
         return True

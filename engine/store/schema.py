@@ -47,11 +47,21 @@ user_session = sa.Table(
     sa.Column("last_seen_at", TS),
     sa.Column("ended_at", TS),
 )
-sign_in_code = sa.Table(
-    "sign_in_code",
+user_identity = sa.Table(
+    "user_identity",
     metadata,
-    sa.Column("code_hash", V(64), primary_key=True),
+    sa.Column("issuer", V(500), primary_key=True),
+    sa.Column("subject", V(255), primary_key=True),
+    sa.Column("email", V(254)),
+    sa.Column("bound_at", TS),
+)
+session_grant = sa.Table(
+    "session_grant",
+    metadata,
+    sa.Column("grant_id", V(26), primary_key=True),
+    sa.Column("binding_hash", V(64)),
     sa.Column("session_id", V(64)),
+    sa.Column("created_at", TS),
     sa.Column("expires_at", TS),
     sa.Column("used_at", TS),
 )
@@ -197,6 +207,7 @@ exception_log = sa.Table(
     sa.Column("file_id", V(26)),
     sa.Column("qty_impact", QTY),
     sa.Column("dedupe_key", V(600)),
+    sa.Column("open_key", V(700)),  # 0004: kind|dedupe_key while open, unique
     sa.Column("assigned_to", V(254)),
     sa.Column("sla_due", TS),
     sa.Column("escalated_at", TS),
@@ -264,6 +275,7 @@ canonical_material = sa.Table(
     sa.Column("description", V(500)),
     sa.Column("updated_by", V(254)),
     sa.Column("updated_at", TS),
+    sa.Column("default_sap_code", V(50)),  # 0004
 )
 material_master = sa.Table(
     "material_master",
@@ -460,6 +472,16 @@ allocation_log = sa.Table(
     sa.Column("canonical_uom", V(10)),
     sa.Column("conversion_factor", RATIO),
     sa.Column("superseded", sa.Boolean),
+    sa.Column("created_at", TS),
+    sa.Column("trace_id", V(40)),
+)
+
+# ---------------------------------------------------------------- integrity (0004)
+line_decision = sa.Table(
+    "line_decision",
+    metadata,
+    sa.Column("ingest_line_id", V(26), primary_key=True),
+    sa.Column("history_id", V(26)),
     sa.Column("created_at", TS),
     sa.Column("trace_id", V(40)),
 )

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -12,6 +13,7 @@ from streamlit.testing.v1 import AppTest
 
 from console import handle
 from engine import api
+from engine.clock import utcnow
 from engine.demo.builder import csv_bytes, cut_export_lines, xlsx_bytes
 from engine.demo.loader import demo_password
 from engine.vocab import ExceptionAction, Role, Source
@@ -43,11 +45,11 @@ SESSION_KEY = "_opsledger_session_id"
 def demo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[api.Ledger]:
     """The console's own engine handle on a fresh store with the demo data."""
     monkeypatch.setenv("OPSLEDGER_DATA_DIR", str(tmp_path / "data"))
-    monkeypatch.setenv("OPSLEDGER_DEMO_DATA", "false")
+    monkeypatch.setenv("OPSLEDGER_DEMO_DATA", "true")
     monkeypatch.setenv("OPSLEDGER_JOBS_ENABLED", "false")
     monkeypatch.delenv("OPSLEDGER_DATABASE_URL", raising=False)
     ledger = handle.get_ledger()
-    api.load_demo(ledger, actor=api.CLI_OPERATOR)
+    assert api.load_demo(ledger, actor=api.CLI_OPERATOR).loaded
     yield ledger
     handle.close_all()
 
@@ -162,14 +164,14 @@ def test_upload_flow_through_the_file_uploader(demo: api.Ledger) -> None:
     before = tag_count(demo)
     sheet = xlsx_bytes(cut_export_lines(14, seed=99))
     upload(at, "nest_14.xlsx", sheet)
-    success = [str(s.value) for s in at.success]
+    success = [unescape(s.value) for s in at.success]
     assert len(success) == 1 and "uploaded: 14 lines on LPO-2025-0412" in success[0]
     tag_id = success[0].split("**")[1]
     assert tag_count(demo) == before + 1
     assert any(f"Open {tag_id}" == link.label for link in at.get("page_link"))
     # The same submission again (a double click, a retry): the stored result, no second tag.
     by_label(at.button, "Upload").click().run()
-    assert tag_count(demo) == before + 1 and tag_id in str(at.success[0].value)
+    assert tag_count(demo) == before + 1 and tag_id in unescape(at.success[0].value)
     # Choosing the file again is a new upload of the same bytes: a duplicate.
     upload(at, "nest_14.xlsx", sheet)
     assert any("Duplicate (409)" in str(w.value) and tag_id in str(w.value) for w in at.warning)
@@ -199,7 +201,7 @@ def test_markup_in_a_description_renders_as_text(demo: api.Ledger) -> None:
     at = as_role(Role.SALES)
     at.switch_page("../pages/sales_upload.py").run()
     upload(at, "markup.csv", csv_bytes([{"nesting_description": script, "qty": "2", "unit": "pcs"}]))
-    tag_id = str(at.success[0].value).split("**")[1]
+    tag_id = unescape(str(at.success[0].value).split("**")[1])
     at.query_params["tag"] = tag_id
     at.switch_page("../pages/tags.py").run()
     assert not at.exception
@@ -207,6 +209,46 @@ def test_markup_in_a_description_renders_as_text(demo: api.Ledger) -> None:
     assert lines and script in list(lines[0]["Description"])
     assert not at.get("html") or all("<script>" not in str(h.proto) for h in at.get("html"))
     assert "<script>" not in texts(at)
+
+
+MARKDOWN_KINDS = (
+    "markdown",
+    "success",
+    "warning",
+    "error",
+    "info",
+    "caption",
+    "title",
+    "subheader",
+    "header",
+)
+
+
+def raw_markdown_shown(at: AppTest, raw: str) -> list[str]:
+    """Elements that would render ``raw`` as markdown (bold, a link) instead of showing it as typed."""
+    return [str(e.value) for kind in MARKDOWN_KINDS for e in getattr(at, kind) if raw in str(e.value)]
+
+
+def test_markdown_in_user_text_is_shown_as_typed(demo: api.Ledger) -> None:
+    """A description from a cut export reaches the review queue, its exception and the tag: it is
+    shown exactly as typed, never rendered (no bold, no link to follow)."""
+    raw = "**Bold** [click](https://evil.example/x) _wide_"
+    at = as_role(Role.SALES)
+    at.switch_page("../pages/sales_upload.py").run()
+    upload(at, "markdown.csv", csv_bytes([{"nesting_description": raw, "qty": "2", "unit": "pcs"}]))
+    assert not at.exception and at.success, [e.value for e in at.error + at.warning]
+    stores = as_role(Role.STORES)
+    stores.switch_page("../pages/mapping_review.py").run()
+    by_label(stores.selectbox, "Review").set_value(raw.lower()).run()
+    assert not stores.exception
+    assert raw in [unescape(h.value) for h in stores.subheader], "shown as typed"
+    assert not raw_markdown_shown(stores, "**Bold**") and not raw_markdown_shown(stores, "](https://")
+    review = next(i for i in api.review_queue(demo, actor=api.CLI_OPERATOR) if i.description == raw.lower())
+    stores.query_params["exception"] = str(review.exception_id)
+    stores.switch_page("../pages/exceptions.py").run()
+    assert not stores.exception
+    assert raw in texts(stores), "the review's message names the description as typed"
+    assert not raw_markdown_shown(stores, "**Bold**") and not raw_markdown_shown(stores, "](https://")
 
 
 def test_exceptions_page_acts_with_the_version_seen(demo: api.Ledger) -> None:
@@ -303,6 +345,10 @@ def test_stores_uploads_a_snapshot_and_runs_an_allocation(demo: api.Ledger) -> N
     frames = [f.value for f in at.dataframe if "SKU" in f.value.columns]
     assert frames and "40001021" in set(frames[0]["SKU"])
     assert [b.label for b in at.get("download_button")] == ["Pick list (.csv)", "Pick list (.pdf)"]
+    first_run = next(unescape(s.value) for s in at.success if "allocated" in unescape(s.value)).split()[1]
+    by_label(at.button, "Run allocation").click().run()
+    second_run = next(unescape(s.value) for s in at.success if "allocated" in unescape(s.value)).split()[1]
+    assert second_run != first_run, "pressed again after the result was shown: a rerun, not a replay"
     at.switch_page("../pages/coverage.py").run()
     assert not at.exception and by_label(at.metric, "Allocation success").value.endswith("%")
 
@@ -318,21 +364,30 @@ SSO = {
 }
 
 
+def id_token(email: str, *, issued: datetime | None = None) -> dict[str, object]:
+    """The claims ``st.user`` holds after ``st.login`` (issued now, unless told otherwise)."""
+    at = issued or utcnow()
+    return {"iss": "https://idp.example", "sub": f"sub-{email}", "email": email, "iat": int(at.timestamp())}
+
+
 def test_single_sign_on_user_with_an_account_gets_a_session(demo: api.Ledger) -> None:
     at = AppTest.from_file(APP, default_timeout=60)
     at.secrets["auth"] = SSO
-    at.user = {"is_logged_in": True, "email": "stores@demo.local", "name": "Stores Person"}
+    at.user = {"is_logged_in": True, **id_token("stores@demo.local"), "name": "Stores Person"}
     at.run()
     assert not at.exception and [t.value for t in at.title] == ["Home"]
     assert "Signed in as `stores@demo.local`" in texts(at)
     trail = api.search_audit(demo, actor=api.CLI_OPERATOR, user="stores@demo.local").items
-    assert [(a.action, a.after_summary) for a in trail] == [("SIGN_IN", '{"method": "oidc"}')]
+    assert [(a.action, a.after_summary) for a in trail] == [
+        ("SIGN_IN", '{"method": "oidc"}'),
+        ("USER_IDENTITY_BOUND", '{"issuer": "https://idp.example", "subject": "sub-stores@demo.local"}'),
+    ]
 
 
 def test_single_sign_on_user_without_an_account_is_told_why(demo: api.Ledger) -> None:
     at = AppTest.from_file(APP, default_timeout=60)
     at.secrets["auth"] = SSO
-    at.user = {"is_logged_in": True, "email": "stranger@demo.local"}
+    at.user = {"is_logged_in": True, **id_token("stranger@demo.local")}
     at.run()
     assert not at.exception and [t.value for t in at.title] == ["Sign in to OpsLedger"]
     assert any("stranger@demo.local has no OpsLedger account yet." in unescape(e.value) for e in at.error)

@@ -23,6 +23,9 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Locator, Page, Response, expect, sync_playwright
 
+from engine.clock import TEST_CLOCK_VARIABLE
+from tests.conftest import TODAY
+
 pytestmark = pytest.mark.browser
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -46,6 +49,7 @@ LPO = "LPO-2025-0412"  # ACTIVE in the demo data, ~286 m2 left
 SALES = ("sales@demo.local", "sales-demo-2026")
 STORES = ("stores@demo.local", "stores-demo-2026")
 COOKIE = "opsledger_session"
+BINDING = "opsledger_binding"
 
 
 @dataclass(frozen=True)
@@ -82,8 +86,11 @@ def console(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Console]:
     data_dir = tmp_path_factory.mktemp("opsledger-e2e")
     log_path = data_dir / "console.log"
     port = _free_port()
-    # Only this data dir: no OPSLEDGER_* of the developer's shell, no [opsledger] table of a secrets file.
+    # Only this data dir: no OPSLEDGER_* of the developer's shell, no [opsledger] table of a secrets file;
+    # only the suite's pinned clock goes along (the console's "today" is the tests' TODAY).
     env = {key: value for key, value in os.environ.items() if not key.startswith("OPSLEDGER_")}
+    if TEST_CLOCK_VARIABLE in os.environ:
+        env[TEST_CLOCK_VARIABLE] = os.environ[TEST_CLOCK_VARIABLE]
     env.update(
         OPSLEDGER_DATA_DIR=str(data_dir),
         OPSLEDGER_SECRETS_FILE=str(data_dir / "no-secrets.toml"),
@@ -317,6 +324,7 @@ def test_sales_uploads_a_cut_export_and_the_same_file_again_is_a_duplicate(
     match = TAG_ID.search(result)
     assert match is not None
     tag_id = match.group(0)
+    assert tag_id.startswith(f"TAG-{TODAY:%Y%m%d}-"), "the console runs on the suite's pinned clock"
     expect(page.get_by_text(re.compile(r"^Trace id [0-9a-z]{26}\b"))).to_be_visible()
     expect(page.get_by_role("link", name=f"Open {tag_id}")).to_be_visible()
 
@@ -353,6 +361,10 @@ def test_session_survives_reload_and_new_tab_and_sign_out_ends_it(
 ):
     started = sign_in(page, console, SALES)
     assert started.status == 200
+    assert started.url == console.url + "/api/session/start", "nothing secret in a URL (access logs)"
+    assert "code=" not in page.content()
+    binding = next(c for c in context.cookies(console.url) if c["name"] == BINDING)
+    assert binding["httpOnly"] is True and binding["sameSite"] == "Strict"
     set_cookie = started.all_headers().get("set-cookie", "")
     assert set_cookie.startswith(f"{COOKIE}="), set_cookie
     assert "httponly" in set_cookie.lower(), set_cookie
@@ -432,6 +444,56 @@ def test_signing_in_again_after_sign_out_keeps_the_new_session(
     page.reload()
     expect_signed_in(page)
     expect(page.get_by_role("heading", name="LPOs", exact=True)).to_be_visible()
+
+
+def test_a_cookie_grant_cannot_be_planted_in_another_browser(
+    browser: Browser, context: BrowserContext, page: Page, console: Console
+):
+    """Login CSRF: an attacker signs in, keeps the browser from fetching the cookie, and makes a
+    victim's browser ask the cookie route instead. The grant is bound to the attacker's browser."""
+    page.route("**/api/session/start", lambda route: route.abort())
+    page.goto(console.url + "/")
+    expect(page.get_by_role("heading", name="Sign in to OpsLedger")).to_be_visible()
+    page.get_by_label("E-mail", exact=True).fill(SALES[0])
+    page.get_by_label("Password", exact=True).fill(SALES[1])
+    page.get_by_role("button", name="Sign in", exact=True).click()
+    expect_signed_in(page)
+    assert _session_cookie(context, console) is None, "the attacker's browser has no cookie yet"
+
+    victim = browser.new_context()
+    try:
+        _local_only(victim)
+        victim_tab = victim.new_page()
+        victim_tab.goto(console.url + "/")
+        expect_signed_out(victim_tab)
+        status = victim_tab.evaluate("fetch('/api/session/start').then(r => r.status)")
+        assert status == 200
+        assert _session_cookie(victim, console) is None, "the grant is not the victim's browser's"
+        victim_tab.reload()
+        expect_signed_out(victim_tab)
+    finally:
+        victim.close()
+
+    # The browser the grant is bound to still gets it: the grant was valid, only bound.
+    page.unroute("**/api/session/start")
+    page.evaluate("fetch('/api/session/start').then(r => r.status)")
+    _wait_for(lambda: _session_cookie(context, console) is not None, "the bound browser's cookie")
+
+
+def test_signing_out_ends_the_session_in_every_browser(browser: Browser, page: Page, console: Console):
+    other = browser.new_context()
+    try:
+        _local_only(other)
+        elsewhere = other.new_page()
+        sign_in(elsewhere, console, STORES)
+        sign_in(page, console, STORES)
+        sign_out(page)
+        elsewhere.get_by_role("navigation", name="App pages").get_by_role("link", name="Tags").click()
+        expect_signed_out(elsewhere)
+        elsewhere.reload()
+        expect_signed_out(elsewhere)
+    finally:
+        other.close()
 
 
 def test_stores_has_no_upload_page(page: Page, console: Console):

@@ -4,8 +4,9 @@ properties that hold for any stock and any demand (hypothesis)."""
 from __future__ import annotations
 
 import io
-from datetime import timedelta
+from datetime import date, timedelta
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
@@ -13,21 +14,36 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from engine import api
-from engine.allocation.run import AllocatedLine, allocate_line
+from engine.allocation.draw import allocate_line
+from engine.allocation.models import AllocatedLine
 from engine.demo.builder import csv_bytes
 from engine.errors import ValidationError
 from engine.mapping.master import Sku
 from engine.store.schema import allocation_log
 from engine.vocab import AllocationStatus, ExceptionKind, JobStatus
-from tests.conftest import DELIVERY, STOCK_DATE, World, seed_stores, snapshot_csv
+from tests.conftest import DELIVERY, STOCK_DATE, World, make_settings, seed_stores, seed_world, snapshot_csv
+from tests.engine.stock_helpers import (
+    PANEL,
+    RIVET,
+    TIE_ROD,
+    live_by_line,
+    load_snapshot,
+    next_day,
+    seed_materials,
+    sheet,
+    today,
+    upload,
+)
+
+pytestmark = pytest.mark.clock  # delivery dates, T-1, snapshot ages: run on every weekday (test_clock)
 
 
 def by_description(result: api.AllocationResult) -> dict[str, AllocatedLine]:
     return {line.description: line for line in result.lines}
 
 
-def takes(line: object) -> list[tuple[str, Decimal]]:
-    return [(t["sap_code"], Decimal(t["sap_qty"])) for t in line.takes]  # type: ignore[attr-defined]
+def takes(line: AllocatedLine) -> list[tuple[str, Decimal]]:
+    return [(t.sap_code, t.sap_qty) for t in line.takes]
 
 
 def test_worked_cases_of_the_sample_sheet(stores_world: World) -> None:
@@ -101,33 +117,60 @@ def test_rerun_replaces_instead_of_double_counting(stores_world: World) -> None:
     assert second.exceptions == first.exceptions, "one open shortage per line, kept across reruns"
 
 
-def test_competing_tags_in_a_fixed_order_batch_equals_one_by_one(stores_world: World) -> None:
-    sheet = csv_bytes(
-        [
-            {
-                "nesting_description": "Phenolic panel 20mm 80/80 micron",
-                "qty": "4",
-                "unit": "sheets",
-                "sheet_size_mm": "1200x4000",
-            }
-        ]
-    )
-    early = stores_world.ingest(content=sheet, name="a.csv", area="1").tag_id
-    # Another nest of the same material (the same lines again would be a DUPLICATE of the first).
-    late_sheet = sheet.replace(b"\n,,Phenolic", b"\n,P-2,Phenolic")
-    late = stores_world.ingest(content=late_sheet, name="b.csv", area="1").tag_id
-    batch = api.allocate(stores_world.ledger, run_date=DELIVERY, actor=stores_world.stores)
-    batch_takes = {line.tag_id: line.takes for line in batch.lines}
-    assert [t["sap_qty"] for t in batch_takes[early]] == [Decimal(4)], "the earlier upload is served first"
-    for tag in (early, late):  # releasing the date, then the same tags one by one in the same order
-        api.allocate(stores_world.ledger, tag_id=tag, actor=stores_world.stores)
-    rows = api.current_allocation(stores_world.ledger, DELIVERY, actor=stores_world.stores)
-    one_by_one: dict[str, list[tuple[str, Decimal]]] = {}
-    for row in rows:
-        one_by_one.setdefault(row.tag_id, []).append((row.sap_code or "", row.sap_qty or Decimal(0)))
-    assert one_by_one == {
-        tag: [(t["sap_code"], t["sap_qty"]) for t in batch_takes[tag]] for tag in (early, late)
-    }
+# Four tags compete for short stock: 11 sheets of 40001021 and 40001022 for 14 wanted, one box of
+# 500 rivets for 1,300 pieces, 10.5 m of tie rod for 11.55 m. Who gets what depends on the order.
+COMPETING = [("4", "300", "4.2"), ("3", "200", "3.1"), ("5", "700", "2.5"), ("2", "100", "1.75")]
+SHORT_STOCK = {"40001021": "6", "40001022": "5", "40004050": "1", "40004030": "10.5"}
+
+
+def competing_store(tmp_path: Path, name: str) -> tuple[World, list[str]]:
+    """A store of its own with the short stock, dated today, and the four tags due the next working day."""
+    world = seed_materials(seed_world(api.open_ledger(make_settings(tmp_path / name))))
+    load_snapshot(world, today(world.ledger), SHORT_STOCK)
+    tags = [
+        upload(
+            world,
+            sheet((PANEL, panels, "sheets"), (RIVET, rivets, "pcs"), (TIE_ROD, rods, "m")),
+            delivery=next_day(world.ledger),
+            name=f"competing_{index}.csv",
+        )
+        for index, (panels, rivets, rods) in enumerate(COMPETING)
+    ]
+    return world, tags
+
+
+def outcomes(ledger: api.Ledger, run_date: date) -> list[tuple[object, ...]]:
+    """Each line's status and shortfall on the date, with the SKUs it takes."""
+    rows = api.current_allocation(ledger, run_date, actor=api.CLI_OPERATOR)
+    return sorted((r.tag_id, r.line_no, r.status, r.shortfall_qty, r.sap_code, r.sap_qty) for r in rows)
+
+
+def test_a_batch_run_equals_the_same_tags_one_by_one_on_an_identical_store(tmp_path: Path) -> None:
+    batch, batch_tags = competing_store(tmp_path, "batch")
+    serial, serial_tags = competing_store(tmp_path, "serial")
+    try:
+        assert batch_tags == serial_tags, (
+            "the same tag ids: both stores got the same uploads in the same order"
+        )
+        run_date = next_day(batch.ledger)
+        api.allocate(batch.ledger, run_date=run_date, actor=batch.stores)
+        for tag in serial_tags:  # the fixed order: delivery date, upload time, tag id
+            api.allocate(serial.ledger, tag_id=tag, actor=serial.stores)
+        expected = live_by_line(batch.ledger)
+        assert live_by_line(serial.ledger) == expected
+        first, second, third, fourth = batch_tags
+        assert expected[(first, 1)] == [("40001021", 4)] and expected[(second, 1)] == [
+            ("40001021", 2),
+            ("40001022", 2),
+        ], "earlier uploads are served first, SKU by SKU in brand-map priority"
+        assert expected[(first, 2)] == [("40004050", 1)] and (second, 2) not in expected, (
+            "one box: first come"
+        )
+        assert (fourth, 3) in expected and (third, 1) in expected
+        assert outcomes(serial.ledger, run_date) == outcomes(batch.ledger, run_date)
+    finally:
+        batch.ledger.close()
+        serial.ledger.close()
 
 
 def test_pick_lists_csv_and_pdf(stores_world: World) -> None:
@@ -151,12 +194,10 @@ def test_pick_lists_csv_and_pdf(stores_world: World) -> None:
 def test_t1_job_allocates_the_next_working_day(stores_world: World) -> None:
     from datetime import datetime, time
 
-    from engine.clock import next_working_day
+    from engine.clock import previous_working_day
 
     settings_ = stores_world.ledger.settings
-    day_before = DELIVERY - timedelta(days=1)
-    while next_working_day(day_before, settings_.working_weekdays) != DELIVERY:
-        day_before -= timedelta(days=1)
+    day_before = previous_working_day(DELIVERY, settings_.working_weekdays)  # DELIVERY is a working day
     stores_world.ingest()
     at = datetime.combine(day_before, time(16, 0), tzinfo=settings_.zone)
     run = api.run_job(stores_world.ledger, "allocation_t1", actor=stores_world.admin, now=at)
@@ -229,28 +270,13 @@ def test_never_more_than_available_nor_more_than_needed_plus_one_unit(required: 
     before = dict(stock)
     taken, missing = allocate_line(required, candidates, stock)
     for take in taken:
-        assert take.sap_qty <= before[take.sku.sap_code], "never more than is available"
-        assert stock[take.sku.sap_code] >= 0
+        assert take.sap_qty <= before[take.sap_code], "never more than is available"
+        assert stock[take.sap_code] >= 0
     allocated = sum((t.canonical_qty for t in taken), Decimal(0))
-    last_unit = max((t.sku.factor for t in taken), default=Decimal(0))
+    last_unit = max((t.factor for t in taken), default=Decimal(0))
     assert allocated <= required + last_unit, "never more than needed plus one whole unit"
     gap = (required - allocated).quantize(Decimal("0.0001"))
     assert missing == (gap if gap > 0 else 0), "what is missing is exactly what was not allocated"
-
-
-@settings(max_examples=200, deadline=None)
-@given(demands=st.lists(quantities, min_size=1, max_size=6), spec=skus)
-def test_batch_equals_one_by_one(demands: list[Decimal], spec: list) -> None:  # type: ignore[type-arg]
-    candidates, stock = _candidates(spec)
-    batch_stock = dict(stock)
-    batch = [allocate_line(d, candidates, batch_stock) for d in demands]
-    serial_stock = dict(stock)
-    serial = []
-    for demand in demands:  # one run per line, each starting from what the previous runs left
-        left = dict(serial_stock)
-        serial.append(allocate_line(demand, candidates, left))
-        serial_stock = left
-    assert batch == serial and batch_stock == serial_stock
 
 
 def test_snapshot_quantities_round_trip_exactly(duck_world: World) -> None:

@@ -32,6 +32,7 @@ def cli(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureF
     return run
 
 
+@pytest.mark.clock
 def test_tag_flow_through_the_cli(cli) -> None:  # type: ignore[no-untyped-def]
     assert cli("db", "upgrade")[0] == 0
     code, summary = cli("lpo", "import", str(DATA_DIR / "lpo_master.csv"))
@@ -200,6 +201,7 @@ def test_db_flag_and_lock_message(tmp_path: Path) -> None:
     assert "Traceback" not in blocked.stderr and blocked.stderr.startswith("error: The database file")
 
 
+@pytest.mark.clock
 def test_stores_flow_through_the_cli(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     cli("db", "upgrade")
     cli("lpo", "import", str(DATA_DIR / "lpo_master.csv"))

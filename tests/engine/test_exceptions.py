@@ -24,6 +24,7 @@ def blocked(world: World, sheet: str = "TAG-20250615-0009_cutexport_v1.csv") -> 
     return result.exception_id
 
 
+@pytest.mark.clock
 def test_ids_and_sla_per_kind(duck_world: World) -> None:
     first, second = blocked(duck_world), blocked(duck_world, "TAG-20250615-0010_cutexport_v1.csv")
     year = utcnow().year
@@ -107,6 +108,7 @@ def test_other_desks_may_not_act(duck_world: World) -> None:
     ]
 
 
+@pytest.mark.clock
 def test_escalation_job_marks_overdue_once_and_notifies_the_desk(duck_world: World) -> None:
     ex_id = blocked(duck_world)
     later = utcnow() + timedelta(days=2)

@@ -17,7 +17,7 @@ from engine.mapping.requests import LookupRequest
 from engine.materials.kinds import Kind
 from engine.store.schema import exception_log, line_mapping, mapping_history
 from engine.vocab import ExceptionKind, ExceptionStatus, MappingDecision, MappingStatus
-from tests.conftest import DELIVERY, World
+from tests.conftest import DELIVERY, TODAY, World
 
 PANEL = "phenolic panel 20mm 80/80 micron"
 
@@ -150,6 +150,28 @@ def test_effective_dates(stores_world: World) -> None:
     assert lookup(stores_world, on_date=date(2026, 12, 31)).decision is MappingDecision.AUTO
     assert lookup(stores_world, on_date=date(2027, 1, 1)).decision is MappingDecision.OVERRIDE
     assert lookup(stores_world, on_date=date(2027, 4, 1)).decision is MappingDecision.AUTO
+
+
+@pytest.mark.clock
+def test_a_lookup_without_a_date_is_for_today_in_the_business_time_zone(stores_world: World) -> None:
+    yesterday, tomorrow = TODAY - timedelta(days=1), TODAY + timedelta(days=1)
+    window = {"scope_type": "LPO", "nesting_description": PANEL, "canonical_code": "PNL-PHE-20-8080"}
+    overrides(
+        stores_world,
+        window | {"scope_value": "LPO-2025-0412", "sap_code": "40001023", "effective_to": f"{yesterday}"},
+        window | {"scope_value": "LPO-2025-0377", "sap_code": "40001022", "effective_from": f"{tomorrow}"},
+        window | {"scope_value": "LPO-2025-0391", "sap_code": "40001022", "effective_from": f"{TODAY}"},
+    )
+    ended = lookup(stores_world)
+    assert (ended.decision, ended.sap_code) == (MappingDecision.AUTO, "40001021"), (
+        "an override whose window ended yesterday never applies: a dateless lookup is not 'any date'"
+    )
+    assert lookup(stores_world, on_date=yesterday).decision is MappingDecision.OVERRIDE
+    assert lookup(stores_world, lpo_id="LPO-2025-0377").decision is MappingDecision.AUTO, "not yet"
+    starts_today = lookup(stores_world, lpo_id="LPO-2025-0391", line_id="LINE-TODAY-0001")
+    assert (starts_today.decision, starts_today.sap_code) == (MappingDecision.OVERRIDE, "40001022"), (
+        "a recorded lookup without a date is for today too"
+    )
 
 
 def test_not_tracked_maps_but_is_never_allocated(stores_world: World) -> None:
@@ -400,6 +422,7 @@ def test_cache_sees_another_processs_change_within_its_bound(stores_world: World
         other.close()
 
 
+@pytest.mark.clock
 def test_delivery_date_scopes_overrides_at_ingestion(stores_world: World) -> None:
     overrides(
         stores_world,

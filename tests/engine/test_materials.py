@@ -325,6 +325,7 @@ def test_only_stores_and_admins_change_master_data(duck_world: World) -> None:
         )
 
 
+@pytest.mark.clock
 @pytest.mark.parametrize("fmt", ["csv", "xlsx"])
 def test_stock_snapshot_exports_and_imports_back(duck_stores: World, fmt: str) -> None:
     download = api.export_stock(duck_stores.ledger, fmt=fmt, actor=duck_stores.stores)
