@@ -40,8 +40,10 @@ WHERE h.tag_id IS NULL
   );
 
 -- Every allocation run (and every release of a tag's allocations) updates this row first: on a server
--- database the row lock queues concurrent runs, because stock is shared across dates.
-INSERT INTO app_state (name, counter, updated_at) VALUES ('allocation', 0, CURRENT_TIMESTAMP);
+-- database the row lock queues concurrent runs, because stock is shared across dates. (Its time is
+-- the engine's, written by every run; the first value only fills the column.)
+INSERT INTO app_state (name, counter, updated_at)
+VALUES ('allocation', 0, CAST('1970-01-01 00:00:00+00:00' AS TIMESTAMP WITH TIME ZONE));
 
 -- Availability subtracts the allocations made since the snapshot's date, whatever snapshot they used.
 CREATE INDEX ix_allocation_log_created ON allocation_log (created_at);
