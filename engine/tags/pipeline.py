@@ -34,7 +34,7 @@ from engine.mapping.lookup import LineInput
 from engine.mapping.master import cache_for
 from engine.progress import Progress, no_progress
 from engine.store.gateway import Database
-from engine.store.schema import tag_line, tag_sheet_version
+from engine.store.schema import tag_line, tag_sheet, tag_sheet_version
 from engine.store.sqlfiles import load_sql
 from engine.tags.parse import ParsedLine, ParsedSheet, parse_cut_export
 from engine.vocab import TagStatus
@@ -231,22 +231,40 @@ def same_sheets(run: SheetRun[Any]) -> list[SameSheet]:
     """Every version of the LPO's tags (cancelled ones aside) holding this sheet; live tags first."""
     if run.lpo is None:
         return []
-    rows = run.db.execute(
-        load_sql("tags/same_sheet"),
-        {"lpo_id": run.lpo.lpo_id, "file_hash": run.file_hash, "lines_fingerprint": run.lines_print},
-    )
-    return [
+    params = {"file_hash": run.file_hash, "lines_fingerprint": run.lines_print}
+    versions = {(row.tag_id, row.version): row for row in run.db.execute(load_sql("tags/same_sheet"), params)}
+    if not versions:
+        return []
+    tags = {
+        row.tag_id: row
+        for row in run.db.execute(
+            sa.select(
+                tag_sheet.c.tag_id,
+                tag_sheet.c.status,
+                tag_sheet.c.version,
+                tag_sheet.c.exception_id,
+                tag_sheet.c.uploaded_at,
+            ).where(
+                tag_sheet.c.tag_id.in_(sorted({tag_id for tag_id, _ in versions})),
+                tag_sheet.c.lpo_id == run.lpo.lpo_id,
+                tag_sheet.c.status != str(TagStatus.CANCELLED),
+            )
+        )
+    }
+    found = [
         SameSheet(
-            tag_id=row.tag_id,
-            status=TagStatus(row.status),
-            version=int(row.version),
-            current_version=int(row.current_version),
+            tag_id=tag_id,
+            status=TagStatus(tags[tag_id].status),
+            version=int(version),
+            current_version=int(tags[tag_id].version),
             file_id=row.file_id,
             same_bytes=row.file_hash == run.file_hash,
-            exception_id=row.exception_id,
+            exception_id=tags[tag_id].exception_id,
         )
-        for row in rows
+        for (tag_id, version), row in versions.items()
+        if tag_id in tags
     ]
+    return sorted(found, key=lambda s: (not s.live, tags[s.tag_id].uploaded_at, s.tag_id, s.version))
 
 
 def store_file(run: SheetRun[Any]) -> StoredFile:
