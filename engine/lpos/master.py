@@ -247,8 +247,8 @@ def lpo_by_ref(conn: Connection, customer_lpo_ref: str) -> str | None:
     )
     if len(found) > 1:
         raise ValidationError(
-            f"Customer reference {customer_lpo_ref} names {len(found)} LPOs ({', '.join(found)}) of "
-            "different customers; upload against the LPO id instead.",
+            f"Customer reference {customer_lpo_ref} names {len(found)} LPOs ({', '.join(found)}); "
+            "upload against the LPO id instead.",
             field="customer_lpo_ref",
         )
     return found[0] if found else None
