@@ -73,6 +73,10 @@ if item.tag_id:
         icon=":material/sell:",
         query_params={"tag": item.tag_id},
     )
+if item.kind is ExceptionKind.MAPPING_REVIEW:  # resolved there, where its waiting lines are mapped
+    st.page_link(
+        "../pages/mapping_review.py", label="Resolve it on the Mapping review page", icon=":material/rule:"
+    )
 with st.expander("Details"):
     st.code(json.dumps(item.payload, indent=2, default=str), language="json")
     if item.resolver_notes:

@@ -65,23 +65,29 @@ def ingest_tag(
     progress: Progress = no_progress,
 ) -> IngestResult:
     with traced(trace_id) as trace:
-        run = ingest.IngestRun(
-            request=request,
+        run = ingest.IngestRun.of(
+            request,
             actor=actor,
             trace_id=trace,
             settings=ledger.settings,
             files=ledger.files,
             store=ledger.db,
         )
-        return ingest.run_ingest(ledger.db, run, progress=progress)
+        return ingest.run_ingest(run, progress=progress)
 
 
 @requires(Permission.UPLOAD_TAGS)
 def replace_tag(ledger: Ledger, request: ReplaceRequest, *, actor: Actor) -> ReplaceResult:
     with traced() as trace_id:
-        return replace.replace_tag_sheet(
-            ledger.db, ledger.files, ledger.settings, request, actor=actor, trace_id=trace_id
+        run = replace.ReplaceRun.of(
+            request,
+            actor=actor,
+            trace_id=trace_id,
+            settings=ledger.settings,
+            files=ledger.files,
+            store=ledger.db,
         )
+        return replace.run_replace(run)
 
 
 @requires(Permission.VIEW_TAGS)

@@ -17,16 +17,16 @@ import sqlalchemy as sa
 from pydantic import BaseModel, ConfigDict
 from sqlalchemy.engine import Connection
 
-from engine.auth.roles import Actor
+from engine.auth.roles import DESK_ROLES, Actor
 from engine.clock import as_utc, utcnow
 from engine.errors import Conflict, Forbidden, NotFound, ValidationError
 from engine.ledger.audit import audit_row, record_action
 from engine.ledger.sequences import next_exception_ids
 from engine.models import Page, check_paging
 from engine.store.gateway import Database
+from engine.store.schema import app_user, line_mapping, tag_line, user_action_history, user_role
 from engine.store.schema import exception_log as ex
-from engine.store.schema import user_action_history
-from engine.vocab import Desk, ExceptionAction, ExceptionKind, ExceptionStatus, Severity
+from engine.vocab import Desk, ExceptionAction, ExceptionKind, ExceptionStatus, MappingStatus, Role, Severity
 
 
 @dataclass(frozen=True)
@@ -42,6 +42,7 @@ KIND_RULES: dict[ExceptionKind, KindRule] = {
     ExceptionKind.DUPLICATE_UPLOAD: KindRule(Desk.SALES, Severity.LOW, 24),
     ExceptionKind.LPO_NOT_FOUND: KindRule(Desk.SALES, Severity.MEDIUM, 8),
     ExceptionKind.LPO_ON_HOLD: KindRule(Desk.SALES, Severity.HIGH, 8),
+    ExceptionKind.LPO_CLOSED: KindRule(Desk.SALES, Severity.HIGH, 8),
     ExceptionKind.INSUFFICIENT_PO_BALANCE: KindRule(Desk.SALES, Severity.HIGH, 4),
     ExceptionKind.PARSE_ERROR: KindRule(Desk.SALES, Severity.MEDIUM, 8),
     ExceptionKind.MULTI_TAG_NEST: KindRule(Desk.SALES, Severity.MEDIUM, 8),
@@ -322,6 +323,76 @@ def list_exceptions(
     )
 
 
+# Tag lines wait on these kinds (line_mapping.exception_id): closing one by hand would strand them.
+# They close themselves once no line waits (mapping.apply.settle_exceptions); a review is resolved
+# through the mapping review, which maps every waiting line.
+_LINES_WAIT_ON: dict[ExceptionKind, str] = {
+    ExceptionKind.MAPPING_REVIEW: (
+        "Resolve it on the Mapping review page (Stores → Mapping review): choosing the material there "
+        "maps every waiting line and closes the review."
+    ),
+    ExceptionKind.UNIT_CONVERSION: (
+        "Add the missing unit rule (material units: python -m engine materials import units FILE) or "
+        "correct the SKU's factor; it closes itself once its lines convert."
+    ),
+}
+
+
+def _refuse_stranding(conn: Connection, current: ExceptionView, action: ExceptionAction) -> None:
+    advice = _LINES_WAIT_ON.get(current.kind)
+    if advice is None:
+        return
+    waits_on_it: sa.ColumnElement[bool] = line_mapping.c.exception_id == current.exception_id
+    description = current.payload.get("description")
+    if current.kind is ExceptionKind.MAPPING_REVIEW and description:  # every line of the description
+        waits_on_it = sa.or_(
+            waits_on_it,
+            sa.and_(
+                line_mapping.c.description_norm == description,
+                line_mapping.c.status == str(MappingStatus.REVIEW),
+            ),
+        )
+    waiting = conn.execute(
+        sa.select(sa.func.count())
+        .select_from(line_mapping.join(tag_line, tag_line.c.ingest_line_id == line_mapping.c.ingest_line_id))
+        .where(
+            waits_on_it,
+            line_mapping.c.status.in_([str(MappingStatus.REVIEW), str(MappingStatus.NO_CONVERSION)]),
+            tag_line.c.superseded.is_(False),  # a replaced sheet's lines wait on nothing
+        )
+    ).scalar_one()
+    if waiting:
+        raise Conflict(
+            f"{current.exception_id} cannot be {action.value}d from the queue: {waiting} tag line(s) still "
+            f"wait on it. {advice}",
+            exception_id=current.exception_id,
+        )
+
+
+def _check_assignee(conn: Connection, current: ExceptionView, assignee: str | None) -> None:
+    """Only an active user who works the exception's desk can take it on."""
+    email = (assignee or "").strip().lower()
+    if not email:
+        raise ValidationError("Name the person to assign it to.", field="assignee")
+    user = conn.execute(sa.select(app_user.c.active).where(app_user.c.email == email)).first()
+    if user is None or not user.active:
+        state = "no user" if user is None else "deactivated"
+        raise ValidationError(
+            f"{email} is {state}; assign {current.exception_id} to an active user of the "
+            f"{current.desk} desk.",
+            field="assignee",
+        )
+    roles = frozenset(
+        Role(r) for r in conn.execute(sa.select(user_role.c.role).where(user_role.c.email == email)).scalars()
+    )
+    if not roles & DESK_ROLES[current.desk]:
+        raise ValidationError(
+            f"{email} does not work the {current.desk} desk ({', '.join(sorted(roles)) or 'no roles'}); "
+            f"assign {current.exception_id} to someone who does.",
+            field="assignee",
+        )
+
+
 _NEXT_STATUS: dict[ExceptionAction, tuple[tuple[ExceptionStatus, ...], ExceptionStatus | None]] = {
     ExceptionAction.ACKNOWLEDGE: ((ExceptionStatus.OPEN,), ExceptionStatus.ACKNOWLEDGED),
     ExceptionAction.ASSIGN: (OPEN_STATES, None),
@@ -362,8 +433,10 @@ def act_on_exception(
         )
     if action in (ExceptionAction.RESOLVE, ExceptionAction.DISMISS) and not (notes or "").strip():
         raise ValidationError(f"Say why you {action.value} {exception_id} (notes).", field="notes")
-    if action is ExceptionAction.ASSIGN and not (assignee or "").strip():
-        raise ValidationError("Name the person to assign it to.", field="assignee")
+    if action is ExceptionAction.ASSIGN:
+        _check_assignee(conn, current, assignee)
+    if action in (ExceptionAction.RESOLVE, ExceptionAction.DISMISS):
+        _refuse_stranding(conn, current, action)
     now = utcnow()
     values: dict[str, Any] = {"version": current.version + 1, "updated_by": actor.email, "updated_at": now}
     if target is not None:

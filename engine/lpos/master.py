@@ -1,5 +1,9 @@
 """LPO master: import (validated row by row, all or nothing), balances, and the row lock that
-serializes uploads against one LPO."""
+serializes uploads against one LPO.
+
+A customer's reference (``customer_lpo_ref``) names one LPO of that customer: the import refuses a
+second one, in the file or against the stored rows, and an upload by a reference that several
+customers' LPOs share is refused as ambiguous."""
 
 from __future__ import annotations
 
@@ -81,6 +85,7 @@ def read_lpo_csv(content: bytes) -> list[LpoRecord]:
     records: list[LpoRecord] = []
     problems: list[str] = []
     seen: set[str] = set()
+    refs: dict[tuple[str, str], int] = {}
     for number, row in enumerate(reader, start=2):
         data = {k: v.strip() for k, v in row.items() if k and v is not None and v.strip()}  # empty → default
         try:
@@ -92,6 +97,14 @@ def read_lpo_csv(content: bytes) -> list[LpoRecord]:
         if record.lpo_id in seen:
             problems.append(f"row {number}: {record.lpo_id} appears twice")
             continue
+        if record.customer_lpo_ref and (ref := (record.customer, record.customer_lpo_ref)) in refs:
+            problems.append(
+                f"row {number}: customer reference {record.customer_lpo_ref} of {record.customer} is on "
+                f"row {refs[ref]} too (one reference, one LPO per customer)"
+            )
+            continue
+        if record.customer_lpo_ref:
+            refs[(record.customer, record.customer_lpo_ref)] = number
         seen.add(record.lpo_id)
         records.append(record)
     if problems:
@@ -103,7 +116,35 @@ def read_lpo_csv(content: bytes) -> list[LpoRecord]:
     return records
 
 
+def check_refs_against_store(conn: Connection, records: list[LpoRecord]) -> None:
+    """A reference the file gives an LPO may not name another stored LPO of the same customer (one
+    the file does not change as well)."""
+    incoming = {r.lpo_id for r in records}
+    taken = {
+        (row.customer, row.customer_lpo_ref): row.lpo_id
+        for row in conn.execute(
+            sa.select(lpo_master.c.lpo_id, lpo_master.c.customer, lpo_master.c.customer_lpo_ref).where(
+                lpo_master.c.customer_lpo_ref.is_not(None)
+            )
+        )
+        if row.lpo_id not in incoming
+    }
+    problems = [
+        f"{r.lpo_id}: customer reference {r.customer_lpo_ref} of {r.customer} is {holder}'s already"
+        for r in records
+        if r.customer_lpo_ref and (holder := taken.get((r.customer, r.customer_lpo_ref)))
+    ]
+    if problems:
+        raise ValidationError(
+            f"{len(problems)} bad row(s), nothing imported: "
+            + "; ".join(problems[:20])
+            + " (one reference, one LPO per customer).",
+            field="file",
+        )
+
+
 def import_lpos(conn: Connection, actor: Actor, records: list[LpoRecord], *, trace_id: str) -> ImportSummary:
+    check_refs_against_store(conn, records)
     now = utcnow()
     existing = {
         row._mapping["lpo_id"]: row._mapping
@@ -181,11 +222,7 @@ class LockedLpo(BaseModel):
 def lock_lpo(conn: Connection, *, lpo_id: str | None, customer_lpo_ref: str | None) -> LockedLpo | None:
     """Find the LPO (by id, else by the customer's reference) and take its row lock for the rest of
     the transaction: an UPDATE locks on every server database, without dialect-specific SQL."""
-    key = lpo_id
-    if not key and customer_lpo_ref:
-        key = conn.execute(
-            sa.select(lpo_master.c.lpo_id).where(lpo_master.c.customer_lpo_ref == customer_lpo_ref)
-        ).scalar()
+    key = lpo_id or (lpo_by_ref(conn, customer_lpo_ref) if customer_lpo_ref else None)
     if not key:
         return None
     row = conn.execute(
@@ -195,6 +232,26 @@ def lock_lpo(conn: Connection, *, lpo_id: str | None, customer_lpo_ref: str | No
         .returning(*[lpo_master.c[name] for name in LockedLpo.model_fields])
     ).first()
     return None if row is None else LockedLpo.model_validate(row._mapping)
+
+
+def lpo_by_ref(conn: Connection, customer_lpo_ref: str) -> str | None:
+    """The LPO a customer's reference names; a reference that several customers use is ambiguous."""
+    found = (
+        conn.execute(
+            sa.select(lpo_master.c.lpo_id)
+            .where(lpo_master.c.customer_lpo_ref == customer_lpo_ref)
+            .order_by(lpo_master.c.lpo_id)
+        )
+        .scalars()
+        .all()
+    )
+    if len(found) > 1:
+        raise ValidationError(
+            f"Customer reference {customer_lpo_ref} names {len(found)} LPOs ({', '.join(found)}); "
+            "upload against the LPO id instead.",
+            field="customer_lpo_ref",
+        )
+    return found[0] if found else None
 
 
 def claimed_m2(conn: Connection, lpo_id: str) -> Decimal:

@@ -1,10 +1,11 @@
 """Bulk import, editor saves and export of stores master data.
 
 An import or an editor save is validated row by row first — a bad row is reported with its row
-number and reason — then checked against the store (SKUs the rows point at, one unit per canonical
-code, no overlapping override windows); with any problem nothing changes. Otherwise the rows are
-upserted in one transaction with an audit row per changed row, the mapping counter is bumped, and
-the lines still waiting for a mapping are decided again.
+number and reason — then checked against the store, stored rows included (SKUs the rows point at,
+one unit per canonical code, no overlapping override windows, one brand-map priority per LPO and
+material, override scopes that exist in the LPO master); with any problem nothing changes.
+Otherwise the rows are upserted in one transaction with an audit row per changed row, the mapping
+counter is bumped, and the lines still waiting for a mapping are decided again.
 """
 
 from __future__ import annotations
@@ -35,12 +36,14 @@ from engine.store.gateway import Database
 from engine.store.schema import (
     canonical_material,
     lpo_master,
+    lpo_material_brand_map,
     mapping_override,
     material_master,
     sap_material,
     user_action_history,
 )
 from engine.tags import xlsx_guard
+from engine.vocab import OverrideScope
 
 MAX_PROBLEMS_SHOWN = 25
 
@@ -61,11 +64,19 @@ class ImportResult(BaseModel):
 def read_rows(content: bytes, file_name: str) -> list[tuple[int, dict[str, Any]]]:
     """(row number as the user sees it, {column: value}) from a CSV (UTF-8) or an .xlsx file."""
     if file_name.lower().endswith(".xlsx"):
-        xlsx_guard.check(content)
+        facts = xlsx_guard.check(content)
         try:
-            sheet = CalamineWorkbook.from_filelike(io.BytesIO(content)).get_sheet_by_index(0).to_python()
+            workbook = CalamineWorkbook.from_filelike(io.BytesIO(content))
+            sheet = workbook.get_sheet_by_index(0).to_python()
         except (CalamineError, ValueError) as exc:
             raise ValidationError(f"{file_name} cannot be read as a workbook: {exc}", field="file") from exc
+        first = facts.get(workbook.sheet_names[0]) if workbook.sheet_names else None
+        if first is not None and first.no_value:  # a reader would see these cells as empty
+            raise ValidationError(
+                f"{file_name}: {'; '.join(first.no_value[:5])}. Open it in Excel, let it calculate, save it "
+                "and import again.",
+                field="file",
+            )
         if not sheet:
             raise ValidationError(f"{file_name} is empty.", field="file")
         header = [str(c).strip() for c in sheet[0]]
@@ -187,11 +198,27 @@ def _check_canonical(conn: Connection, records: list[tuple[int, Row]]) -> list[s
     return problems
 
 
+def _stored_priorities(conn: Connection, records: list[tuple[int, Row]]) -> dict[tuple[str, str, int], str]:
+    """The priority slots active stored rows hold, except rows the import rewrites (same key)."""
+    incoming = {(r.lpo_id, r.canonical_code, r.sap_code) for _, r in records}  # type: ignore[attr-defined]
+    table = lpo_material_brand_map
+    rows = conn.execute(
+        sa.select(table.c.lpo_id, table.c.canonical_code, table.c.sap_code, table.c.priority).where(
+            table.c.active.is_(True)
+        )
+    )
+    return {
+        (row.lpo_id, row.canonical_code, int(row.priority)): f"the stored row for SKU {row.sap_code}"
+        for row in rows
+        if (row.lpo_id, row.canonical_code, row.sap_code) not in incoming
+    }
+
+
 def _check_brandmap(conn: Connection, records: list[tuple[int, Row]]) -> list[str]:
     skus = _skus(conn)
     lpos = set(conn.execute(sa.select(lpo_master.c.lpo_id)).scalars())
     problems: list[str] = []
-    priorities: dict[tuple[str, str, int], int] = {}
+    priorities: dict[tuple[str, str, int], str] = _stored_priorities(conn, records)
     for number, record in records:
         r: Any = record
         if r.lpo_id not in lpos:
@@ -209,15 +236,40 @@ def _check_brandmap(conn: Connection, records: list[tuple[int, Row]]) -> list[st
             if slot in priorities:
                 problems.append(
                     f"row {number}: priority {r.priority} of {r.lpo_id}/{r.canonical_code} is taken by "
-                    f"row {priorities[slot]}"
+                    f"{priorities[slot]}"
                 )
-            priorities[slot] = number
+            priorities[slot] = f"row {number}"
     return problems
+
+
+def _scope_values(conn: Connection) -> dict[OverrideScope, set[str]]:
+    """What each override scope can name: the LPO master's ids, projects, plants and customers."""
+    columns = {
+        OverrideScope.LPO: lpo_master.c.lpo_id,
+        OverrideScope.PROJECT: lpo_master.c.project_id,
+        OverrideScope.PLANT: lpo_master.c.plant_id,
+        OverrideScope.CUSTOMER: lpo_master.c.customer,
+    }
+    rows = conn.execute(sa.select(*columns.values())).all()
+    return {scope: {row[i] for row in rows if row[i]} for i, scope in enumerate(columns)}
+
+
+def _scope_problem(number: int, record: Any, known: dict[OverrideScope, set[str]]) -> str | None:
+    # Checked for active rows: an inactive override decides nothing, and an old one whose project
+    # was renamed since must still import back from its own export.
+    if not record.active or record.scope_value in known[record.scope_type]:
+        return None
+    column = {"LPO": "LPO id", "PROJECT": "project", "PLANT": "plant", "CUSTOMER": "customer"}
+    return (
+        f"row {number}: {record.scope_type} {record.scope_value!r} is no {column[record.scope_type]} of the "
+        "LPO master (it would never apply; check the spelling)"
+    )
 
 
 def _check_overrides(conn: Connection, records: list[tuple[int, Row]]) -> list[str]:
     skus, units = _skus(conn), _canonical_units(conn)
     known_codes = set(units) | set(skus.values())
+    scopes = _scope_values(conn)
     problems = []
     windows: dict[tuple[str, str, str], list[tuple[date | None, date | None, str]]] = defaultdict(list)
     incoming = {
@@ -239,6 +291,8 @@ def _check_overrides(conn: Connection, records: list[tuple[int, Row]]) -> list[s
         problem = _sku_problem(number, r.sap_code, r.canonical_code, skus)
         if problem:
             problems.append(problem)
+        if scope_problem := _scope_problem(number, r, scopes):
+            problems.append(scope_problem)
         if not r.active:
             continue
         key = (str(r.scope_type), r.scope_value, r.nesting_description)

@@ -116,6 +116,7 @@ tag_sheet = sa.Table(
     sa.Column("updated_at", TS),
     sa.Column("client_request_id", V(64)),
     sa.Column("trace_id", V(40)),
+    sa.Column("lines_fingerprint", V(64)),
 )
 tag_sheet_version = sa.Table(
     "tag_sheet_version",
@@ -130,6 +131,7 @@ tag_sheet_version = sa.Table(
     sa.Column("created_by", V(254)),
     sa.Column("created_at", TS),
     sa.Column("trace_id", V(40)),
+    sa.Column("lines_fingerprint", V(64)),
 )
 tag_line = sa.Table(
     "tag_line",

@@ -1,78 +1,82 @@
-"""Tag-sheet ingestion: DOMAIN "Tags" steps 1–9 as a short list of stages run by one runner.
+"""Tag-sheet ingestion: DOMAIN "Tags" steps 1–9 as a short list of stages run by the sheet
+pipeline runner (``engine.tags.pipeline``).
 
-Preflight stages are pure (fields, file, parse). Ledger stages run inside ONE transaction: each
-may stop the pipeline with a typed result (duplicate, blocked, parse error) after writing the rows
-that record it; the runner then stores the response under the request's ``client_request_id`` and
-writes the audit row, in the same transaction. A repeat of the request id returns that response.
+Duplicates (step 3) are looked for in every version of the LPO's tags, by bytes and by the
+fingerprint of the parsed lines: the same cut export saved as .xlsx and as .csv is one sheet. A
+sheet already held by a BLOCKED tag is not stored twice: while the block still applies, the upload
+is a DUPLICATE pointing at that tag (no second tag, no second exception); once it no longer applies
+(the LPO released, its balance freed), that tag itself is taken — UPLOADED under its own id, its
+lines written and mapped, its blocking exception resolved with a note.
 """
 
 from __future__ import annotations
 
-import hashlib
-import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from datetime import datetime
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from engine.auth.roles import Actor
 from engine.clock import business_day, utcnow
-from engine.config import Settings
 from engine.errors import Conflict, ValidationError
-from engine.ids import is_tag_id, new_ulids
+from engine.ids import is_tag_id
 from engine.ledger.audit import record_action
 from engine.ledger.exceptions import NewException, raise_exception
-from engine.ledger.files import FileStore, StoredFile, check_display_name, sha256_hex
 from engine.ledger.inbox import notify_desk
+from engine.ledger.requests import fingerprint
 from engine.ledger.sequences import next_tag_id
-from engine.logs import get_logger
-from engine.lpos.master import LockedLpo, claimed_m2, lock_lpo
-from engine.mapping.apply import map_lines
-from engine.mapping.lookup import LineInput
-from engine.mapping.master import cache_for
+from engine.lpos.master import claimed_m2
 from engine.progress import Progress, no_progress
-from engine.store.gateway import Database
-from engine.store.schema import client_request_log, tag_line, tag_sheet, tag_sheet_version
+from engine.store.schema import tag_sheet
 from engine.tags.models import IngestRequest, IngestResult
-from engine.tags.parse import ParsedLine, ParsedSheet, parse_cut_export
+from engine.tags.parse import ParsedLine
+from engine.tags.pipeline import (
+    MEDIA_TYPES,
+    Pipeline,
+    SameSheet,
+    SheetRun,
+    check_file,
+    insert_version,
+    line_rows,
+    lock_the_lpo,
+    parse_file,
+    replay,
+    run_pipeline,
+    same_sheets,
+    store_file,
+    write_lines,
+)
+from engine.tags.unblock import take_blocked_tag
 from engine.vocab import Desk, ExceptionKind, IngestStatus, LpoStatus, TagStatus
 
-log = get_logger("tags.ingest")
 OPERATION = "tags.ingest"
-MEDIA_TYPES = {
-    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-    "csv": "text/csv",
-}
-_ZIP_MAGIC = b"PK\x03\x04"
 
 
-@dataclass
-class IngestRun:
-    """What the stages know about one upload; filled in as they go."""
-
+@dataclass(kw_only=True)
+class IngestRun(SheetRun[IngestResult]):
     request: IngestRequest
-    actor: Actor
-    trace_id: str
-    settings: Settings
-    files: FileStore
-    store: Database
-    file_name: str = ""
-    file_hash: str = ""
-    kind: str = ""
-    fingerprint: str = ""
-    parsed: ParsedSheet = field(default_factory=ParsedSheet)
-    conn: Connection | None = None
-    lpo: LockedLpo | None = None
-    stored: StoredFile | None = None
+    operation: str = OPERATION
+    answer: type[IngestResult] = IngestResult
+    twin: SameSheet | None = None  # a BLOCKED tag that holds this sheet already
 
-    @property
-    def db(self) -> Connection:
-        assert self.conn is not None, "ledger stages run inside the transaction"
-        return self.conn
+    @classmethod
+    def of(cls, request: IngestRequest, **context: Any) -> IngestRun:
+        """``context``: actor, trace_id, settings, files and store."""
+        return cls(
+            request=request,
+            request_id=request.client_request_id,
+            original_file_name=request.original_file_name,
+            content=request.content,
+            lpo_id=request.lpo_id,
+            customer_lpo_ref=request.customer_lpo_ref,
+            **context,
+        )
+
+    def start_transaction(self, conn: Connection) -> None:
+        super().start_transaction(conn)
+        self.twin = None
 
     def result(self, status: IngestStatus, http_status: int, message: str, **fields: Any) -> IngestResult:
         return IngestResult(
@@ -87,48 +91,29 @@ class IngestRun:
         )
 
 
-Stage = Callable[[IngestRun], IngestResult | None]
-
-
 # ---------------------------------------------------------------- preflight (pure, nothing stored)
 
 
-def inspect_upload(file_name: str, content: bytes, settings: Settings) -> tuple[str, str]:
-    """The checked display name and the kind (``xlsx``/``csv``) of an uploaded cut export."""
-    name = check_display_name(file_name)
-    size = len(content)
-    if size == 0:
-        raise ValidationError(f"{name} is empty (0 bytes). Export the cut list again.", field="file")
-    limit = settings.max_upload_bytes
-    if size > limit:
-        raise ValidationError(
-            f"{name} is {size / 1_048_576:.1f} MB; the limit is {limit / 1_048_576:.0f} MB "
-            "(OPSLEDGER_MAX_UPLOAD_MB).",
-            field="file",
-        )
-    suffix = name.rsplit(".", 1)[-1].lower() if "." in name else ""
-    is_zip = content.startswith(_ZIP_MAGIC)
-    if suffix == "xlsx":
-        return name, "xlsx"
-    if suffix in ("csv", "txt") and not is_zip:
-        return name, "csv"
-    if suffix == "xls":
-        raise ValidationError("Old .xls workbooks are not read; save it as .xlsx or CSV UTF-8.", field="file")
-    raise ValidationError(
-        f"{name} is not a cut export OpsLedger reads: upload an .xlsx or a .csv file.", field="file"
-    )
-
-
-def check_file(run: IngestRun) -> None:
+def check_fields(run: IngestRun) -> None:
     request = run.request
-    run.file_name, run.kind = inspect_upload(request.original_file_name, request.content, run.settings)
     if request.tag_id and not is_tag_id(request.tag_id):
         raise ValidationError(
             f"tag_id {request.tag_id!r} is not like TAG-YYYYMMDD-NNNN; leave it empty to get a new one.",
             field="tag_id",
         )
-    run.file_hash = sha256_hex(request.content)
-    parts = (
+    today = business_day(run.settings.zone)
+    if request.requested_delivery_date < today:
+        raise ValidationError(
+            f"The requested delivery date {request.requested_delivery_date} has passed (today is {today} "
+            f"in {run.settings.zone.key}); choose today or a later day.",
+            field="requested_delivery_date",
+        )
+
+
+def fingerprint_request(run: IngestRun) -> None:
+    request = run.request
+    run.request_print = fingerprint(
+        OPERATION,
         request.lpo_id,
         request.customer_lpo_ref,
         request.required_area_m2.normalize(),
@@ -136,66 +121,36 @@ def check_file(run: IngestRun) -> None:
         request.tag_id,
         run.file_hash,
     )
-    run.fingerprint = hashlib.sha256("|".join(str(p) for p in parts).encode()).hexdigest()
-
-
-def parse_file(run: IngestRun) -> None:
-    run.parsed = parse_cut_export(run.request.content, kind=run.kind)
 
 
 # ---------------------------------------------------------------- ledger stages (one transaction)
 
 
-def stored_response(conn: Connection, request_id: str, fingerprint: str) -> IngestResult | None:
-    row = conn.execute(
-        sa.select(
-            client_request_log.c.fingerprint, client_request_log.c.response, client_request_log.c.operation
-        ).where(client_request_log.c.client_request_id == request_id)
-    ).first()
-    if row is None:
-        return None
-    if row.operation != OPERATION or row.fingerprint != fingerprint:
-        raise Conflict(
-            f"Request id {request_id} was already used for a different request; send a new id.",
-            client_request_id=request_id,
-        )
-    return IngestResult.model_validate_json(row.response)
-
-
-def lock_the_lpo(run: IngestRun) -> IngestResult | None:
-    run.lpo = lock_lpo(run.db, lpo_id=run.request.lpo_id, customer_lpo_ref=run.request.customer_lpo_ref)
-    return None
-
-
-def replay(run: IngestRun) -> IngestResult | None:
-    # Checked again after the LPO lock: a concurrent twin of this request has committed by now.
-    return stored_response(run.db, run.request.client_request_id, run.fingerprint)
-
-
 def reject_duplicate(run: IngestRun) -> IngestResult | None:
-    lpo_key = run.lpo.lpo_id if run.lpo else run.request.lpo_id
-    existing = run.db.execute(
-        sa.select(tag_sheet.c.tag_id, tag_sheet.c.file_id)
-        .where(
-            tag_sheet.c.file_hash == run.file_hash,
-            tag_sheet.c.lpo_id == lpo_key,
-            tag_sheet.c.status.not_in([str(TagStatus.BLOCKED), str(TagStatus.CANCELLED)]),
-        )
-        .order_by(tag_sheet.c.uploaded_at)
-    ).first()
-    if existing is None:
+    found = same_sheets(run)
+    live = next((same for same in found if same.live), None)
+    if live is None:
+        run.twin = found[0] if found else None  # only blocked tags hold it: decided after the LPO checks
         return None
-    message = f"This file was already uploaded for {lpo_key} as {existing.tag_id}."
+    lpo_id = run.lpo.lpo_id if run.lpo else run.request.lpo_id
+    what = "file" if live.same_bytes else "sheet (the same lines, saved as another file)"
+    version = "" if live.version == live.current_version else f" (its version {live.version})"
+    message = f"This {what} was already uploaded for {lpo_id} as {live.tag_id}{version}."
     exception_id = _raise(
         run,
         ExceptionKind.DUPLICATE_UPLOAD,
         message,
-        tag_id=existing.tag_id,
-        file_id=existing.file_id,
-        payload={"existing_tag_id": existing.tag_id, "file_name": run.file_name},
+        tag_id=live.tag_id,
+        file_id=live.file_id,
+        payload={
+            "existing_tag_id": live.tag_id,
+            "version": live.version,
+            "same_bytes": live.same_bytes,
+            "file_name": run.file_name,
+        },
     )
     return run.result(
-        IngestStatus.DUPLICATE, 409, message, existing_tag_id=existing.tag_id, exception_id=exception_id
+        IngestStatus.DUPLICATE, 409, message, existing_tag_id=live.tag_id, exception_id=exception_id
     )
 
 
@@ -211,6 +166,17 @@ def reject_unknown_lpo(run: IngestRun) -> IngestResult | None:
         payload={"lpo_id": run.request.lpo_id, "customer_lpo_ref": run.request.customer_lpo_ref},
     )
     return run.result(IngestStatus.BLOCKED, 422, message, exception_id=exception_id)
+
+
+def block_closed(run: IngestRun) -> IngestResult | None:
+    assert run.lpo is not None
+    if run.lpo.status != LpoStatus.CLOSED:
+        return None
+    message = (
+        f"LPO {run.lpo.lpo_id} is closed; it takes no more tags. The tag is stored as BLOCKED: ask for "
+        "the LPO to be reopened, or upload against its successor."
+    )
+    return _block(run, ExceptionKind.LPO_CLOSED, message, payload={"lpo_status": str(run.lpo.status)})
 
 
 def block_on_hold(run: IngestRun) -> IngestResult | None:
@@ -255,39 +221,24 @@ def reject_unusable_sheet(run: IngestRun) -> IngestResult | None:
         message = f"{run.file_name} cannot be used: {parsed.problem()}"
         kind = ExceptionKind.PARSE_ERROR
         payload = {"errors": [str(e) for e in parsed.errors[:200]], "columns": parsed.columns}
+        if parsed.failure:
+            payload["failure"] = parsed.failure
     else:
         return None
-    run.stored = _store_file(run)
-    exception_id = _raise(run, kind, message, file_id=run.stored.file_id, payload=payload)
+    stored = store_file(run)  # kept for inspection (DOMAIN "Tags" step 7)
+    tag_id = run.twin.tag_id if run.twin else None
+    exception_id = _raise(run, kind, message, tag_id=tag_id, file_id=stored.file_id, payload=payload)
     return run.result(IngestStatus.BLOCKED, 422, message, exception_id=exception_id)
 
 
 def store_tag(run: IngestRun) -> IngestResult:
+    if run.twin is not None:
+        return take_blocked_tag(run, run.twin)
     tag_id = _take_tag_id(run)
-    run.stored = _store_file(run)
-    line_ids = _insert_tag(run, tag_id, TagStatus.UPLOADED, exception_id=None, lines=run.parsed.lines)
-    # Mapping is part of ingestion: the same transaction (DOMAIN "Material mapping"; issue 3 §2).
-    master = cache_for(run.store, check_seconds=run.settings.mapping_cache_seconds).get()
-    lpo, date_ = run.lpo, run.request.requested_delivery_date
-    assert lpo is not None
-    inputs = [  # the lines just written, from memory: no need to read them back
-        LineInput(
-            description=line.description,
-            qty=line.qty,
-            uom=line.uom,
-            lpo_id=lpo.lpo_id,
-            project_id=lpo.project_id,
-            plant_id=lpo.plant_id,
-            customer=lpo.customer,
-            on_date=date_,
-            sheet_width_mm=line.sheet_width_mm,
-            sheet_length_mm=line.sheet_length_mm,
-            ingest_line_id=line_id,
-            tag_id=tag_id,
-        )
-        for line_id, line in zip(line_ids, run.parsed.lines, strict=True)
-    ]
-    map_lines(run.store, run.db, master, inputs, actor=run.actor, trace_id=run.trace_id)
+    store_file(run)
+    now = utcnow()
+    _insert_tag(run, tag_id, TagStatus.UPLOADED, exception_id=None, lines=run.parsed.lines)
+    write_lines(run, tag_id, 1, run.parsed.lines, on_date=run.request.requested_delivery_date, at=now)
     return run.result(
         IngestStatus.UPLOADED,
         200,
@@ -329,10 +280,16 @@ def _block(
     payload: dict[str, Any],
     qty_impact: Decimal | None = None,
 ) -> IngestResult:
+    if run.twin is not None:  # the sheet is held by a blocked tag already: no second tag or exception
+        twin = run.twin
+        held = f"This sheet is already held as {twin.tag_id}, which stays BLOCKED. {message}"
+        return run.result(
+            IngestStatus.DUPLICATE, 409, held, existing_tag_id=twin.tag_id, exception_id=twin.exception_id
+        )
     tag_id = _take_tag_id(run)
-    run.stored = _store_file(run)
+    stored = store_file(run)
     exception_id = _raise(
-        run, kind, message, tag_id=tag_id, file_id=run.stored.file_id, payload=payload, qty_impact=qty_impact
+        run, kind, message, tag_id=tag_id, file_id=stored.file_id, payload=payload, qty_impact=qty_impact
     )
     _insert_tag(run, tag_id, TagStatus.BLOCKED, exception_id=exception_id, lines=[])
     return run.result(IngestStatus.BLOCKED, 422, message, tag_id=tag_id, exception_id=exception_id)
@@ -350,21 +307,9 @@ def _take_tag_id(run: IngestRun) -> str:
     return given
 
 
-def _store_file(run: IngestRun) -> StoredFile:
-    return run.files.put(
-        run.db,
-        run.request.content,
-        display_name=run.file_name,
-        media_type=MEDIA_TYPES[run.kind],
-        actor=run.actor,
-        trace_id=run.trace_id,
-        sha256=run.file_hash,
-    )
-
-
 def _insert_tag(
     run: IngestRun, tag_id: str, status: TagStatus, *, exception_id: str | None, lines: list[ParsedLine]
-) -> list[str]:
+) -> None:
     assert run.lpo is not None and run.stored is not None
     now = utcnow()
     request = run.request
@@ -377,6 +322,7 @@ def _insert_tag(
             requested_delivery_date=request.requested_delivery_date,
             file_id=run.stored.file_id,
             file_hash=run.file_hash,
+            lines_fingerprint=run.lines_print,
             original_file_name=run.file_name,
             version=1,
             line_count=len(lines),
@@ -390,87 +336,11 @@ def _insert_tag(
             trace_id=run.trace_id,
         )
     )
-    run.db.execute(
-        tag_sheet_version.insert().values(
-            tag_id=tag_id,
-            version=1,
-            file_id=run.stored.file_id,
-            file_hash=run.file_hash,
-            original_file_name=run.file_name,
-            line_count=len(lines),
-            reason=None,
-            created_by=run.actor.email,
-            created_at=now,
-            trace_id=run.trace_id,
-        )
-    )
-    return insert_lines(run.store, run.db, tag_id, 1, lines, trace_id=run.trace_id, at=now)
+    insert_version(run, tag_id, 1, line_count=len(lines), reason=None, at=now)
 
 
-def line_rows(
-    tag_id: str, version: int, lines: list[ParsedLine], *, trace_id: str, at: datetime
-) -> list[dict[str, object]]:
-    """The ``tag_line`` rows of parsed lines, each with a new ``ingest_line_id``."""
-    return [
-        {
-            "ingest_line_id": line_id,
-            "tag_id": tag_id,
-            "tag_version": version,
-            "line_no": line.line_no,
-            "source_row": line.source_row,
-            "part_no": line.part_no,
-            "nesting_description": line.description,
-            "description_norm": line.description_norm,
-            "qty": line.qty,
-            "uom": line.uom,
-            "uom_raw": line.uom_raw,
-            "thickness_mm": line.thickness_mm,
-            "sheet_size_mm": line.sheet_size_mm,
-            "sheet_length_mm": line.sheet_length_mm,
-            "sheet_width_mm": line.sheet_width_mm,
-            "sheets": line.sheets,
-            "net_area_m2": line.net_area_m2,
-            "length_mm": line.length_mm,
-            "width_mm": line.width_mm,
-            "weight_kg": line.weight_kg,
-            "remarks": line.remarks,
-            "superseded": False,
-            "created_at": at,
-            "trace_id": trace_id,
-        }
-        for line_id, line in zip(new_ulids(len(lines)), lines, strict=True)
-    ]
-
-
-def insert_lines(
-    db: Database,
-    conn: Connection,
-    tag_id: str,
-    version: int,
-    lines: list[ParsedLine],
-    *,
-    trace_id: str,
-    at: datetime,
-) -> list[str]:
-    rows = line_rows(tag_id, version, lines, trace_id=trace_id, at=at)
-    db.bulk_insert(conn, tag_line, rows)
-    return [str(row["ingest_line_id"]) for row in rows]
-
-
-def _remember(run: IngestRun, result: IngestResult) -> None:
-    """Store the response for replays and write the audit row of the upload."""
-    run.db.execute(
-        client_request_log.insert().values(
-            client_request_id=run.request.client_request_id,
-            operation=OPERATION,
-            fingerprint=run.fingerprint,
-            http_status=result.http_status,
-            response=result.model_dump_json(),
-            actor=run.actor.email,
-            created_at=utcnow(),
-            trace_id=run.trace_id,
-        )
-    )
+def record_upload(run: IngestRun, result: IngestResult) -> None:
+    """The audit row of the upload, whatever its outcome."""
     action = {IngestStatus.UPLOADED: "TAG_UPLOAD", IngestStatus.DUPLICATE: "TAG_UPLOAD_DUPLICATE"}.get(
         result.status, "TAG_UPLOAD_BLOCKED"
     )
@@ -486,74 +356,42 @@ def _remember(run: IngestRun, result: IngestResult) -> None:
         after={
             "status": str(result.status),
             "exception_id": result.exception_id,
+            "existing_tag_id": result.existing_tag_id,
             "file": run.file_name,
             "file_hash": run.file_hash,
+            "lines_fingerprint": run.lines_print,
             "required_area_m2": run.request.required_area_m2,
             "lines": result.line_count,
         },
     )
 
 
-PREFLIGHT: tuple[Callable[[IngestRun], None], ...] = (check_file,)
-LEDGER: tuple[Stage, ...] = (
+PREFLIGHT: tuple[Callable[[IngestRun], None], ...] = (check_fields, check_file, fingerprint_request)
+LEDGER: tuple[Callable[[IngestRun], IngestResult | None], ...] = (
     lock_the_lpo,
     replay,
     reject_duplicate,
     reject_unknown_lpo,
+    block_closed,
     block_on_hold,
     block_over_balance,
     reject_unusable_sheet,
 )
 
 
-def run_ingest(db: Database, run: IngestRun, *, progress: Progress = no_progress) -> IngestResult:
-    started = time.perf_counter()
-    progress("Checking the file", 0, 3)
-    log.info(
-        "tag ingest started",
-        extra={
-            "client_request_id": run.request.client_request_id,
-            "lpo_id": run.request.lpo_id,
-            "file": run.request.original_file_name,
-        },
+def run_ingest(run: IngestRun, *, progress: Progress = no_progress) -> IngestResult:
+    # Built at call time from the module's stage lists, so an instrumented run sees wrapped stages.
+    pipeline: Pipeline[IngestRun, IngestResult] = Pipeline(
+        name="tag ingest",
+        preflight=PREFLIGHT,
+        parse=parse_file,
+        ledger=LEDGER,
+        finish=store_tag,
+        audit=record_upload,
+        http_status=lambda result: result.http_status,
     )
-    for check in PREFLIGHT:
-        check(run)
-    with db.read() as conn:
-        earlier = stored_response(conn, run.request.client_request_id, run.fingerprint)
-    if earlier is not None:
-        log.info("tag ingest replayed", extra={"status": str(earlier.status), "tag_id": earlier.tag_id})
-        return earlier
-    progress("Reading the sheet", 1, 3)
-    parse_file(run)
-    progress(f"Checking the LPO and writing {len(run.parsed.lines)} lines", 2, 3)
+    return run_pipeline(pipeline, run, progress=progress)
 
-    def work(conn: Connection) -> tuple[IngestResult, bool]:
-        run.conn, run.lpo, run.stored = conn, None, None
-        for stage in LEDGER:
-            outcome = stage(run)
-            if outcome is not None:
-                if stage is replay:
-                    return outcome, False
-                _remember(run, outcome)
-                return outcome, True
-        result = store_tag(run)
-        _remember(run, result)
-        return result, True
 
-    try:
-        result, fresh = db.write(work, retry_integrity=True)
-    finally:
-        run.conn = None
-    progress("Done", 3, 3)
-    log.info(
-        "tag ingest finished",
-        extra={
-            "status": str(result.status),
-            "tag_id": result.tag_id,
-            "exception_id": result.exception_id,
-            "fresh": fresh,
-            "duration_ms": round((time.perf_counter() - started) * 1000, 1),
-        },
-    )
-    return result
+# line_rows: the benchmark builds its insert floor with the engine's own rows.
+__all__ = ["LEDGER", "MEDIA_TYPES", "PREFLIGHT", "IngestRun", "line_rows", "run_ingest"]

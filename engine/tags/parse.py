@@ -4,15 +4,21 @@ There is no standard format (DOMAIN "Tags"): columns are found by header aliases
 the synonym table, decimal commas are accepted only when unambiguous. Parsing is pure: it reads
 bytes and returns lines or line errors; it never touches the store.
 
-Container problems (not a workbook, truncated, a zip bomb, formulas, a legacy encoding) raise
-``ValidationError`` so nothing is stored; a readable file whose lines are unusable comes back as a
-``ParsedSheet`` with ``errors`` and becomes a ``PARSE_ERROR`` exception in the ingest pipeline.
+Hostile containers (a zip bomb, a declared million-row area) raise ``ValidationError`` so nothing
+is stored. A file within the limits that cannot be read (truncated, not a workbook, a legacy
+encoding, a formula without a saved value) comes back as a ``ParsedSheet`` with a ``failure``, and
+one whose lines are unusable with ``errors``; the ingest pipeline keeps either file and raises a
+``PARSE_ERROR`` for it (DOMAIN "Tags" step 7).
+
+Formula cells are read by the value Excel saved with them; a totals row (labelled "Total", or a
+formula in the quantity column without a description) is not a line.
 """
 
 from __future__ import annotations
 
 import codecs
 import csv
+import hashlib
 import io
 import re
 import unicodedata
@@ -21,9 +27,9 @@ from decimal import Decimal, InvalidOperation
 
 from python_calamine import CalamineError, CalamineWorkbook
 
-from engine.errors import ValidationError
 from engine.mapping.normalise import normalise_description
 from engine.tags import xlsx_guard
+from engine.tags.xlsx_guard import SheetFacts, UnreadableFile
 from engine.units import known_units, normalise_unit
 
 MAX_LINES = 20_000  # a nest of one tag; the largest real exports seen hold a few thousand parts
@@ -62,6 +68,8 @@ _COMMA_DECIMAL = re.compile(r"^[+-]?\d+,\d+$")
 _COMMA_THOUSANDS_ONLY = re.compile(r"^[+-]?\d{1,3}(?:,\d{3})+$")
 _US_GROUPED = re.compile(r"^[+-]?\d{1,3}(?:,\d{3})+\.\d+$")
 _EU_GROUPED = re.compile(r"^[+-]?\d{1,3}(?:\.\d{3})+,\d+$")
+_TOTAL_LABEL = re.compile(r"^(?:grand |sub ?|sub-)?totals?(?: (?:qty|quantity|area|m2|sheets|pcs))?$")
+_TEXT_FIELDS = ("description", "part_no", "remarks", "uom", "sheet_size_mm")  # where formula text is refused
 
 
 @dataclass(frozen=True)
@@ -102,12 +110,23 @@ class ParsedSheet:
     tag_refs: set[str] = field(default_factory=set)
     columns: dict[str, str] = field(default_factory=dict)
     sheet_name: str | None = None
+    failure: str | None = None  # the file itself could not be read
 
     @property
     def usable(self) -> bool:
-        return bool(self.lines) and not self.errors
+        return bool(self.lines) and not self.errors and self.failure is None
+
+    def fingerprint(self) -> str | None:
+        """What the lines say, whatever file they came in: the same cut export saved as .xlsx and as
+        .csv has other bytes but this same value. Numbers compare at the scale they are stored with
+        (Excel keeps 24.650000000000002 where its CSV writes 24.65); descriptions normalised."""
+        if not self.usable:
+            return None
+        return hashlib.sha256("\x1e".join(_line_key(line) for line in self.lines).encode()).hexdigest()
 
     def problem(self) -> str:
+        if self.failure is not None:
+            return self.failure
         if not self.columns:
             wanted = "/".join(ALIASES["description"][:3]) + " and " + "/".join(ALIASES["qty"][:2])
             return f"No header row found: the sheet needs columns named {wanted}."
@@ -116,6 +135,29 @@ class ParsedSheet:
             more = f" (and {len(self.errors) - 10} more)" if len(self.errors) > 10 else ""
             return f"{len(self.errors)} line(s) cannot be read: {shown}{more}."
         return "The sheet has a header but no lines with a description and a quantity."
+
+
+def _line_key(line: ParsedLine) -> str:
+    # Numbers at the scale each is stored with (tag_line columns); written out, not looped over:
+    # this runs for every line of every upload.
+    return "\x1f".join(
+        (
+            line.description_norm,
+            line.uom,
+            line.part_no or "",
+            line.sheet_size_mm or "",
+            line.remarks or "",
+            format(line.qty, ".4f"),
+            "" if line.thickness_mm is None else format(line.thickness_mm, ".2f"),
+            "" if line.sheet_width_mm is None else format(line.sheet_width_mm, ".1f"),
+            "" if line.sheet_length_mm is None else format(line.sheet_length_mm, ".1f"),
+            "" if line.sheets is None else format(line.sheets, ".3f"),
+            "" if line.net_area_m2 is None else format(line.net_area_m2, ".4f"),
+            "" if line.length_mm is None else format(line.length_mm, ".1f"),
+            "" if line.width_mm is None else format(line.width_mm, ".1f"),
+            "" if line.weight_kg is None else format(line.weight_kg, ".3f"),
+        )
+    )
 
 
 def _header_key(cell: object) -> str:
@@ -175,7 +217,7 @@ def _decode_csv(content: bytes) -> str:
         return content.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         line = content[: exc.start].count(b"\n") + 1
-        raise ValidationError(
+        raise UnreadableFile(
             f"The CSV is not UTF-8 (byte 0x{content[exc.start]:02X} on line {line}); it was saved in a "
             "legacy encoding, where the same byte means different letters (Ø in Western, ط in Arabic "
             "code pages). In Excel use Save As → 'CSV UTF-8', then upload again.",
@@ -193,40 +235,45 @@ def _csv_rows(content: bytes) -> list[list[object]]:
     try:
         return [list(row) for row in csv.reader(io.StringIO(text, newline=""), dialect)]
     except csv.Error as exc:
-        raise ValidationError(f"The CSV cannot be read: {exc}.", field="file") from exc
+        raise UnreadableFile(f"The CSV cannot be read: {exc}.", field="file") from exc
 
 
-def _xlsx_sheets(content: bytes) -> list[tuple[str, list[list[object]]]]:
-    xlsx_guard.check(content)
+@dataclass(frozen=True)
+class _Sheet:
+    name: str
+    rows: list[list[object]]
+    facts: SheetFacts = field(default_factory=SheetFacts)
+
+
+def _xlsx_sheets(content: bytes) -> list[_Sheet]:
+    facts = xlsx_guard.check(content)
     try:
         workbook = CalamineWorkbook.from_filelike(io.BytesIO(content))
-        sheets: list[tuple[str, list[list[object]]]] = []
+        sheets: list[_Sheet] = []
         for meta in workbook.sheets_metadata:
             if str(meta.visible).endswith("Visible") and str(meta.typ).endswith("WorkSheet"):
                 sheet = workbook.get_sheet_by_name(meta.name)
                 rows: list[list[object]] = sheet.to_python(skip_empty_area=False, nrows=MAX_LINES + 100)  # type: ignore[assignment]
-                sheets.append((meta.name, rows))
+                sheets.append(_Sheet(meta.name, rows, facts.get(meta.name, SheetFacts())))
         return sheets
     except (CalamineError, ValueError, OSError) as exc:
-        raise ValidationError(
+        raise UnreadableFile(
             f"The workbook cannot be read ({type(exc).__name__}: {str(exc)[:200]}). Open it in Excel, "
             "save it again as .xlsx and upload that file.",
             field="file",
         ) from exc
 
 
-def _refuse_formula_text(sheet: str, rows: list[list[object]]) -> None:
-    """Text that starts with '=' becomes a live formula (``=HYPERLINK(...)``) when the lines are
-    exported to a spreadsheet again; a cut export has no reason to carry one."""
-    for index, row in enumerate(rows):
-        for position, cell in enumerate(row):
-            if isinstance(cell, str) and cell.lstrip().startswith("="):
-                where = f"row {index + 1}, column {position + 1}" + ("" if sheet == "csv" else f" of {sheet}")
-                raise ValidationError(
-                    f"The cell at {where} holds a formula ({cell.strip()[:40]!r}). Formulas are not accepted "
-                    "in cut exports: paste values only and upload again.",
-                    field="file",
-                )
+def _unsaved_values(sheet: _Sheet) -> str | None:
+    """Cells a reader would see as empty although the author's sheet shows something there."""
+    problems = sheet.facts.no_value
+    if not problems:
+        return None
+    shown = "; ".join(problems[:5]) + (f" (and {len(problems) - 5} more)" if len(problems) > 5 else "")
+    return (
+        f"Sheet {sheet.name!r}: {shown}. Open the file in Excel, let it calculate (F9), fix any error "
+        "cells, save it and upload again."
+    )
 
 
 def _find_header(rows: list[list[object]]) -> tuple[int, dict[str, int]] | None:
@@ -243,15 +290,21 @@ def _find_header(rows: list[list[object]]) -> tuple[int, dict[str, int]] | None:
 
 def parse_cut_export(content: bytes, *, kind: str) -> ParsedSheet:
     """``kind`` is ``xlsx`` or ``csv`` (decided by preflight from name and content)."""
-    sheets = _xlsx_sheets(content) if kind == "xlsx" else [("csv", _csv_rows(content))]
-    for name, rows in sheets:
-        _refuse_formula_text(name, rows)
-        found = _find_header(rows)
-        if found is not None:
-            header_index, columns = found
-            parsed = _parse_rows(rows, header_index, columns)
-            parsed.sheet_name = name
-            return parsed
+    try:
+        sheets = _xlsx_sheets(content) if kind == "xlsx" else [_Sheet("csv", _csv_rows(content))]
+    except UnreadableFile as unreadable:
+        return ParsedSheet(failure=unreadable.message)
+    for sheet in sheets:
+        found = _find_header(sheet.rows)
+        if found is None:
+            continue
+        failure = _unsaved_values(sheet)
+        if failure is not None:
+            return ParsedSheet(failure=failure, sheet_name=sheet.name)
+        header_index, columns = found
+        parsed = _parse_rows(sheet.rows, header_index, columns, sheet.facts.column_row())
+        parsed.sheet_name = sheet.name
+        return parsed
     return ParsedSheet()
 
 
@@ -262,19 +315,69 @@ def _cell(row: list[object], columns: dict[str, int], name: str) -> object:
     return row[position]
 
 
-def _parse_rows(rows: list[list[object]], header_index: int, columns: dict[str, int]) -> ParsedSheet:
+def _is_totals_row(
+    row: list[object], description: str | None, qty_cell: tuple[int, int], formulas: set[tuple[int, int]]
+) -> bool:
+    """A totals row: "Total" (or the like) where a description would be or beside an empty one, or
+    a formula in the quantity column of a row without a description."""
+    if description is not None:
+        return _is_total_label(description)
+    if qty_cell in formulas:
+        return True
+    return any(isinstance(cell, str) and _is_total_label(cell) for cell in row)
+
+
+def _is_total_label(text: str) -> bool:
+    head = text.lstrip()[:1].lower()
+    if len(text) > 40 or head not in ("t", "g", "s"):  # cheap: every line's description passes here
+        return False
+    return bool(_TOTAL_LABEL.match(" ".join(text.lower().replace(":", " ").split())))
+
+
+def _formula_text(rows: list[list[object]], start: int, columns: dict[str, int]) -> dict[int, str]:
+    """Text that starts with '=' is a formula someone pasted as text (``=HYPERLINK(...)``); a cut
+    export holds values. (Exports guard such text too; the line is refused so nobody maps it.)
+    One pass over the line cells; the rows that hold such text, with the reason."""
+    positions = [(name, columns[name]) for name in _TEXT_FIELDS if name in columns]
+    found: dict[int, str] = {}
+    for index in range(start, len(rows)):
+        row = rows[index]
+        for name, position in positions:
+            cell = row[position] if position < len(row) else None
+            if isinstance(cell, str) and cell.lstrip().startswith("="):
+                found[index] = (
+                    f"{name} in column {position + 1} holds formula text ({cell.strip()[:40]!r}); "
+                    "paste values only and upload again"
+                )
+                break
+    return found
+
+
+def _parse_rows(
+    rows: list[list[object]],
+    header_index: int,
+    columns: dict[str, int],
+    formulas: set[tuple[int, int]] | None = None,
+) -> ParsedSheet:
     header = rows[header_index]
     parsed = ParsedSheet(columns={name: str(header[pos]).strip() for name, pos in columns.items()})
+    formula_text = _formula_text(rows, header_index + 1, columns)
     for index in range(header_index + 1, len(rows)):
         row = rows[index]
         source_row = index + 1  # 1-based, as the user sees it in Excel or a text editor
         if all(_text(cell) is None for cell in row):
             continue
+        description = _text(_cell(row, columns, "description"))
+        if _is_totals_row(row, description, (index, columns["qty"]), formulas or set()):
+            continue
         if len(parsed.lines) >= MAX_LINES:
             parsed.errors.append(LineError(source_row, f"more than {MAX_LINES} lines; split the nest"))
             break
+        if index in formula_text:
+            parsed.errors.append(LineError(source_row, formula_text[index]))
+            continue
         try:
-            line = _parse_line(row, columns, source_row, len(parsed.lines) + 1)
+            line = _parse_line(row, columns, description, source_row, len(parsed.lines) + 1)
         except ValueError as exc:
             parsed.errors.append(LineError(source_row, str(exc)))
             continue
@@ -295,9 +398,8 @@ def _number(row: list[object], columns: dict[str, int], name: str) -> Decimal | 
 
 
 def _parse_line(
-    row: list[object], columns: dict[str, int], source_row: int, line_no: int
+    row: list[object], columns: dict[str, int], description: str | None, source_row: int, line_no: int
 ) -> ParsedLine | None:
-    description = _text(_cell(row, columns, "description"))
     qty = _number(row, columns, "qty")
     if description is None:
         if qty is None:

@@ -186,7 +186,8 @@ def test_blocked_and_bad_uploads_show_specific_messages(demo: api.Ledger) -> Non
     assert any(link.label.startswith("Open exception EX-") for link in at.get("page_link"))
     before = tag_count(demo)
     upload(at, "legacy.csv", "nesting_description,qty,unit\nTie rod Ø8mm,7,m\n".encode("cp1252"))
-    assert any("is not UTF-8" in unescape(w.value) for w in at.warning)
+    # Readable bytes in a legacy encoding: kept as a PARSE_ERROR (422), not refused as bad input.
+    assert any("Blocked (422)" in e.value and "is not UTF-8" in unescape(e.value) for e in at.error)
     upload(at, "empty.csv", b"")
     assert any("is empty" in str(w.value) for w in at.warning)
     upload(at, "zero.csv", csv_bytes(cut_export_lines(2, seed=8)), area=0.0)

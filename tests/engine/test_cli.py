@@ -12,7 +12,7 @@ import pytest
 
 from engine.cli import main
 from engine.demo.builder import DATA_DIR
-from tests.conftest import DELIVERY
+from tests.conftest import DELIVERY, STOCK_DATE
 
 SHEET = str(DATA_DIR / "TAG-20250615-0007_cutexport_v1.xlsx")
 
@@ -122,7 +122,7 @@ def test_errors_are_structured(cli) -> None:  # type: ignore[no-untyped-def]
         "--area",
         "0",
         "--delivery-date",
-        "2026-12-15",
+        DELIVERY.isoformat(),
         "--user",
         "nobody@demo.local",
     )
@@ -137,7 +137,7 @@ def test_errors_are_structured(cli) -> None:  # type: ignore[no-untyped-def]
         "--area",
         "1",
         "--delivery-date",
-        "2026-12-15",
+        DELIVERY.isoformat(),
         "--user",
         "nobody@demo.local",
     )
@@ -154,7 +154,7 @@ def test_errors_are_structured(cli) -> None:  # type: ignore[no-untyped-def]
         "--area",
         "1",
         "--delivery-date",
-        "2026-12-15",
+        DELIVERY.isoformat(),
         "--user",
         "nobody@demo.local",
     )
@@ -216,7 +216,7 @@ def test_stores_flow_through_the_cli(cli, tmp_path: Path) -> None:  # type: igno
         code, result = cli("materials", "import", kind, str(DATA_DIR / name))
         assert code == 0 and result["created"] > 0, result
     snapshot = tmp_path / "snap.csv"
-    snapshot.write_text((DATA_DIR / "sap_snapshot.csv").read_text().replace("2025-06-14,", "2026-12-14,"))
+    snapshot.write_text((DATA_DIR / "sap_snapshot.csv").read_text().replace("2025-06-14,", f"{STOCK_DATE},"))
     code, loaded = cli("stock", "import", str(snapshot))
     assert code == 0 and loaded["skus"] == 28
     code, tag = cli(
@@ -229,7 +229,7 @@ def test_stores_flow_through_the_cli(cli, tmp_path: Path) -> None:  # type: igno
         "--area",
         "32.77",
         "--delivery-date",
-        "2026-12-15",
+        DELIVERY.isoformat(),
         "--user",
         "sales@demo.local",
     )
@@ -266,10 +266,10 @@ def test_stores_flow_through_the_cli(cli, tmp_path: Path) -> None:  # type: igno
         "stores@demo.local",
     )
     assert code == 0 and resolved["scope_value"] == "LPO-2025-0412" and resolved["lines_mapped"] == 1
-    code, run = cli("allocate", "--date", "2026-12-15")
+    code, run = cli("allocate", "--date", DELIVERY.isoformat())
     assert code == 0 and run["lines_allocated"] == 12, run  # the resolved tape line is allocated now
     out = tmp_path / "pick.pdf"
-    code, written = cli("picklist", "--date", "2026-12-15", "--format", "pdf", "--out", str(out))
+    code, written = cli("picklist", "--date", DELIVERY.isoformat(), "--format", "pdf", "--out", str(out))
     assert code == 0 and out.read_bytes().startswith(b"%PDF") and written["skus"] >= 10
     exported = tmp_path / "master.xlsx"
     code, done = cli("materials", "export", "master", str(exported))

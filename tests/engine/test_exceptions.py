@@ -3,27 +3,30 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from functools import partial
 from pathlib import Path
 
 import pytest
 
 from engine import api
 from engine.clock import as_utc, utcnow
+from engine.demo.builder import csv_bytes
 from engine.errors import Conflict, Forbidden, ValidationError
 from engine.ledger.exceptions import KIND_RULES
+from engine.materials.kinds import SPECS, Kind
 from engine.vocab import Desk, ExceptionAction, ExceptionKind, ExceptionStatus, JobStatus, JobTrigger
 from tests.conftest import World, make_settings, seed_world
 
 
-def blocked(world: World) -> str:
-    result = world.ingest("TAG-20250615-0009_cutexport_v1.csv", lpo="LPO-2025-0391", area="1")
+def blocked(world: World, sheet: str = "TAG-20250615-0009_cutexport_v1.csv") -> str:
+    result = world.ingest(sheet, lpo="LPO-2025-0391", area="1")
     assert result.exception_id
     return result.exception_id
 
 
 @pytest.mark.clock
 def test_ids_and_sla_per_kind(duck_world: World) -> None:
-    first, second = blocked(duck_world), blocked(duck_world)
+    first, second = blocked(duck_world), blocked(duck_world, "TAG-20250615-0010_cutexport_v1.csv")
     year = utcnow().year
     assert first == f"EX-{year}-000001" and second == f"EX-{year}-000002"
     item = api.get_exception(duck_world.ledger, first, actor=duck_world.sales)
@@ -135,3 +138,67 @@ def test_escalation_job_marks_overdue_once_and_notifies_the_desk(duck_world: Wor
 def test_manual_job_runs_need_an_admin(duck_world: World) -> None:
     with pytest.raises(Forbidden):
         api.run_job(duck_world.ledger, "sla_escalation", actor=duck_world.sales)
+
+
+def test_assign_only_to_an_active_user_of_the_desk(world: World) -> None:
+    ex_id = blocked(world)  # a sales-desk exception
+    act = partial(api.act_on_exception, world.ledger, ex_id, ExceptionAction.ASSIGN, actor=world.sales)
+    with pytest.raises(ValidationError, match=r"nobody@test\.local is no user"):
+        act(assignee="nobody@test.local")
+    with pytest.raises(ValidationError, match=r"stores@test\.local does not work the sales desk \(stores\)"):
+        act(assignee="stores@test.local")
+    api.set_user_active(world.ledger, email=world.manager.email, active=False, actor=world.admin)
+    with pytest.raises(ValidationError, match=r"manager@test\.local is deactivated"):
+        act(assignee=world.manager.email)
+    item = api.get_exception(world.ledger, ex_id, actor=world.sales)
+    assert item.assigned_to is None and item.version == 1, "a refused assignment changes nothing"
+    assert act(assignee=" Admin@Test.local ").assigned_to == "admin@test.local"
+
+
+def unmapped_sheet(description: str, unit: str = "pcs") -> bytes:
+    return csv_bytes([{"nesting_description": description, "qty": "3", "unit": unit}])
+
+
+def test_a_mapping_review_is_resolved_through_the_review_not_the_queue(stores_world: World) -> None:
+    world = stores_world
+    upload = world.ingest(content=unmapped_sheet("Mystery gasket 7mm"), name="m.csv", area="1")
+    review = api.list_exceptions(world.ledger, actor=world.stores, kind=ExceptionKind.MAPPING_REVIEW).items
+    assert [r.tag_id for r in review] == [upload.tag_id]
+    ex_id = review[0].exception_id
+    for action in (ExceptionAction.RESOLVE, ExceptionAction.DISMISS):
+        with pytest.raises(
+            Conflict, match=r"1 tag line\(s\) still wait on it\. Resolve it on the Mapping review"
+        ):
+            api.act_on_exception(world.ledger, ex_id, action, actor=world.stores, notes="done")
+    acknowledged = api.act_on_exception(world.ledger, ex_id, ExceptionAction.ACKNOWLEDGE, actor=world.stores)
+    assert acknowledged.status is ExceptionStatus.ACKNOWLEDGED, "acknowledging strands nothing"
+    done = api.resolve_review(
+        world.ledger,
+        ex_id,
+        canonical_code="ACC-CORNER-PVC",
+        sap_code=None,
+        scope="global",
+        scope_value=None,
+        actor=world.stores,
+    )
+    assert done.lines_mapped == 1
+    assert api.get_exception(world.ledger, ex_id, actor=world.stores).status is ExceptionStatus.RESOLVED
+
+
+def test_a_unit_conversion_closes_itself_once_its_lines_convert(stores_world: World) -> None:
+    world = stores_world
+    world.ingest(
+        content=unmapped_sheet("Phenolic panel 20mm 80/80 micron", unit="kg"), name="k.csv", area="1"
+    )
+    pending = api.list_exceptions(world.ledger, actor=world.stores, kind=ExceptionKind.UNIT_CONVERSION).items
+    assert len(pending) == 1
+    ex_id = pending[0].exception_id
+    with pytest.raises(Conflict, match=r"still wait on it\. Add the missing unit rule"):
+        api.act_on_exception(world.ledger, ex_id, ExceptionAction.DISMISS, actor=world.stores, notes="x")
+    rule = csv_bytes(
+        [{"canonical_code": "PNL-PHE-20-8080", "uom": "kg", "units_per_canonical_unit": "12.5"}],
+        columns=SPECS[Kind.UNITS].columns,
+    )
+    imported = api.import_materials(world.ledger, Kind.UNITS, rule, "units.csv", actor=world.stores)
+    assert imported.exceptions_resolved == [ex_id]
+    assert api.get_exception(world.ledger, ex_id, actor=world.stores).status is ExceptionStatus.RESOLVED

@@ -1,4 +1,6 @@
-"""Bad input: each case gets a clear, specific error and nothing is stored (no rows, no blobs)."""
+"""Bad input. Hostile files and bad fields get a clear, specific error and nothing is stored (no rows,
+no blobs); a file within the limits that cannot be read is kept as a PARSE_ERROR (DOMAIN "Tags" step
+7) with the reason named."""
 
 from __future__ import annotations
 
@@ -15,6 +17,7 @@ from openpyxl import Workbook
 from engine import api
 from engine.demo.builder import csv_bytes, cut_export_lines, xlsx_bytes
 from engine.errors import EngineError, ValidationError
+from engine.ledger.files import sha256_hex
 from engine.models import build
 from engine.store.schema import (
     client_request_log,
@@ -75,28 +78,62 @@ def formula_workbook() -> bytes:
     return buffer.getvalue()
 
 
+def bomb_workbook() -> bytes:
+    """One sheet part that unpacks 1,000 times larger than it is stored."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
+        target.writestr("xl/workbook.xml", b"<workbook/>")
+        target.writestr("xl/worksheets/sheet1.xml", b"<worksheet>" + b" " * 5_000_000 + b"</worksheet>")
+    return out.getvalue()
+
+
 CASES = {
     "empty file": (b"", "nest.xlsx", "is empty"),
-    "truncated xlsx": (GOOD[: len(GOOD) // 2], "nest.xlsx", "truncated or not a zip"),
-    "not a zip": (b"nesting_description,qty\nx,1\n", "nest.xlsx", "truncated or not a zip"),
     "xlsx bomb (declared dimensions)": (_xlsx_with_sheet_xml(huge_dimension), "nest.xlsx", "1,048,576 rows"),
     "xlsx bomb (far cell)": (_xlsx_with_sheet_xml(far_cell), "nest.xlsx", "cells out to 1,048,576 rows"),
-    "legacy encoding": (
-        "nesting_description,qty,unit\nTie rod Ø8mm,7,m\n".encode("cp1252"),
-        "nest.csv",
-        "not UTF-8",
-    ),
-    "formula cell in xlsx": (formula_workbook(), "nest.xlsx", "holds a formula"),
-    "formula text in csv": (
-        b'nesting_description,qty,unit\n"=HYPERLINK(""http://x"")",1,pcs\n',
-        "nest.csv",
-        "holds a formula",
-    ),
+    "xlsx bomb (compression)": (bomb_workbook(), "nest.xlsx", "compressed suspiciously far"),
     "path in the name": (GOOD, "../../etc/nest.xlsx", "contains a path"),
     "control character in the name": (GOOD, "nest\x07.xlsx", "control characters"),
     "old xls": (b"\xd0\xcf\x11\xe0" + b"\0" * 100, "nest.xls", ".xls workbooks are not read"),
     "unknown file type": (GOOD, "nest.pdf", "upload an .xlsx or a .csv"),
 }
+
+
+# Within the limits but unreadable: kept for inspection as a PARSE_ERROR, with the reason.
+UNREADABLE = {
+    "truncated xlsx": (GOOD[: len(GOOD) // 2], "nest.xlsx", "truncated or not a zip"),
+    "not a zip": (b"nesting_description,qty\nx,1\n", "nest.xlsx", "truncated or not a zip"),
+    "legacy encoding": (
+        "nesting_description,qty,unit\nTie rod Ø8mm,7,m\n".encode("cp1252"),
+        "nest.csv",
+        "not UTF-8",
+    ),
+    "formula without a saved value": (formula_workbook(), "nest.xlsx", "A2 holds a formula (=HYPERLINK("),
+    "formula text in csv": (
+        b'nesting_description,qty,unit\n"=HYPERLINK(""http://x"")",1,pcs\n',
+        "nest.csv",
+        "row 2: description in column 1 holds formula text",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", list(UNREADABLE))
+def test_unreadable_file_is_a_parse_error_and_kept(world: World, case: str) -> None:
+    content, name, reason = UNREADABLE[case]
+    before = snapshot(world)
+    result = world.ingest(content=content, name=name)
+    assert result.status == "BLOCKED" and result.http_status == 422 and result.tag_id is None
+    assert reason in result.message
+    exception = api.get_exception(world.ledger, result.exception_id or "", actor=world.sales)
+    assert exception.kind == "PARSE_ERROR" and exception.file_id
+    digest = sha256_hex(content)  # kept for inspection: the bytes, under their hash
+    assert (world.ledger.files.root / digest[:2] / digest).read_bytes() == content
+    after = snapshot(world)
+    assert (after["file_store"], after["blobs"], after["tag_sheet"]) == (
+        before["file_store"] + 1,
+        before["blobs"] + 1,
+        before["tag_sheet"],
+    )
 
 
 @pytest.mark.parametrize("case", list(CASES))

@@ -134,3 +134,52 @@ def test_replace_refusals(duck_world: World) -> None:
     )
     with pytest.raises(Conflict, match="only an UPLOADED tag"):
         api.replace_tag(duck_world.ledger, other, actor=duck_world.sales)
+
+
+def lpo_row(lpo_id: str, customer: str, ref: str) -> dict[str, object]:
+    return {
+        "lpo_id": lpo_id,
+        "customer_lpo_ref": ref,
+        "customer": customer,
+        "po_quantity_m2": "100",
+        "status": "ACTIVE",
+    }
+
+
+MEP = "Demo MEP Contracting LLC (synthetic)"  # LPO-2025-0412, reference CUST-PO-7100
+
+
+def test_a_customer_reference_names_one_lpo_of_its_customer(world: World) -> None:
+    in_file = lpo_csv_bytes([lpo_row("LPO-NEW-1", "Acme", "PO-1"), lpo_row("LPO-NEW-2", "Acme", "PO-1")])
+    with pytest.raises(ValidationError, match="row 3: customer reference PO-1 of Acme is on row 2 too"):
+        api.import_lpos(world.ledger, in_file, actor=world.admin)
+    stored = lpo_csv_bytes([lpo_row("LPO-NEW-3", MEP, "CUST-PO-7100")])
+    with pytest.raises(
+        ValidationError, match=r"LPO-NEW-3: customer reference CUST-PO-7100 .* is LPO-2025-0412's"
+    ):
+        api.import_lpos(world.ledger, stored, actor=world.admin)
+    with world.ledger.db.read() as conn:
+        assert conn.execute(sa.select(sa.func.count()).select_from(lpo_master)).scalar_one() == 3
+    # The stored holder gets another reference in the same file: the old one is free again.
+    moved = lpo_csv_bytes(
+        [
+            lpo_row("LPO-NEW-3", MEP, "CUST-PO-7100") | {"po_quantity_m2": "50"},
+            lpo_row("LPO-2025-0412", MEP, "CUST-PO-7100-A")
+            | {"po_quantity_m2": "1500.00", "delivered_quantity_m2": "1180.50"},
+        ]
+    )
+    assert api.import_lpos(world.ledger, moved, actor=world.admin).created == 1
+
+
+def test_a_reference_several_customers_share_is_ambiguous_at_upload(world: World) -> None:
+    api.import_lpos(
+        world.ledger, lpo_csv_bytes([lpo_row("LPO-OTHER-1", "Other Co", "CUST-PO-7100")]), actor=world.admin
+    )
+    with pytest.raises(
+        ValidationError, match=r"CUST-PO-7100 names 2 LPOs \(LPO-2025-0412, LPO-OTHER-1\)"
+    ) as caught:
+        world.ingest(lpo=None, customer_lpo_ref="CUST-PO-7100")
+    assert caught.value.field == "customer_lpo_ref"
+    with world.ledger.db.read() as conn:
+        assert conn.execute(sa.select(sa.func.count()).select_from(tag_line)).scalar_one() == 0
+    assert world.ingest(lpo="LPO-2025-0412").status == "UPLOADED", "the LPO id is never ambiguous"

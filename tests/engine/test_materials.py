@@ -28,6 +28,15 @@ def rows_of(kind: Kind, *rows: dict[str, str]) -> bytes:
     return csv_bytes(list(rows), columns=SPECS[kind].columns)
 
 
+def override_row(scope: str, value: str) -> dict[str, str]:
+    return {
+        "scope_type": scope,
+        "scope_value": value,
+        "nesting_description": "corner",
+        "canonical_code": "ACC-CORNER-PVC",
+    }
+
+
 BAD = {
     "unknown unit": (
         Kind.SKUS,
@@ -103,6 +112,38 @@ BAD = {
             },
         ],
         "priority 1 of LPO-2025-0377/TAPE-AL-50 is taken by row 2",
+    ),
+    "brand map priority taken by a stored row": (
+        Kind.BRANDMAP,
+        [
+            {
+                "lpo_id": "LPO-2025-0412",
+                "canonical_code": "PNL-PHE-20-8080",
+                "sap_code": "40001023",
+                "priority": "2",
+            }
+        ],
+        "row 2: priority 2 of LPO-2025-0412/PNL-PHE-20-8080 is taken by the stored row for SKU 40001022",
+    ),
+    "override for an unknown LPO": (
+        Kind.OVERRIDES,
+        [override_row("LPO", "LPO-2099-0001")],
+        "row 2: LPO 'LPO-2099-0001' is no LPO id of the LPO master",
+    ),
+    "override for an unknown project": (
+        Kind.OVERRIDES,
+        [override_row("PROJECT", "Tower C, Business Bay, Dubai")],
+        "row 2: PROJECT 'Tower C, Business Bay, Dubai' is no project of the LPO master",
+    ),
+    "override for an unknown plant": (
+        Kind.OVERRIDES,
+        [override_row("PLANT", "AE99")],
+        "row 2: PLANT 'AE99' is no plant of the LPO master",
+    ),
+    "override for an unknown customer": (
+        Kind.OVERRIDES,
+        [override_row("CUSTOMER", "Demo MEP Contracting")],
+        "row 2: CUSTOMER 'Demo MEP Contracting' is no customer of the LPO master",
     ),
     "duplicate master descriptions": (
         Kind.MASTER,
@@ -307,3 +348,38 @@ def test_stock_export_without_a_snapshot_is_a_clear_error(duck_world: World) -> 
 
     with pytest.raises(NotFound, match="No stock snapshot has been loaded yet"):
         api.export_stock(duck_world.ledger, fmt="csv", actor=duck_world.stores)
+
+
+def test_brand_map_priorities_move_within_one_import(duck_stores: World) -> None:
+    """Swapping two stored priorities in one file is no conflict: the stored rows are rewritten."""
+    swap = rows_of(
+        Kind.BRANDMAP,
+        {
+            "lpo_id": "LPO-2025-0412",
+            "canonical_code": "PNL-PHE-20-8080",
+            "sap_code": "40001021",
+            "priority": "2",
+        },
+        {
+            "lpo_id": "LPO-2025-0412",
+            "canonical_code": "PNL-PHE-20-8080",
+            "sap_code": "40001022",
+            "priority": "1",
+        },
+    )
+    result = api.import_materials(duck_stores.ledger, Kind.BRANDMAP, swap, "b.csv", actor=duck_stores.stores)
+    assert result.updated == 2
+
+
+def test_overrides_for_every_scope_of_the_lpo_master(duck_stores: World) -> None:
+    rows = [
+        override_row("LPO", "LPO-2025-0412"),
+        override_row("PROJECT", "Tower B, Business Bay, Dubai"),
+        override_row("PLANT", "AE01"),
+        override_row("CUSTOMER", "Demo MEP Contracting LLC (synthetic)"),
+        override_row("CUSTOMER", "Gone Trading LLC") | {"active": "false"},  # decides nothing: not checked
+    ]
+    result = api.import_materials(
+        duck_stores.ledger, Kind.OVERRIDES, rows_of(Kind.OVERRIDES, *rows), "o.csv", actor=duck_stores.stores
+    )
+    assert result.created == 5

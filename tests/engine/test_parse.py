@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import io
+import re
+import zipfile
 from decimal import Decimal
 
 import pytest
+from openpyxl import Workbook
 
 from engine.demo.builder import csv_bytes, cut_export_lines, sample_bytes, xlsx_bytes
-from engine.errors import ValidationError
 from engine.tags.parse import normalise_description, parse_cut_export, parse_decimal
 
 
@@ -118,7 +121,94 @@ def test_multiple_tags_in_one_file_are_noticed() -> None:
     assert parse_cut_export(content, kind="csv").tag_refs == {"TAG-1", "TAG-2"}
 
 
-def test_legacy_encoding_is_refused_with_advice() -> None:
+def test_legacy_encoding_is_an_unreadable_sheet_with_advice() -> None:
     content = "nesting_description,qty,unit\nReinforcement tie rod Ø8mm,7,m\n".encode("cp1252")
-    with pytest.raises(ValidationError, match=r"not UTF-8.*CSV UTF-8"):
-        parse_cut_export(content, kind="csv")
+    parsed = parse_cut_export(content, kind="csv")
+    assert not parsed.usable and parsed.fingerprint() is None
+    assert re.search(r"not UTF-8.*CSV UTF-8", parsed.problem())
+
+
+def workbook(rows: list[list[object]], *, title: str = "Nest") -> bytes:
+    book = Workbook()
+    sheet = book.active
+    assert sheet is not None
+    sheet.title = title
+    for row in rows:
+        sheet.append(row)
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return buffer.getvalue()
+
+
+def with_saved_values(content: bytes, values: dict[str, tuple[str | None, str]]) -> bytes:
+    """The workbook as Excel saves it: each formula cell with its computed value (and its type)."""
+    source = zipfile.ZipFile(io.BytesIO(content))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
+        for item in source.infolist():
+            data = source.read(item)
+            if item.filename.startswith("xl/worksheets/"):
+                for ref, (kind, value) in values.items():
+                    typed = f' t="{kind}"' if kind else ""
+                    data = re.sub(
+                        rf'<c r="{ref}"([^>]*)><f>(.*?)</f><v\s*/>'.encode(),
+                        rf'<c r="{ref}"{typed}><f>\2</f><v>{value}</v>'.encode(),
+                        data,
+                    )
+            target.writestr(item, data)
+    return out.getvalue()
+
+
+HEADER = ["nesting_description", "qty", "unit"]
+
+
+def test_formula_cells_are_read_by_their_saved_value_and_totals_rows_skipped() -> None:
+    rows: list[list[object]] = [
+        HEADER,
+        ["Rivet 4.8x35 alu", "=2*60", "pcs"],
+        ['="Corner cap"', 4, "pcs"],
+        [None, "=SUM(B2:B3)", None],  # a totals row without a label
+        ["TOTAL:", "=SUM(B2:B3)", None],
+        [None, 124, "Grand total"],
+    ]
+    content = with_saved_values(
+        workbook(rows),
+        {"B2": (None, "120"), "A3": ("str", "Corner cap"), "B4": (None, "124"), "B5": (None, "124")},
+    )
+    parsed = parse_cut_export(content, kind="xlsx")
+    assert parsed.usable, parsed.problem()
+    assert [(line.description, line.qty) for line in parsed.lines] == [
+        ("Rivet 4.8x35 alu", Decimal(120)),
+        ("Corner cap", Decimal(4)),
+    ]
+
+
+def test_a_formula_without_a_saved_value_names_its_cell() -> None:
+    rows: list[list[object]] = [["Cut list"], HEADER, ["Rivet", 5, "pcs"], ["Total", "=SUM(B3:B3)", None]]
+    parsed = parse_cut_export(workbook(rows, title="Nest & parts"), kind="xlsx")
+    assert not parsed.usable and not parsed.lines
+    assert "Sheet 'Nest & parts': B4 holds a formula (=SUM(B3:B3)) without a saved value" in parsed.problem()
+
+
+def test_an_error_value_names_its_cell() -> None:
+    rows: list[list[object]] = [HEADER, ["Rivet", "=1/0", "pcs"]]
+    parsed = parse_cut_export(with_saved_values(workbook(rows), {"B2": ("e", "#DIV/0!")}), kind="xlsx")
+    assert not parsed.usable and "B2 holds the error #DIV/0!" in parsed.problem()
+
+
+def test_the_same_lines_as_xlsx_and_csv_have_one_fingerprint() -> None:
+    from_xlsx = parse_cut_export(sample_bytes("TAG-20250615-0007_cutexport_v1.xlsx"), kind="xlsx")
+    from_csv = parse_cut_export(sample_bytes("TAG-20250615-0007_cutexport_v1.csv"), kind="csv")
+    assert from_xlsx.fingerprint() == from_csv.fingerprint() is not None
+    lines = cut_export_lines(40, seed=9)
+    titled = xlsx_bytes(lines, title_rows=["NEST 12", "Machine CNC-2"])
+    assert (
+        parse_cut_export(titled, kind="xlsx").fingerprint()
+        == parse_cut_export(csv_bytes(lines), kind="csv").fingerprint()
+    )
+    other = [dict(line) for line in lines]
+    other[7]["qty"] = "999"
+    assert (
+        parse_cut_export(csv_bytes(other), kind="csv").fingerprint()
+        != parse_cut_export(csv_bytes(lines), kind="csv").fingerprint()
+    )
