@@ -22,7 +22,7 @@ from engine.ledger.exceptions import NewException, act_on_exception, open_by_key
 from engine.mapping.lookup import LineInput, Outcome, lookup_batch
 from engine.mapping.master import MasterData
 from engine.store.gateway import Database
-from engine.store.schema import exception_log, line_mapping, mapping_history
+from engine.store.schema import exception_log, line_mapping, mapping_history, tag_line
 from engine.store.sqlfiles import load_sql
 from engine.vocab import ExceptionAction, ExceptionKind, ExceptionStatus, MappingDecision, MappingStatus
 
@@ -277,10 +277,11 @@ def settle_exceptions(conn: Connection, master: MasterData, *, actor: Actor, tra
     ).all()
     if not open_ones:
         return []
+    # Only current lines wait: the lines of a replaced sheet version are kept, but wait on nothing.
     waits = conn.execute(
-        sa.select(line_mapping.c.description_norm, line_mapping.c.exception_id).where(
-            line_mapping.c.status.in_([str(s) for s in WAITING])
-        )
+        sa.select(line_mapping.c.description_norm, line_mapping.c.exception_id)
+        .join(tag_line, tag_line.c.ingest_line_id == line_mapping.c.ingest_line_id)
+        .where(line_mapping.c.status.in_([str(s) for s in WAITING]), tag_line.c.superseded.is_(False))
     ).all()
     waiting_descriptions = {row.description_norm for row in waits}
     waiting_exceptions = {row.exception_id for row in waits}
@@ -308,6 +309,7 @@ def settle_exceptions(conn: Connection, master: MasterData, *, actor: Actor, tra
             trace_id=trace_id,
             notes="Every line waiting on it is mapped now.",
             resolution_txn_id=trace_id,
+            settled=True,
         )
         settled.append(row.exception_id)
     return settled

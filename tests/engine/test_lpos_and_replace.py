@@ -183,3 +183,31 @@ def test_a_reference_several_customers_share_is_ambiguous_at_upload(world: World
     with world.ledger.db.read() as conn:
         assert conn.execute(sa.select(sa.func.count()).select_from(tag_line)).scalar_one() == 0
     assert world.ingest(lpo="LPO-2025-0412").status == "UPLOADED", "the LPO id is never ambiguous"
+
+
+def test_a_review_only_the_replaced_lines_waited_on_is_settled(duck_world: World) -> None:
+    """The store has no material master: every description waits for a review. Replacing the sheet
+    with one that drops a description leaves that description's review nothing to wait for."""
+    old = [{"nesting_description": d, "qty": "2", "unit": "pcs"} for d in ("gasket kit", "corner cap")]
+    first = duck_world.ingest(content=csv_bytes(old), name="v1.csv")
+    assert first.tag_id
+    reviews = {
+        e.payload["description"]: e.exception_id
+        for e in api.list_exceptions(
+            duck_world.ledger, actor=duck_world.admin, kind=api.ExceptionKind.MAPPING_REVIEW
+        ).items
+    }
+    assert set(reviews) == {"gasket kit", "corner cap"}
+    request = build(
+        ReplaceRequest,
+        tag_id=first.tag_id,
+        reason="the corner caps come from the site",
+        content=csv_bytes(old[:1]),
+        original_file_name="v2.csv",
+    )
+    api.replace_tag(duck_world.ledger, request, actor=duck_world.sales)
+    status = {
+        name: api.get_exception(duck_world.ledger, exception_id, actor=duck_world.admin).status
+        for name, exception_id in reviews.items()
+    }
+    assert status == {"gasket kit": "OPEN", "corner cap": "RESOLVED"}
