@@ -26,6 +26,11 @@ def utcnow() -> datetime:
     return datetime.now(UTC) + _offset(os.environ.get(TEST_CLOCK_VARIABLE, ""))
 
 
+def moved() -> bool:
+    """Whether the test clock variable moves "now" in this process (never meant for production)."""
+    return bool(os.environ.get(TEST_CLOCK_VARIABLE))
+
+
 def as_utc(value: datetime) -> datetime:
     """Stores hand back aware datetimes in their own zone class; compare them in UTC."""
     if value.tzinfo is None:

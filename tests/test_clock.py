@@ -173,3 +173,13 @@ def test_the_date_sensitive_tests_pass_on_every_weekday(tmp_path: Path) -> None:
         counts = re.search(r"(\d+) passed", output)
         passed.append(int(counts[1]) if counts else 0)
     assert min(passed) == max(passed) >= 15, f"the same date-sensitive tests pass every day: {passed}"
+
+
+def test_operations_flags_a_moved_clock(duck_world: World, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The test clock is one environment variable: a deployment that inherited it would date tags and
+    allocations wrongly, so the health report says so (and is happy once it is gone)."""
+    check = next(c for c in api.health(duck_world.ledger, actor=CLI_OPERATOR).checks if c.name == "clock")
+    assert not check.ok and clock.TEST_CLOCK_VARIABLE in check.detail and TODAY.isoformat() in check.detail
+    monkeypatch.delenv(clock.TEST_CLOCK_VARIABLE)
+    check = next(c for c in api.health(duck_world.ledger, actor=CLI_OPERATOR).checks if c.name == "clock")
+    assert check.ok and check.detail.startswith("system clock")

@@ -10,6 +10,7 @@ import time
 import sqlalchemy as sa
 from pydantic import BaseModel, ConfigDict
 
+from engine import clock
 from engine.demo.loader import DEMO_ACCOUNTS
 from engine.errors import EngineError
 from engine.handle import Ledger
@@ -66,6 +67,7 @@ def health(ledger: Ledger) -> HealthReport:
         checks.append(Check(name="data directory", ok=free > 1, detail=f"writable, {free:,.1f} GB free"))
     except OSError as error:
         checks.append(Check(name="data directory", ok=False, detail=f"not writable: {error}"))
+    checks.append(_clock_check())
     exposed = exposed_demo_accounts(ledger)
     checks.append(
         Check(
@@ -83,6 +85,17 @@ def health(ledger: Ledger) -> HealthReport:
         checks=checks,
         exposed_demo_accounts=exposed,
     )
+
+
+def _clock_check() -> Check:
+    if clock.moved():
+        return Check(
+            name="clock",
+            ok=False,
+            detail=f"moved by {clock.TEST_CLOCK_VARIABLE} to {clock.utcnow():%Y-%m-%d %H:%M} UTC: "
+            "a test setting; unset it so business days follow the real date",
+        )
+    return Check(name="clock", ok=True, detail=f"system clock, {clock.utcnow():%Y-%m-%d %H:%M} UTC")
 
 
 def exposed_demo_accounts(ledger: Ledger) -> list[str]:
