@@ -24,7 +24,6 @@ from engine.auth.sessions import BINDING_COOKIE_NAME, COOKIE_NAME, new_binding, 
 from engine.errors import EngineError
 from engine.ids import new_ulid
 from engine.logs import get_logger
-from engine.vocab import Source
 from jobs.scheduler import start_in_process, stop_in_process
 
 log = get_logger("console.server")
@@ -185,4 +184,4 @@ def on_script_error(error: Exception) -> bool:
     return True
 
 
-__all__ = ["MIDDLEWARE", "ROUTES", "Source", "lifespan", "on_script_error"]
+__all__ = ["MIDDLEWARE", "ROUTES", "lifespan", "on_script_error"]

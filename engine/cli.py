@@ -171,7 +171,12 @@ def cmd_tags_show(args: argparse.Namespace, settings: Settings) -> Any:
 
 def cmd_tags_list(args: argparse.Namespace, settings: Settings) -> Any:
     return api.list_tags(
-        _ledger(settings), actor=CLI_OPERATOR, lpo_id=args.lpo, status=_choice(TagStatus, args.status)
+        _ledger(settings),
+        actor=CLI_OPERATOR,
+        lpo_id=args.lpo,
+        status=_choice(TagStatus, args.status),
+        offset=args.offset,
+        limit=args.limit,
     )
 
 
@@ -414,6 +419,7 @@ def build_parser() -> argparse.ArgumentParser:
     tag_list = command(tags, "list", cmd_tags_list, "tags, newest first")
     tag_list.add_argument("--lpo")
     tag_list.add_argument("--status")
+    _paging(tag_list, default_limit=100)
 
     exc = groups.add_parser("exceptions", help="the exception queue").add_subparsers(
         dest="command", required=True

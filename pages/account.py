@@ -1,12 +1,10 @@
 """Your account: who you are signed in as, and your password (local accounts)."""
 
-import hashlib
-
 import streamlit as st
 
 from console import signin
 from console.text import plain
-from console.widgets import call, form_request_id, page_setup
+from console.widgets import call, form_done, form_request_id, page_setup
 from engine import api
 from engine.api import Permission
 
@@ -26,17 +24,18 @@ if me is not None:
         if submitted and new != repeat:
             st.warning("The two new passwords differ.")
         elif submitted:
-            # The submission's key is made from a digest: passwords are not kept in the session.
-            digest = hashlib.sha256(f"{current}\x1f{new}".encode()).hexdigest()
+            # One key per submission, never derived from the passwords (nothing of them stays in the
+            # session); a refused attempt stores nothing under it, so a corrected retry may reuse it.
             changed = call(
                 api.change_password,
                 ctx.ledger,
                 current_password=current,
                 new_password=new,
                 actor=ctx.actor,
-                request_id=form_request_id("password", digest),
+                request_id=form_request_id("password"),
             )
             if changed is not None:
                 signin.remember_session(changed.session_id)
                 signin.emit_cookie_updates()
                 st.success("Password changed. Every other tab and browser signed in as you is signed out.")
+                form_done("password")

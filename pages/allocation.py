@@ -46,7 +46,8 @@ if run:
             )
         )
         if result.exceptions:
-            st.warning(f"{len(result.exceptions)} shortage exception(s): " + ", ".join(result.exceptions))
+            raised = ", ".join(result.exceptions)
+            st.warning(f"{len(result.exceptions)} exception(s) for the stores desk: {raised}")
         form_done("allocate")
 
 if run_date:

@@ -4,11 +4,12 @@ import json
 
 import streamlit as st
 
+from console.exceptions import action_form
 from console.text import plain
 from console.views import exceptions_frame
-from console.widgets import call, form_request_id, page_footer, page_setup, pager
+from console.widgets import call, page_footer, page_setup, pager
 from engine import api
-from engine.api import ExceptionAction, ExceptionKind, ExceptionStatus, Permission
+from engine.api import ExceptionKind, ExceptionStatus, Permission
 
 ctx = page_setup("Exceptions", Permission.READ_LEDGER)
 desks = ctx.actor.desks()
@@ -83,24 +84,4 @@ with st.expander("Details"):
         st.text(f"Notes: {item.resolver_notes}")
 
 if item.status in (ExceptionStatus.OPEN, ExceptionStatus.ACKNOWLEDGED) and ctx.actor.works_desk(item.desk):
-    with st.form(f"act-{item.exception_id}"):
-        action = st.radio(
-            "Action", list(ExceptionAction), horizontal=True, format_func=lambda a: a.value.capitalize()
-        )
-        assignee = st.text_input("Assign to (e-mail)", help="Only for Assign")
-        notes = st.text_area("Notes", help="Required to resolve or dismiss")
-        if st.form_submit_button("Apply", type="primary"):
-            done = call(
-                api.act_on_exception,
-                ctx.ledger,
-                item.exception_id,
-                action,
-                actor=ctx.actor,
-                notes=notes or None,
-                assignee=assignee or None,
-                expected_version=item.version,
-                request_id=form_request_id("act", item.exception_id, item.version, action, assignee, notes),
-            )
-            if done is not None:
-                st.success(f"{done.exception_id} is now {done.status}.")
-                st.rerun()
+    action_form(ctx, item)

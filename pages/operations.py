@@ -4,7 +4,7 @@ import pandas as pd
 import streamlit as st
 
 from console.text import plain
-from console.widgets import call, next_job_runs, page_setup
+from console.widgets import call, next_job_runs, page_footer, page_setup, pager
 from engine import api
 from engine.api import Permission
 
@@ -32,9 +32,9 @@ if scheduled is None:
         "No scheduler runs in this console process (OPSLEDGER_JOBS_ENABLED=false, or the worker "
         "`python -m jobs` runs them)."
     )
-runs = call(api.list_job_runs, ctx.ledger, actor=ctx.actor) or []
+last_runs = call(api.last_job_runs, ctx.ledger, actor=ctx.actor) or {}
 for name, title in api.job_catalogue().items():
-    last = next((r for r in runs if r.job_name == name), None)
+    last = last_runs.get(name)
     with st.container(border=True):
         left, right = st.columns([4, 1])
         left.markdown(f"**{title}** (`{name}`)")
@@ -47,6 +47,8 @@ for name, title in api.job_catalogue().items():
             if result is not None:
                 st.toast(f"{name}: {result.status} {result.counts or ''}")
                 st.rerun()
+page = call(api.list_job_runs, ctx.ledger, actor=ctx.actor, offset=pager("runs", page_size=50), limit=50)
+runs = page.items if page else []
 if runs:
     st.dataframe(
         pd.DataFrame(
@@ -68,3 +70,5 @@ if runs:
         hide_index=True,
         width="stretch",
     )
+if page:
+    page_footer("runs", page, noun="runs")

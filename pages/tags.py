@@ -4,7 +4,7 @@ import streamlit as st
 
 from console.text import plain
 from console.views import audit_frame, tag_lines_frame, tags_frame
-from console.widgets import call, form_request_id, page_setup
+from console.widgets import call, form_done, form_request_id, page_footer, page_setup, pager
 from engine import api
 from engine.api import Permission, ReplaceRequest, TagStatus, build
 
@@ -15,25 +15,29 @@ with st.container(horizontal=True):
     status = st.selectbox("Status", [None, *TagStatus], format_func=lambda v: v or "Any status")
     dates = st.date_input("Delivery between", value=[], help="Leave empty for any date")
 start, end = (*dates, None, None)[:2] if isinstance(dates, (list, tuple)) else (dates, dates)
-tags = (
-    call(
-        api.list_tags,
-        ctx.ledger,
-        actor=ctx.actor,
-        lpo_id=lpo_id,
-        status=status,
-        delivery_from=start,
-        delivery_to=end,
-    )
-    or []
+found = call(
+    api.list_tags,
+    ctx.ledger,
+    actor=ctx.actor,
+    lpo_id=lpo_id,
+    status=status,
+    delivery_from=start,
+    delivery_to=end,
+    offset=pager("tags", page_size=100),
+    limit=100,
 )
+tags = found.items if found else []
 st.dataframe(tags_frame(tags), hide_index=True, width="stretch")
-if not tags:
+if found:
+    page_footer("tags", found, noun="tags")
+wanted = st.query_params.get("tag")
+if not tags and not wanted:
     st.info("No tags match.")
     st.stop()
 
 ids = [t.tag_id for t in tags]
-wanted = st.query_params.get("tag")
+if wanted and wanted not in ids:  # a link to a tag on another page of the list
+    ids.insert(0, wanted)
 chosen = st.selectbox("Open tag", ids, index=ids.index(wanted) if wanted in ids else 0)
 detail = call(api.show_tag, ctx.ledger, chosen, actor=ctx.actor)
 if detail is None:
@@ -41,7 +45,7 @@ if detail is None:
 tag = detail.tag
 st.subheader(f"{tag.tag_id} · {tag.status}")
 cols = st.columns(4)
-cols[0].metric("LPO", tag.lpo_id)
+cols[0].metric("LPO", plain(tag.lpo_id))
 cols[1].metric("Required area", f"{tag.required_area_m2:,.2f} m2")
 cols[2].metric("Delivery", f"{tag.requested_delivery_date:%Y-%m-%d}")
 cols[3].metric("Lines", tag.line_count)
@@ -64,7 +68,7 @@ with file_tab:
     download = call(api.tag_file, ctx.ledger, tag.tag_id, actor=ctx.actor)
     if download is not None:
         st.download_button(
-            f"Download {download.file_name}",
+            f"Download {plain(download.file_name)}",
             download.content,
             file_name=download.file_name,
             mime=download.media_type,
@@ -89,6 +93,7 @@ with file_tab:
                 replaced = request and call(api.replace_tag, ctx.ledger, request, actor=ctx.actor)
                 if replaced:
                     st.success(plain(replaced.message))
+                    form_done("replace")
 with audit_tab:
     trail = call(api.search_audit, ctx.ledger, actor=ctx.actor, entity_id=tag.tag_id, limit=1000)
     if trail is not None:

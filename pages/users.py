@@ -4,7 +4,7 @@ import pandas as pd
 import streamlit as st
 
 from console.text import plain
-from console.widgets import call, form_request_id, page_setup
+from console.widgets import call, form_done, form_request_id, page_setup
 from engine import api
 from engine.api import Permission, Role
 
@@ -29,13 +29,16 @@ st.dataframe(
 )
 
 edit, add = st.columns(2)
-with edit, st.form("roles"):
+with edit:
     st.markdown("**Change roles**")
-    emails = [u.email for u in users]
-    email = st.selectbox("User", emails)
+    # The user is picked outside the form: the form below then shows that user's own state.
+    email = st.selectbox("User", [u.email for u in users])
     current = next((u for u in users if u.email == email), None)
-    roles = st.multiselect("Roles", list(Role), default=list(current.roles) if current else [])
-    active = st.checkbox("Active", value=current.active if current else True)
+with edit, st.form("roles"):
+    roles = st.multiselect(
+        "Roles", list(Role), default=list(current.roles) if current else [], key=f"user-roles-{email}"
+    )
+    active = st.checkbox("Active", value=current.active if current else True, key=f"user-active-{email}")
     if st.form_submit_button("Save") and current is not None:
         chosen = [str(r) for r in roles]
         saved = call(
@@ -59,6 +62,8 @@ with edit, st.form("roles"):
             st.success(
                 plain(f"{saved.email}: {', '.join(saved.roles)}{'' if saved.active else ' (inactive)'}")
             )
+            form_done("roles")
+            form_done("active")
 with add, st.form("add-user", clear_on_submit=True):
     st.markdown("**Add a user**")
     new_email = st.text_input("E-mail")
@@ -76,3 +81,4 @@ with add, st.form("add-user", clear_on_submit=True):
         )
         if created is not None:
             st.success(plain(f"{created.email} added."))
+            form_done("add-user")

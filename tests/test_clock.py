@@ -126,7 +126,7 @@ def _check_demo_dates(ledger: api.Ledger) -> None:
     production = clock.next_working_day(TODAY, WORKING_WEEKDAYS)
     assert status.for_date == production and not status.stale
     assert api.current_allocation(ledger, production, actor=CLI_OPERATOR), "the next working day's run"
-    due = {tag.requested_delivery_date for tag in api.list_tags(ledger, actor=CLI_OPERATOR)}
+    due = {tag.requested_delivery_date for tag in api.list_tags(ledger, actor=CLI_OPERATOR).items}
     assert due and all(day > TODAY and day.weekday() in WORKING_WEEKDAYS for day in due)
 
 

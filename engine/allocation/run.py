@@ -123,12 +123,7 @@ def lock_allocations(conn: Connection) -> None:
 def release_tag(conn: Connection, tag_id: str) -> None:
     """A replaced sheet's old lines give their stock back (every date)."""
     lock_allocations(conn)
-    for table in (allocation_log, allocation_line):
-        conn.execute(
-            sa.update(table)
-            .where(table.c.tag_id == tag_id, table.c.superseded.is_(False))
-            .values(superseded=True)
-        )
+    _supersede(conn, [tag_id])
 
 
 def available_stock(conn: Connection, snapshot: SnapshotSummary, rule: StockRule) -> dict[str, Decimal]:
@@ -189,15 +184,15 @@ def _due_rows(conn: Connection, run_date: date, tag_id: str | None) -> Sequence[
     return conn.execute(load_sql("allocation/due_lines"), {"run_date": run_date, "tag_id": tag_id}).all()
 
 
-def _supersede(conn: Connection, tags: list[str], run_date: date) -> None:
+def _supersede(conn: Connection, tags: list[str], run_date: date | None = None) -> None:
+    """The live allocation of the tags (of one date, or every date) takes nothing any more."""
     if not tags:
         return
     for table in (allocation_log, allocation_line):
-        conn.execute(
-            sa.update(table)
-            .where(table.c.tag_id.in_(tags), table.c.run_date == run_date, table.c.superseded.is_(False))
-            .values(superseded=True)
-        )
+        scope: list[sa.ColumnElement[bool]] = [table.c.tag_id.in_(tags), table.c.superseded.is_(False)]
+        if run_date is not None:
+            scope.append(table.c.run_date == run_date)
+        conn.execute(sa.update(table).where(*scope).values(superseded=True))
 
 
 def _draw(

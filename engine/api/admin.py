@@ -11,10 +11,11 @@ from engine.auth import users
 from engine.auth.roles import SYSTEM_JOB, Actor, Permission
 from engine.clock import business_day
 from engine.config import Settings
-from engine.demo.loader import DEMO_ACCOUNTS, DemoLoad, demo_password, load_demo_data
+from engine.demo.loader import DEMO_ACCOUNTS, DemoLoad, active_demo_accounts, demo_password, load_demo_data
 from engine.handle import Ledger, open_ledger
 from engine.ledger.requests import run_once
 from engine.logs import traced
+from engine.models import Page
 from engine.operations import jobs
 from engine.operations.health import HealthReport
 from engine.operations.health import health as _health
@@ -82,15 +83,11 @@ def load_demo(ledger: Ledger, *, actor: Actor, force: bool = False) -> DemoLoad:
 def demo_accounts(ledger: Ledger, *, actor: Actor) -> list[DemoAccount]:
     """The demo accounts active in this store (their passwords only while demo data is on)."""
     shown = ledger.settings.demo_data
-    with ledger.db.read() as conn:
-        present = [u for u in users.list_users(conn) if u.email in DEMO_ACCOUNTS and u.active]
     return [
         DemoAccount(
-            email=u.email,
-            role=DEMO_ACCOUNTS[u.email][0],
-            password=demo_password(u.email) if shown else None,
+            email=email, role=DEMO_ACCOUNTS[email][0], password=demo_password(email) if shown else None
         )
-        for u in present
+        for email in active_demo_accounts(ledger)
     ]
 
 
@@ -210,8 +207,16 @@ def run_job(
 
 
 @requires(Permission.ADMINISTER)
-def list_job_runs(ledger: Ledger, *, actor: Actor, job_name: str | None = None) -> list[JobRunView]:
-    return jobs.recent_runs(ledger, job_name=job_name)
+def list_job_runs(
+    ledger: Ledger, *, actor: Actor, job_name: str | None = None, offset: int = 0, limit: int = 50
+) -> Page[JobRunView]:
+    return jobs.recent_runs(ledger, job_name=job_name, offset=offset, limit=limit)
+
+
+@requires(Permission.ADMINISTER)
+def last_job_runs(ledger: Ledger, *, actor: Actor) -> dict[str, JobRunView]:
+    """The latest run of each job that has run (by job name)."""
+    return jobs.last_runs(ledger)
 
 
 @requires(Gate.OPEN)
@@ -237,6 +242,7 @@ __all__ = [
     "demo_accounts",
     "health",
     "job_catalogue",
+    "last_job_runs",
     "list_job_runs",
     "list_users",
     "load_demo",

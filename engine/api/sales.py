@@ -14,6 +14,7 @@ from engine.logs import traced
 from engine.lpos import master as lpos
 from engine.lpos.master import ImportSummary, LpoBalance
 from engine.mapping.master import cache_for
+from engine.models import Page
 from engine.progress import Progress, no_progress
 from engine.tags import ingest, queries, replace
 from engine.tags.models import (
@@ -99,10 +100,18 @@ def list_tags(
     status: TagStatus | None = None,
     delivery_from: date | None = None,
     delivery_to: date | None = None,
-) -> list[TagSummary]:
+    offset: int = 0,
+    limit: int = 100,
+) -> Page[TagSummary]:
     with ledger.db.read() as conn:
         return queries.list_tags(
-            conn, lpo_id=lpo_id, status=status, delivery_from=delivery_from, delivery_to=delivery_to
+            conn,
+            lpo_id=lpo_id,
+            status=status,
+            delivery_from=delivery_from,
+            delivery_to=delivery_to,
+            offset=offset,
+            limit=limit,
         )
 
 

@@ -95,14 +95,6 @@ def get_user(conn: Connection, email: str) -> UserView:
     )
 
 
-def user_exists(conn: Connection, email: str) -> bool:
-    try:
-        get_user(conn, email)
-    except NotFound:
-        return False
-    return True
-
-
 def list_users(conn: Connection) -> list[UserView]:
     emails = conn.execute(sa.select(app_user.c.email).order_by(app_user.c.email)).scalars().all()
     return [get_user(conn, e) for e in emails]

@@ -53,6 +53,17 @@ class DemoLoad(BaseModel):
     allocation_run: str | None = None
 
 
+def active_demo_accounts(ledger: Ledger) -> list[str]:
+    """The demo accounts that can sign in to this store now (e-mails, sorted)."""
+    with ledger.db.read() as conn:
+        rows = conn.execute(
+            sa.select(app_user.c.email)
+            .where(app_user.c.email.in_(sorted(DEMO_ACCOUNTS)), app_user.c.active.is_(True))
+            .order_by(app_user.c.email)
+        ).scalars()
+        return [str(email) for email in rows]
+
+
 def store_is_empty(ledger: Ledger) -> bool:
     with ledger.db.read() as conn:
         users = conn.execute(sa.select(sa.func.count()).select_from(app_user)).scalar_one()

@@ -18,15 +18,16 @@ from pydantic import BaseModel, ConfigDict
 from sqlalchemy.engine import Connection
 
 from engine.auth.roles import DESK_ROLES, Actor
+from engine.auth.sessions import roles_of
 from engine.clock import as_utc, utcnow
 from engine.errors import Conflict, Forbidden, NotFound, ValidationError
 from engine.ledger.audit import audit_row, record_action
 from engine.ledger.sequences import next_exception_ids
 from engine.models import Page, check_paging
 from engine.store.gateway import Database
-from engine.store.schema import app_user, line_mapping, tag_line, user_action_history, user_role
+from engine.store.schema import app_user, line_mapping, tag_line, user_action_history
 from engine.store.schema import exception_log as ex
-from engine.vocab import Desk, ExceptionAction, ExceptionKind, ExceptionStatus, MappingStatus, Role, Severity
+from engine.vocab import Desk, ExceptionAction, ExceptionKind, ExceptionStatus, MappingStatus, Severity
 
 
 @dataclass(frozen=True)
@@ -382,9 +383,7 @@ def _check_assignee(conn: Connection, current: ExceptionView, assignee: str | No
             f"{current.desk} desk.",
             field="assignee",
         )
-    roles = frozenset(
-        Role(r) for r in conn.execute(sa.select(user_role.c.role).where(user_role.c.email == email)).scalars()
-    )
+    roles = roles_of(conn, email)
     if not roles & DESK_ROLES[current.desk]:
         raise ValidationError(
             f"{email} does not work the {current.desk} desk ({', '.join(sorted(roles)) or 'no roles'}); "

@@ -99,9 +99,12 @@ def run_once(
     actor: Actor,
     trace_id: str,
 ) -> M:
-    """Run ``work`` in one transaction, at most once per request id (without one: every time)."""
+    """Run ``work`` in one transaction, at most once per request id (without one: every time).
+
+    Always with ``retry_integrity``: a unique key another transaction took meanwhile (an "exactly one"
+    row such as an open review) re-runs the unit, which then finds and uses that row."""
     if request_id is None:
-        return db.write(work)
+        return db.write(work, retry_integrity=True)
     key, print_ = check_request_id(request_id), fingerprint(operation, *parts)
 
     def unit(conn: Connection) -> tuple[M, bool]:

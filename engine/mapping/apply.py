@@ -265,16 +265,42 @@ def open_exceptions(
     return {wanted[key]: exception_id for key, exception_id in open_by_key(conn, list(wanted)).items()}
 
 
-def settle_exceptions(conn: Connection, master: MasterData, *, actor: Actor, trace_id: str) -> list[str]:
-    """Resolve the exceptions nothing waits on any more: a review once no line of its description
-    waits (and its lines were mapped, or the master now maps the description); a conversion once no
-    line refers to it."""
-    open_ones = conn.execute(
-        sa.select(exception_log.c.exception_id, exception_log.c.kind, exception_log.c.dedupe_key).where(
-            exception_log.c.kind.in_([str(ExceptionKind.MAPPING_REVIEW), str(ExceptionKind.UNIT_CONVERSION)]),
-            exception_log.c.status.in_([str(ExceptionStatus.OPEN), str(ExceptionStatus.ACKNOWLEDGED)]),
-        )
-    ).all()
+def waited_on(conn: Connection, tag_id: str) -> set[str]:
+    """The exceptions the current lines of a tag wait on (a review, a unit rule)."""
+    return set(
+        conn.execute(
+            sa.select(line_mapping.c.exception_id)
+            .join(tag_line, tag_line.c.ingest_line_id == line_mapping.c.ingest_line_id)
+            .where(
+                line_mapping.c.tag_id == tag_id,
+                line_mapping.c.status.in_([str(s) for s in WAITING]),
+                line_mapping.c.exception_id.is_not(None),
+                tag_line.c.superseded.is_(False),
+            )
+        ).scalars()
+    )
+
+
+def settle_exceptions(
+    conn: Connection,
+    master: MasterData,
+    *,
+    actor: Actor,
+    trace_id: str,
+    only: set[str] | None = None,
+) -> list[str]:
+    """Resolve the exceptions nothing waits on any more (of ``only``, when given): a review once no
+    line of its description waits (and its lines were mapped, or the master now maps the
+    description); a conversion once no line refers to it."""
+    if only is not None and not only:
+        return []
+    query = sa.select(exception_log.c.exception_id, exception_log.c.kind, exception_log.c.dedupe_key).where(
+        exception_log.c.kind.in_([str(ExceptionKind.MAPPING_REVIEW), str(ExceptionKind.UNIT_CONVERSION)]),
+        exception_log.c.status.in_([str(ExceptionStatus.OPEN), str(ExceptionStatus.ACKNOWLEDGED)]),
+    )
+    if only is not None:
+        query = query.where(exception_log.c.exception_id.in_(sorted(only)))
+    open_ones = conn.execute(query).all()
     if not open_ones:
         return []
     # Only current lines wait: the lines of a replaced sheet version are kept, but wait on nothing.

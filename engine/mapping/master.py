@@ -170,20 +170,14 @@ class MasterData:
 
 
 def material_defaults(named: dict[str, str | None], skus: dict[str, Sku]) -> dict[str, str]:
-    """Each canonical material's default SKU: the one named on the material (when it is an active
-    SKU of that material); else, when the material has exactly one active SKU, that one (nothing
-    to choose between); else none."""
-    of_material: dict[str, list[str]] = defaultdict(list)
-    for sku in skus.values():
-        of_material[sku.canonical_code].append(sku.sap_code)
-    defaults: dict[str, str] = {}
-    for code in set(named) | set(of_material):
-        chosen = named.get(code)
-        if chosen and chosen in skus and skus[chosen].canonical_code == code:
-            defaults[code] = chosen
-        elif len(of_material.get(code, ())) == 1:
-            defaults[code] = of_material[code][0]
-    return defaults
+    """Each canonical material's default SKU: the one named on the material, when it is an active
+    SKU of that material. Never guessed (not even a material's only SKU): a material without one
+    is the stores desk's NO_SKU question, as DOMAIN names no other source."""
+    return {
+        code: chosen
+        for code, chosen in named.items()
+        if chosen and chosen in skus and skus[chosen].canonical_code == code
+    }
 
 
 def read_version(conn: Connection) -> int:

@@ -14,6 +14,7 @@ from sqlalchemy.engine import Connection
 from engine.auth.roles import Actor
 from engine.clock import business_day
 from engine.errors import ValidationError
+from engine.ledger.audit import record_action
 from engine.mapping.apply import record
 from engine.mapping.lookup import LineInput, Outcome, lookup
 from engine.mapping.master import MasterData
@@ -150,7 +151,23 @@ def record_lookup(
             trace_id=trace_id,
         )
     )
-    return result(outcome, trace_id=trace_id, history_id=row.history_id, exception_id=row.exception_id)
+    decided = result(outcome, trace_id=trace_id, history_id=row.history_id, exception_id=row.exception_id)
+    record_action(
+        conn,
+        actor,
+        "MAPPING_LOOKUP_RECORDED",
+        entity_type="line",
+        entity_id=request.line_id,
+        trace_id=trace_id,
+        after={
+            "description": decided.description,
+            "decision": str(decided.decision),
+            "canonical_code": decided.canonical_code,
+            "sap_code": decided.sap_code,
+            "exception_id": decided.exception_id,
+        },
+    )
+    return decided
 
 
 def _stored_decision(conn: Connection, line_id: str) -> sa.Row | None:

@@ -7,15 +7,13 @@ import shutil
 import tempfile
 import time
 
-import sqlalchemy as sa
 from pydantic import BaseModel, ConfigDict
 
 from engine import clock
-from engine.demo.loader import DEMO_ACCOUNTS
+from engine.demo.loader import active_demo_accounts
 from engine.errors import EngineError
 from engine.handle import Ledger
 from engine.store import migrate
-from engine.store.schema import app_user
 
 
 class Check(BaseModel):
@@ -100,12 +98,4 @@ def _clock_check() -> Check:
 
 def exposed_demo_accounts(ledger: Ledger) -> list[str]:
     """Demo accounts still active in a store whose demo data is off (none while it is on)."""
-    if ledger.settings.demo_data:
-        return []
-    with ledger.db.read() as conn:
-        rows = conn.execute(
-            sa.select(app_user.c.email)
-            .where(app_user.c.email.in_(sorted(DEMO_ACCOUNTS)), app_user.c.active.is_(True))
-            .order_by(app_user.c.email)
-        ).scalars()
-        return [str(email) for email in rows]
+    return [] if ledger.settings.demo_data else active_demo_accounts(ledger)

@@ -21,12 +21,13 @@ from pydantic import BaseModel, ConfigDict
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import Connection
 
-from engine.auth.roles import SYSTEM_JOB, Actor
+from engine.auth.roles import Actor
 from engine.clock import as_utc, business_day, next_working_day, utcnow
 from engine.errors import EngineError, NotFound
 from engine.handle import Ledger
 from engine.ids import new_ulid
 from engine.logs import get_logger, traced
+from engine.models import Page, check_paging
 from engine.operations.sla import escalate_overdue
 from engine.store.schema import job_run, scheduler_lease
 from engine.vocab import JobStatus, JobTrigger
@@ -47,17 +48,30 @@ class JobOutcome:
 
 
 @dataclass(frozen=True)
+class JobRun:
+    """What a job's work runs with: one transaction, the run's time, trace, trigger and the actor it
+    acts for (the scheduler's ``SYSTEM_JOB``, or the admin who pressed *Run now*)."""
+
+    ledger: Ledger
+    conn: Connection
+    now: datetime
+    trace_id: str
+    actor: Actor
+    trigger: JobTrigger
+
+
+@dataclass(frozen=True)
 class JobDefinition:
     name: str
     title: str
-    work: Callable[[Ledger, Connection, datetime, str], JobOutcome]
+    work: Callable[[JobRun], JobOutcome]
 
 
-def _sla(ledger: Ledger, conn: Connection, now: datetime, trace_id: str) -> JobOutcome:
-    return JobOutcome(escalate_overdue(conn, now=now, actor=SYSTEM_JOB, trace_id=trace_id))
+def _sla(run: JobRun) -> JobOutcome:
+    return JobOutcome(escalate_overdue(run.conn, now=run.now, actor=run.actor, trace_id=run.trace_id))
 
 
-def _allocation_t1(ledger: Ledger, conn: Connection, now: datetime, trace_id: str) -> JobOutcome:
+def _allocation_t1(run: JobRun) -> JobOutcome:
     """T-1: allocate the tags due on the next working day against the latest snapshot. A stale
     snapshot is never accepted here: the stores desk gets one STALE_SNAPSHOT exception instead."""
     from engine.allocation.problems import raise_stale
@@ -65,22 +79,22 @@ def _allocation_t1(ledger: Ledger, conn: Connection, now: datetime, trace_id: st
     from engine.mapping.master import MasterData
     from engine.stock.freshness import StaleSnapshot, StockRule
 
-    settings = ledger.settings
-    run_date = next_working_day(business_day(settings.zone, now), settings.working_weekdays)
+    settings = run.ledger.settings
+    run_date = next_working_day(business_day(settings.zone, run.now), settings.working_weekdays)
     try:
         result = run_allocation(
-            ledger.db,
-            conn,
-            MasterData.load(conn),
+            run.ledger.db,
+            run.conn,
+            MasterData.load(run.conn),
             run_date=run_date,
             tag_id=None,
             rule=StockRule.from_settings(settings),
-            actor=SYSTEM_JOB,
-            trace_id=trace_id,
-            trigger=JobTrigger.SCHEDULED,
+            actor=run.actor,
+            trace_id=run.trace_id,
+            trigger=run.trigger,
         )
     except StaleSnapshot as stale:
-        exception_id = raise_stale(conn, stale.status, actor=SYSTEM_JOB, trace_id=trace_id)
+        exception_id = raise_stale(run.conn, stale.status, actor=run.actor, trace_id=run.trace_id)
         return JobOutcome({"stale_snapshot": 1}, skipped=f"{stale.status.message} See {exception_id}.")
     return JobOutcome(
         {
@@ -141,7 +155,9 @@ def run_job(
         log.info("job started", extra={"job": name, "trigger": str(trigger), "run_id": run_id})
         at = now or utcnow()
         try:
-            outcome = ledger.db.write(lambda conn: definition.work(ledger, conn, at, trace_id))
+            outcome = ledger.db.write(
+                lambda conn: definition.work(JobRun(ledger, conn, at, trace_id, actor, trigger))
+            )
         except Exception as error:  # a job's failure is recorded on its run, never lost
             message = error.message if isinstance(error, EngineError) else f"{type(error).__name__}: {error}"
             _set(ledger, run_id, status=str(JobStatus.FAILED), finished_at=utcnow(), error=message[:4000])
@@ -224,12 +240,38 @@ def get_run(ledger: Ledger, run_id: str) -> JobRunView:
     return JobRunView.from_row(row)
 
 
-def recent_runs(ledger: Ledger, *, limit: int = 50, job_name: str | None = None) -> list[JobRunView]:
-    query = sa.select(job_run).order_by(job_run.c.created_at.desc()).limit(limit)
-    if job_name:
-        query = query.where(job_run.c.job_name == job_name)
+def recent_runs(
+    ledger: Ledger, *, job_name: str | None = None, offset: int = 0, limit: int = 50
+) -> Page[JobRunView]:
+    """Runs newest first, one page at a time (the SLA job alone adds one every five minutes)."""
+    check_paging(offset, limit)
+    where = [job_run.c.job_name == job_name] if job_name else []
     with ledger.db.read() as conn:
-        return [JobRunView.from_row(row) for row in conn.execute(query)]
+        total = conn.execute(sa.select(sa.func.count()).select_from(job_run).where(*where)).scalar_one()
+        rows = conn.execute(
+            sa.select(job_run)
+            .where(*where)
+            .order_by(job_run.c.created_at.desc(), job_run.c.run_id.desc())
+            .offset(offset)
+            .limit(limit)
+        )
+        items = [JobRunView.from_row(row) for row in rows]
+    return Page[JobRunView](items=items, total=total, offset=offset, limit=limit)
+
+
+def last_runs(ledger: Ledger) -> dict[str, JobRunView]:
+    """The latest run of every job that ever ran, however many runs of others came after it."""
+    latest = (
+        sa.select(job_run.c.job_name, sa.func.max(job_run.c.created_at).label("created_at"))
+        .group_by(job_run.c.job_name)
+        .subquery()
+    )
+    query = sa.select(job_run).join(
+        latest, sa.and_(latest.c.job_name == job_run.c.job_name, latest.c.created_at == job_run.c.created_at)
+    )
+    with ledger.db.read() as conn:
+        runs = [JobRunView.from_row(row) for row in conn.execute(query)]
+    return {run.job_name: run for run in sorted(runs, key=lambda run: run.run_id)}
 
 
 @dataclass(frozen=True)

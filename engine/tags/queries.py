@@ -9,6 +9,7 @@ from sqlalchemy.engine import Connection
 
 from engine.errors import NotFound
 from engine.ledger.files import FileStore, StoredFile
+from engine.models import Page, check_paging
 from engine.store.schema import tag_line, tag_sheet, tag_sheet_version
 from engine.tags.models import TagDetail, TagLineView, TagSummary, TagVersionView
 from engine.vocab import TagStatus
@@ -21,22 +22,34 @@ def list_tags(
     status: TagStatus | None = None,
     delivery_from: date | None = None,
     delivery_to: date | None = None,
-    limit: int = 1000,
-) -> list[TagSummary]:
-    query = (
+    offset: int = 0,
+    limit: int = 100,
+) -> Page[TagSummary]:
+    """Tags matching every filter given, newest upload first, one page at a time."""
+    check_paging(offset, limit)
+    where: list[sa.ColumnElement[bool]] = []
+    if lpo_id:
+        where.append(tag_sheet.c.lpo_id == lpo_id)
+    if status is not None:
+        where.append(tag_sheet.c.status == str(status))
+    if delivery_from is not None:
+        where.append(tag_sheet.c.requested_delivery_date >= delivery_from)
+    if delivery_to is not None:
+        where.append(tag_sheet.c.requested_delivery_date <= delivery_to)
+    total = conn.execute(sa.select(sa.func.count()).select_from(tag_sheet).where(*where)).scalar_one()
+    rows = conn.execute(
         sa.select(*[tag_sheet.c[name] for name in TagSummary.model_fields])
+        .where(*where)
         .order_by(tag_sheet.c.uploaded_at.desc(), tag_sheet.c.tag_id.desc())
+        .offset(offset)
         .limit(limit)
     )
-    if lpo_id:
-        query = query.where(tag_sheet.c.lpo_id == lpo_id)
-    if status is not None:
-        query = query.where(tag_sheet.c.status == str(status))
-    if delivery_from is not None:
-        query = query.where(tag_sheet.c.requested_delivery_date >= delivery_from)
-    if delivery_to is not None:
-        query = query.where(tag_sheet.c.requested_delivery_date <= delivery_to)
-    return [TagSummary.model_validate(row._mapping) for row in conn.execute(query)]
+    return Page[TagSummary](
+        items=[TagSummary.model_validate(row._mapping) for row in rows],
+        total=total,
+        offset=offset,
+        limit=limit,
+    )
 
 
 def get_tag(conn: Connection, tag_id: str) -> TagDetail:

@@ -22,7 +22,7 @@ from engine.clock import utcnow
 from engine.errors import Conflict, NotFound, ValidationError
 from engine.ledger.audit import record_action
 from engine.ledger.requests import fingerprint
-from engine.mapping.apply import settle_exceptions
+from engine.mapping.apply import settle_exceptions, waited_on
 from engine.mapping.master import cache_for
 from engine.progress import Progress, no_progress
 from engine.store.schema import tag_line, tag_sheet
@@ -139,6 +139,7 @@ def store_version(run: ReplaceRun) -> ReplaceResult:
     old_version = int(tag["version"])
     new_version = old_version + 1
     release_tag(run.db, run.tag_id)  # the old lines give their stock back
+    waited = waited_on(run.db, run.tag_id)
     stored = store_file(run)
     now = utcnow()
     run.db.execute(
@@ -149,7 +150,7 @@ def store_version(run: ReplaceRun) -> ReplaceResult:
     write_lines(run, run.tag_id, new_version, lines, on_date=tag["requested_delivery_date"], at=now)
     # A review (or unit rule) that only the replaced lines waited on has nothing left to wait for.
     master = cache_for(run.store, check_seconds=run.settings.mapping_cache_seconds).get()
-    settle_exceptions(run.db, master, actor=run.actor, trace_id=run.trace_id)
+    settle_exceptions(run.db, master, actor=run.actor, trace_id=run.trace_id, only=waited)
     run.db.execute(
         sa.update(tag_sheet)
         .where(tag_sheet.c.tag_id == run.tag_id)

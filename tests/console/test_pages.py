@@ -155,7 +155,7 @@ def upload(
 
 
 def tag_count(ledger: api.Ledger) -> int:
-    return len(api.list_tags(ledger, actor=api.CLI_OPERATOR))
+    return api.list_tags(ledger, actor=api.CLI_OPERATOR).total
 
 
 def test_upload_flow_through_the_file_uploader(demo: api.Ledger) -> None:
@@ -235,8 +235,13 @@ def test_markdown_in_user_text_is_shown_as_typed(demo: api.Ledger) -> None:
     raw = "**Bold** [click](https://evil.example/x) _wide_"
     at = as_role(Role.SALES)
     at.switch_page("../pages/sales_upload.py").run()
-    upload(at, "markdown.csv", csv_bytes([{"nesting_description": raw, "qty": "2", "unit": "pcs"}]))
+    upload(at, "**Bold** sheet.csv", csv_bytes([{"nesting_description": raw, "qty": "2", "unit": "pcs"}]))
     assert not at.exception and at.success, [e.value for e in at.error + at.warning]
+    at.query_params["tag"] = unescape(str(at.success[0].value).split("**")[1])
+    at.switch_page("../pages/tags.py").run()
+    labels = [str(b.label) for b in at.get("download_button")]
+    assert "Download **Bold** sheet.csv" in [unescape(label) for label in labels], labels
+    assert not [label for label in labels if "**Bold**" in label], "the file name is shown as typed"
     stores = as_role(Role.STORES)
     stores.switch_page("../pages/mapping_review.py").run()
     by_label(stores.selectbox, "Review").set_value(raw.lower()).run()
@@ -272,13 +277,31 @@ def test_admin_adds_a_user(demo: api.Ledger) -> None:
     assert api.actor_for(demo, "new.person@demo.local", source=Source.CONSOLE).roles == {Role.STORES}
 
 
+def test_admin_deactivates_reactivates_and_deactivates_again(demo: api.Ledger) -> None:
+    """Each save is a new request: the same form sent again after its result was shown acts again
+    (an idempotency key that outlived its answer would silently replay the first save)."""
+    at = as_role(Role.ADMIN)
+    at.switch_page("../pages/users.py").run()
+    by_label(at.selectbox, "User").set_value("finance@demo.local").run()
+    for active in (False, True, False):
+        by_label(at.checkbox, "Active").set_value(active)
+        by_label(at.button, "Save").click().run()
+        assert not at.exception
+        stored = next(
+            u for u in api.list_users(demo, actor=api.CLI_OPERATOR) if u.email == "finance@demo.local"
+        )
+        assert stored.active is active and stored.roles == [Role.FINANCE]
+        shown = unescape(at.success[-1].value)
+        assert shown == "finance@demo.local: finance" + ("" if active else " (inactive)"), shown
+
+
 def test_operations_page_runs_a_job(demo: api.Ledger) -> None:
     at = as_role(Role.ADMIN)
     at.switch_page("../pages/operations.py").run()
     assert any(m.label == "Schema version" for m in at.metric)
     by_label(at.button, "Run now").click().run()
     assert not at.exception
-    runs = api.list_job_runs(demo, actor=api.CLI_OPERATOR)
+    runs = api.list_job_runs(demo, actor=api.CLI_OPERATOR).items
     assert runs and runs[0].job_name == "sla_escalation" and runs[0].status == "succeeded"
 
 

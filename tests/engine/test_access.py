@@ -51,6 +51,7 @@ SAMPLES: dict[str, Callable[[dict[str, Any], Role], tuple[tuple[Any, ...], dict[
     "set_user_active": lambda s, r: ((), {"email": "sales@test.local", "active": True}),
     "run_job": lambda s, r: (("sla_escalation",), {}),
     "list_job_runs": lambda s, r: ((), {}),
+    "last_job_runs": lambda s, r: ((), {}),
     "health": lambda s, r: ((), {}),
     "sign_out": lambda s, r: ((), {}),
     "my_account": lambda s, r: ((), {}),
@@ -216,3 +217,7 @@ def test_a_lookup_preview_writes_nothing_and_recording_is_for_stores(duck_stores
         api.record_lookup(duck_stores.ledger, _lookup(line_id="LINE-000001"), actor=duck_stores.sales)
     recorded = api.record_lookup(duck_stores.ledger, _lookup(line_id="LINE-000001"), actor=duck_stores.stores)
     assert recorded.history_id
+    trail = api.search_audit(duck_stores.ledger, actor=duck_stores.admin, trace_id=recorded.trace_id).items
+    assert [(a.action, a.entity_id, a.actor) for a in trail] == [
+        ("MAPPING_LOOKUP_RECORDED", "LINE-000001", duck_stores.stores.email)
+    ], "the recorded decision has its audit row, in the same transaction"

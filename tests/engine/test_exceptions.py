@@ -129,7 +129,7 @@ def test_escalation_job_marks_overdue_once_and_notifies_the_desk(duck_world: Wor
         read == len(inbox)
         and api.list_inbox(duck_world.ledger, actor=duck_world.sales, unread_only=True) == []
     )
-    runs = api.list_job_runs(duck_world.ledger, actor=duck_world.admin)
+    runs = api.list_job_runs(duck_world.ledger, actor=duck_world.admin).items
     assert [r.status for r in runs] == [JobStatus.SUCCEEDED, JobStatus.SUCCEEDED]
     escalations = api.search_audit(duck_world.ledger, actor=duck_world.admin, trace_id=run.trace_id).items
     assert [a.action for a in escalations] == ["EXCEPTION_ESCALATED"]

@@ -40,6 +40,10 @@ from tests.engine.stock_helpers import (
     upload,
 )
 
+# Date-sensitive (dates come from the pinned today): also run on every weekday (tests/test_clock.py).
+pytestmark = pytest.mark.clock
+
+
 T = TypeVar("T")
 
 

@@ -19,6 +19,10 @@ from engine.demo.builder import DATA_DIR
 from engine.store.schema import stock_snapshot, user_action_history
 from tests.conftest import DELIVERY, STOCK_DATE, World, make_settings, seed_stores, seed_world, snapshot_csv
 
+# Date-sensitive (dates come from the pinned today): also run on every weekday (tests/test_clock.py).
+pytestmark = pytest.mark.clock
+
+
 LPO_CSV = b"lpo_id,customer,po_quantity_m2,status\nLPO-IDEM-1,Idem Co,100,ACTIVE\n"
 UNITS_CSV = b"canonical_code,uom,units_per_canonical_unit\nCON-SIL-280,ml,300\n"
 

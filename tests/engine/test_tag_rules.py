@@ -160,6 +160,7 @@ def test_a_closed_lpo_blocks_with_its_own_exception(world: World) -> None:
     assert world.ingest().tag_id == blocked.tag_id
 
 
+@pytest.mark.clock
 def test_a_delivery_date_before_today_is_refused(world: World) -> None:
     today = business_day(world.ledger.settings.zone)
     with pytest.raises(ValidationError, match="has passed") as caught:

@@ -53,7 +53,7 @@ def test_invalid_cron_is_a_configuration_error(tmp_path: Path) -> None:
 
 def test_scheduled_run_is_recorded_and_the_lease_is_exclusive(duck_ledger: Ledger) -> None:
     scheduler.run_scheduled(duck_ledger, "sla_escalation")
-    runs = api.list_job_runs(duck_ledger, actor=api.CLI_OPERATOR)
+    runs = api.list_job_runs(duck_ledger, actor=api.CLI_OPERATOR).items
     assert [(r.job_name, r.triggered_by, r.status) for r in runs] == [
         ("sla_escalation", JobTrigger.SCHEDULED, JobStatus.SUCCEEDED)
     ]
@@ -63,7 +63,7 @@ def test_scheduled_run_is_recorded_and_the_lease_is_exclusive(duck_ledger: Ledge
     )
     assert not refused.acquired and refused.holder == HOST
     scheduler.run_scheduled(duck_ledger, "sla_escalation")  # still ours: runs again
-    assert len(api.list_job_runs(duck_ledger, actor=api.CLI_OPERATOR)) == 2
+    assert api.list_job_runs(duck_ledger, actor=api.CLI_OPERATOR).total == 2
     assert acquire_lease(duck_ledger, "other", holder="another-host:1", ttl=timedelta(seconds=-1)).acquired
     assert acquire_lease(duck_ledger, "other", holder="me", ttl=timedelta(minutes=1)).acquired, (
         "an expired lease is taken"
@@ -97,7 +97,7 @@ def test_a_run_skipped_because_another_scheduler_holds_the_lease_is_recorded(duc
         duck_ledger, scheduler.LEASE_NAME, holder="other-host:7", ttl=timedelta(minutes=9)
     ).acquired
     scheduler.run_scheduled(duck_ledger, "sla_escalation")
-    (run,) = api.list_job_runs(duck_ledger, actor=api.CLI_OPERATOR)
+    (run,) = api.list_job_runs(duck_ledger, actor=api.CLI_OPERATOR).items
     assert (run.job_name, run.triggered_by, run.status) == (
         "sla_escalation",
         JobTrigger.SCHEDULED,
@@ -140,7 +140,7 @@ def test_runs_a_stopped_process_left_running_are_failed_when_a_scheduler_starts(
     )
     scheduler.start_in_process(duck_ledger)
     scheduler.stop_in_process()
-    runs = {run.run_id: run for run in api.list_job_runs(duck_ledger, actor=api.CLI_OPERATOR)}
+    runs = {run.run_id: run for run in api.list_job_runs(duck_ledger, actor=api.CLI_OPERATOR).items}
     failed = {run_id for run_id, run in runs.items() if run.status is JobStatus.FAILED}
     assert failed == {"RUN-DEAD-PID", "RUN-MY-OLD-LIFE", "RUN-LONG-LOST"}
     assert runs["RUN-ALIVE"].status is JobStatus.RUNNING and runs["RUN-ELSEWHERE"].status is JobStatus.RUNNING
