@@ -44,8 +44,9 @@ from engine.clock import business_day, utcnow
 from engine.config import load_settings
 from engine.demo.builder import cut_export_lines, lpo_csv_bytes, xlsx_bytes
 from engine.ids import new_trace_id
+from engine.ledger import requests
 from engine.store.schema import tag_line
-from engine.tags import ingest, parse, xlsx_guard
+from engine.tags import ingest, parse, pipeline, xlsx_guard
 from engine.tags.models import IngestRequest
 from engine.tags.parse import ParsedLine, parse_cut_export
 from engine.vocab import IngestStatus, Role, Source
@@ -338,8 +339,8 @@ EXTRA_STAGES: tuple[tuple[str, str], ...] = (
 _DERIVED: dict[str, tuple[str, tuple[str, ...]]] = {  # key: (whole, parts subtracted from it)
     "calamine": ("xlsx_sheets", ("guard",)),
     "rows": ("parse", ("xlsx_sheets",)),
-    "tag_sheet": ("insert_tag", ("insert_lines",)),
-    "store_rest": ("store_tag", ("tag_id", "file_store", "insert_tag", "mapping")),
+    "tag_sheet": ("insert_tag", ()),
+    "store_rest": ("store_tag", ("tag_id", "file_store", "insert_tag", "insert_lines", "mapping")),
     "write_rest": ("write", ("lock_lpo", "replay", "duplicate", "checks", "store_tag", "remember", "commit")),
     "other": ("total", ("preflight", "replay_read", "parse", "write")),
 }
@@ -403,16 +404,17 @@ class StageClock:
             (db, "read", timed_read),
         ]
         optional = [  # (object, attribute, key): wrapped when the engine has it
-            (ingest, "parse_cut_export", "parse"),
+            (pipeline, "parse_cut_export", "parse"),
             (parse, "_xlsx_sheets", "xlsx_sheets"),
             (xlsx_guard, "check", "guard"),
             (ingest, "store_tag", "store_tag"),
             (ingest, "_take_tag_id", "tag_id"),
-            (ingest, "_store_file", "file_store"),
+            (ingest, "store_file", "file_store"),
             (ingest, "_insert_tag", "insert_tag"),
-            (ingest, "insert_lines", "insert_lines"),
-            (ingest, "map_lines", "mapping"),
-            (ingest, "_remember", "remember"),
+            (pipeline, "insert_lines", "insert_lines"),
+            (pipeline, "map_lines", "mapping"),
+            (requests, "remember", "remember"),
+            (ingest, "record_upload", "remember"),
             (db, "write", "write"),
             (db, "bulk_insert", "bulk_insert"),
             (db.engine.dialect, "do_commit", "commit"),
