@@ -4,9 +4,7 @@ the Operations warning about demo accounts left active with demo data off."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 from streamlit.testing.v1 import AppTest
@@ -20,19 +18,6 @@ from tests.console.test_pages import APP, SSO, as_role, by_label, id_token, sign
 NEW_PASSWORD = "Brand-new-password-1"
 
 
-@pytest.fixture
-def demo_store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[api.Ledger]:
-    """The console's own engine handle on a fresh store with the demo data."""
-    monkeypatch.setenv("OPSLEDGER_DATA_DIR", str(tmp_path / "data"))
-    monkeypatch.setenv("OPSLEDGER_DEMO_DATA", "true")
-    monkeypatch.setenv("OPSLEDGER_JOBS_ENABLED", "false")
-    monkeypatch.delenv("OPSLEDGER_DATABASE_URL", raising=False)
-    ledger = handle.get_ledger()
-    assert api.load_demo(ledger, actor=api.CLI_OPERATOR).loaded
-    yield ledger
-    handle.close_all()
-
-
 def change_password(at: AppTest, current: str, new: str, repeat: str | None = None) -> AppTest:
     by_label(at.text_input, "Current password").input(current)
     by_label(at.text_input, "New password").input(new)
@@ -42,8 +27,8 @@ def change_password(at: AppTest, current: str, new: str, repeat: str | None = No
     return at
 
 
-def test_a_user_changes_their_password_and_other_sessions_end(demo_store: api.Ledger) -> None:
-    elsewhere = api.sign_in(demo_store, email="sales@demo.local", password="sales-demo-2026").session_id
+def test_a_user_changes_their_password_and_other_sessions_end(demo: api.Ledger) -> None:
+    elsewhere = api.sign_in(demo, email="sales@demo.local", password="sales-demo-2026").session_id
     at = as_role(api.Role.SALES)
     at.switch_page("../pages/account.py").run()
     assert [t.value for t in at.title] == ["Your account"]
@@ -52,20 +37,20 @@ def test_a_user_changes_their_password_and_other_sessions_end(demo_store: api.Le
     assert any("differ" in str(w.value) for w in at.warning)
     change_password(at, "not-the-password", NEW_PASSWORD)
     assert "The current password is wrong." in texts(at)
-    assert api.resolve_session(demo_store, elsewhere) is not None
+    assert api.resolve_session(demo, elsewhere) is not None
 
     change_password(at, "sales-demo-2026", NEW_PASSWORD)
     assert "Password changed. Every other tab and browser signed in as you is signed out." in texts(at)
-    assert api.resolve_session(demo_store, elsewhere) is None, "the other browser is signed out"
+    assert api.resolve_session(demo, elsewhere) is None, "the other browser is signed out"
     at.switch_page("../pages/home.py").run()
     assert [t.value for t in at.title] == ["Home"], "this tab goes on with its new session"
     with pytest.raises(api.AuthenticationFailed):
-        api.sign_in(demo_store, email="sales@demo.local", password="sales-demo-2026")
-    assert api.sign_in(demo_store, email="sales@demo.local", password=NEW_PASSWORD)
+        api.sign_in(demo, email="sales@demo.local", password="sales-demo-2026")
+    assert api.sign_in(demo, email="sales@demo.local", password=NEW_PASSWORD)
 
 
-def test_single_sign_on_accounts_are_sent_to_their_provider(demo_store: api.Ledger) -> None:
-    api.add_user(demo_store, email="sso@demo.local", roles=["sales"], password=None, actor=api.CLI_OPERATOR)
+def test_single_sign_on_accounts_are_sent_to_their_provider(demo: api.Ledger) -> None:
+    api.add_user(demo, email="sso@demo.local", roles=["sales"], password=None, actor=api.CLI_OPERATOR)
     at = AppTest.from_file(APP, default_timeout=60)
     at.secrets["auth"] = SSO
     at.user = {"is_logged_in": True, **id_token("sso@demo.local")}
@@ -76,26 +61,26 @@ def test_single_sign_on_accounts_are_sent_to_their_provider(demo_store: api.Ledg
     assert not [t for t in at.text_input if t.label == "Current password"]
 
 
-def test_a_failed_sign_in_tells_the_lockout_rule(demo_store: api.Ledger) -> None:
+def test_a_failed_sign_in_tells_the_lockout_rule(demo: api.Ledger) -> None:
     at = sign_in("nobody@demo.local", PASSWORD)
     assert [e.value for e in at.error] == ["E-mail or password is wrong."]
-    settings = demo_store.settings
+    settings = demo.settings
     assert (
         f"After {settings.lockout_attempts} failed sign-ins in a row an account is locked for "
         f"{settings.lockout_minutes} minutes."
     ) in texts(at)
 
 
-def test_an_old_provider_sign_in_asks_for_the_provider_again(demo_store: api.Ledger) -> None:
+def test_an_old_provider_sign_in_asks_for_the_provider_again(demo: api.Ledger) -> None:
     at = AppTest.from_file(APP, default_timeout=60)
     at.secrets["auth"] = SSO
-    stale = utcnow() - timedelta(minutes=demo_store.settings.session_idle_minutes + 5)
+    stale = utcnow() - timedelta(minutes=demo.settings.session_idle_minutes + 5)
     at.user = {"is_logged_in": True, **id_token("stores@demo.local", issued=stale)}
     at.run()
     assert not at.exception and [t.value for t in at.title] == ["Sign in to OpsLedger"]
     assert any("sign in with your organisation account again" in str(i.value) for i in at.info)
     assert by_label(at.button, "Sign in with your organisation account")
-    assert not api.search_audit(demo_store, actor=api.CLI_OPERATOR, user="stores@demo.local").items
+    assert not api.search_audit(demo, actor=api.CLI_OPERATOR, user="stores@demo.local").items
 
     # Signed in freshly, then signed out: the provider's cookie (the same token) is not let back in.
     fresh = AppTest.from_file(APP, default_timeout=60)
@@ -106,16 +91,16 @@ def test_an_old_provider_sign_in_asks_for_the_provider_again(demo_store: api.Led
     }
     fresh.run()
     assert [t.value for t in fresh.title] == ["Home"]
-    actor = api.resolve_session(demo_store, fresh.session_state["_opsledger_session_id"])
+    actor = api.resolve_session(demo, fresh.session_state["_opsledger_session_id"])
     assert actor is not None
-    api.sign_out(demo_store, actor=actor)  # from another tab
+    api.sign_out(demo, actor=actor)  # from another tab
     fresh.switch_page("../pages/home.py").run()
     assert [t.value for t in fresh.title] == ["Sign in to OpsLedger"]
     assert any("again" in str(i.value) for i in fresh.info)
 
 
 def test_operations_warns_about_demo_accounts_with_demo_data_off(
-    demo_store: api.Ledger, monkeypatch: pytest.MonkeyPatch
+    demo: api.Ledger, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     at = as_role(api.Role.ADMIN)
     at.switch_page("../pages/operations.py").run()

@@ -4,14 +4,12 @@ business, the upload flow through the file uploader, errors shown as messages, t
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
 
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from console import handle
 from engine import api
 from engine.clock import utcnow
 from engine.demo.builder import csv_bytes, cut_export_lines, xlsx_bytes
@@ -39,19 +37,6 @@ PAGES = {
     "../pages/users.py": {Role.ADMIN},
 }
 SESSION_KEY = "_opsledger_session_id"
-
-
-@pytest.fixture
-def demo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[api.Ledger]:
-    """The console's own engine handle on a fresh store with the demo data."""
-    monkeypatch.setenv("OPSLEDGER_DATA_DIR", str(tmp_path / "data"))
-    monkeypatch.setenv("OPSLEDGER_DEMO_DATA", "true")
-    monkeypatch.setenv("OPSLEDGER_JOBS_ENABLED", "false")
-    monkeypatch.delenv("OPSLEDGER_DATABASE_URL", raising=False)
-    ledger = handle.get_ledger()
-    assert api.load_demo(ledger, actor=api.CLI_OPERATOR).loaded
-    yield ledger
-    handle.close_all()
 
 
 def sign_in(email: str, password: str) -> AppTest:
