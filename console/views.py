@@ -1,15 +1,18 @@
-"""Tables of engine results for the pages (columns chosen and named once)."""
+"""Tables of engine results for the pages (columns chosen and named once). Times are shown in the
+business time zone, to the minute (``zone``)."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from zoneinfo import ZoneInfo
 
 import pandas as pd
 
+from console.widgets import local_time
 from engine.api import AuditEntry, ExceptionView, ReviewItem, TagLineView, TagSummary, format_qty
 
 
-def tags_frame(tags: Sequence[TagSummary]) -> pd.DataFrame:
+def tags_frame(tags: Sequence[TagSummary], *, zone: ZoneInfo) -> pd.DataFrame:
     return pd.DataFrame(
         [
             {
@@ -21,7 +24,7 @@ def tags_frame(tags: Sequence[TagSummary]) -> pd.DataFrame:
                 "Lines": t.line_count,
                 "File": t.original_file_name,
                 "Uploaded by": t.uploaded_by,
-                "Uploaded (UTC)": t.uploaded_at.replace(tzinfo=None),
+                "Uploaded": local_time(t.uploaded_at, zone),
                 "Exception": t.exception_id or "",
             }
             for t in tags
@@ -49,7 +52,7 @@ def tag_lines_frame(lines: Sequence[TagLineView]) -> pd.DataFrame:
     )
 
 
-def exceptions_frame(items: Sequence[ExceptionView]) -> pd.DataFrame:
+def exceptions_frame(items: Sequence[ExceptionView], *, zone: ZoneInfo) -> pd.DataFrame:
     return pd.DataFrame(
         [
             {
@@ -59,7 +62,7 @@ def exceptions_frame(items: Sequence[ExceptionView]) -> pd.DataFrame:
                 "Severity": str(e.severity),
                 "Status": str(e.status),
                 "Desk": str(e.desk),
-                "Due (UTC)": e.sla_due.replace(tzinfo=None),
+                "Due": local_time(e.sla_due, zone),
                 "Tag": e.tag_id or "",
                 "LPO": e.lpo_id or "",
                 "Assigned to": e.assigned_to or "",
@@ -70,11 +73,11 @@ def exceptions_frame(items: Sequence[ExceptionView]) -> pd.DataFrame:
     )
 
 
-def audit_frame(entries: Sequence[AuditEntry]) -> pd.DataFrame:
+def audit_frame(entries: Sequence[AuditEntry], *, zone: ZoneInfo) -> pd.DataFrame:
     return pd.DataFrame(
         [
             {
-                "When (UTC)": a.created_at.replace(tzinfo=None),
+                "When": local_time(a.created_at, zone),
                 "Action": a.action,
                 "Actor": a.actor,
                 "Roles": a.roles,
@@ -90,14 +93,14 @@ def audit_frame(entries: Sequence[AuditEntry]) -> pd.DataFrame:
     )
 
 
-def review_frame(queue: Sequence[ReviewItem]) -> pd.DataFrame:
+def review_frame(queue: Sequence[ReviewItem], *, zone: ZoneInfo) -> pd.DataFrame:
     return pd.DataFrame(
         [
             {
                 "Description": i.description,
                 "Lines": i.lines,
                 "Tags": i.tags,
-                "Waiting since (UTC)": i.waiting_since.replace(tzinfo=None),
+                "Waiting since": local_time(i.waiting_since, zone),
                 "Exception": i.exception_id,
             }
             for i in queue

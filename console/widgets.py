@@ -4,10 +4,11 @@ progress rendering, and safe rendering of user text."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, TypeVar
+from zoneinfo import ZoneInfo
 
 import streamlit as st
 
@@ -23,10 +24,10 @@ from engine.api import (
     NotFound,
     Page,
     Permission,
-    Progress,
     StoreUnavailable,
     ValidationError,
 )
+from engine.clock import as_utc
 from engine.logs import get_logger
 
 T = TypeVar("T")
@@ -37,6 +38,14 @@ log = get_logger("console")
 class PageContext:
     ledger: Ledger
     actor: Actor
+
+    def when(self, value: datetime | None) -> str:
+        """A moment as people here read it: the business time zone, to the minute."""
+        return local_time(value, self.ledger.settings.zone)
+
+    @property
+    def zone_name(self) -> str:
+        return self.ledger.settings.timezone
 
 
 def page_setup(title: str, permission: Permission, *, caption: str | None = None) -> PageContext:
@@ -56,20 +65,57 @@ def page_setup(title: str, permission: Permission, *, caption: str | None = None
     return PageContext(get_ledger(), actor)
 
 
+def local_time(value: datetime | None, zone: ZoneInfo) -> str:
+    """``YYYY-MM-DD HH:MM`` in ``zone`` (empty for no value): every time a page shows."""
+    return "" if value is None else f"{as_utc(value).astimezone(zone):%Y-%m-%d %H:%M}"
+
+
+def show_error(error: EngineError) -> None:
+    """An engine error as the message people see: the one place that decides how it looks. A
+    refusal, a broken store or a fault is an error; input to fix (a field, a stale view, something
+    missing) is a warning."""
+    if isinstance(error, Forbidden):
+        st.error(plain(error.message), icon=":material/block:")
+    elif isinstance(error, (ValidationError, NotFound, Conflict)):
+        st.warning(plain(error.message), icon=":material/warning:")
+    elif isinstance(error, StoreUnavailable):
+        st.error(plain(error.message), icon=":material/database:")
+    else:
+        st.error(plain(error.message), icon=":material/error:")
+
+
 def call(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T | None:
-    """Run one engine call; an engine error becomes a specific message on the page (the one place
-    that does this). Returns None when the call failed."""
+    """Run one engine call; an engine error becomes a specific message on the page. Returns None
+    when the call failed."""
     try:
         return fn(*args, **kwargs)
-    except Forbidden as error:
-        st.error(plain(error.message), icon=":material/block:")
-    except (ValidationError, NotFound, Conflict) as error:
-        st.warning(plain(error.message), icon=":material/warning:")
-    except StoreUnavailable as error:
-        st.error(plain(error.message), icon=":material/database:")
     except EngineError as error:
-        st.error(plain(error.message))
+        show_error(error)
     return None
+
+
+def call_with_progress(label: str, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T | None:
+    """``call`` for long work that reports progress (``progress=`` is passed to ``fn``): a status box
+    with a progress bar while it runs, gone once it finished; the result or the error is then shown by
+    the caller or ``show_error``, on the page itself, never inside a collapsed box."""
+    holder = st.empty()
+    failed: EngineError | None = None
+    result: T | None = None
+    with holder.status(label, expanded=True) as box:
+        bar = st.progress(0.0)
+
+        def report(step: str, done: int, total: int) -> None:
+            bar.progress(min(done / total, 1.0) if total else 1.0, text=step)
+            box.update(label=f"{label}: {step}")
+
+        try:
+            result = fn(*args, progress=report, **kwargs)
+        except EngineError as error:
+            failed = error
+    holder.empty()
+    if failed is not None:
+        show_error(failed)
+    return result
 
 
 def form_request_id(form_key: str, *inputs: object) -> str:
@@ -89,20 +135,6 @@ def form_done(form_key: str) -> None:
     inputs is a new request (a rerun the user asked for), not a retry. Call it after the result is
     rendered: a double click interrupts that first run before it gets here, so its twin replays."""
     st.session_state.pop(f"_request_ids_{form_key}", None)
-
-
-@contextmanager
-def status_progress(label: str) -> Iterator[Progress]:
-    """A ``Progress`` callback drawn as an ``st.status`` box with a progress bar."""
-    with st.status(label, expanded=False) as box:
-        bar = st.progress(0.0)
-
-        def report(step: str, done: int, total: int) -> None:
-            bar.progress(min(done / total, 1.0) if total else 1.0, text=step)
-            box.update(label=f"{label}: {step}")
-
-        yield report
-        box.update(label=f"{label}: finished", state="complete")
 
 
 def pager(key: str, *, page_size: int) -> int:

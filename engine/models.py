@@ -21,21 +21,26 @@ _FRIENDLY = {
     "decimal_max_places": "has more than {decimal_places} decimal places",
     "string_pattern_mismatch": "has an unexpected format",
     "string_too_long": "is longer than {max_length} characters",
+    "string_too_short": "needs at least {min_length} characters",
+    "bytes_too_short": "is empty",
 }
 
 
 def build(model: type[M], **data: Any) -> M:
-    """Construct a request model; a bad field becomes a ValidationError that names it."""
+    """Construct a request model; a bad field becomes a ValidationError that names it in the words of
+    the form (the field's ``title``, else its name) and says what is wrong."""
     try:
         return model(**data)
     except PydanticValidationError as exc:
         first = exc.errors()[0]
         field = ".".join(str(p) for p in first["loc"]) or "request"
+        described = model.model_fields.get(field)
+        label = described.title if described is not None and described.title else field
         template = _FRIENDLY.get(first["type"])
-        reason = template.format(**(first.get("ctx") or {})) if template else first["msg"]
+        reason = template.format(**(first.get("ctx") or {})) if template else first["msg"].lower()
         shown = first.get("input")
         value = "" if shown is None or isinstance(shown, (bytes, dict)) else f" (got {str(shown)[:60]!r})"
-        raise ValidationError(f"{field} {reason}{value}.", field=field) from exc
+        raise ValidationError(f"{label} {reason}{value}.", field=field) from exc
 
 
 T = TypeVar("T")

@@ -4,7 +4,7 @@ import pandas as pd
 import streamlit as st
 
 from console.text import plain
-from console.widgets import call, form_done, form_request_id, page_setup, status_progress
+from console.widgets import call, call_with_progress, form_done, form_request_id, page_setup
 from engine import api
 from engine.api import Permission, format_qty
 
@@ -25,17 +25,16 @@ with st.form("allocate"):
     )
     run = st.form_submit_button("Run allocation", type="primary", icon=":material/play_arrow:")
 if run:
-    with status_progress("Allocating") as progress:
-        result = call(
-            api.allocate,
-            ctx.ledger,
-            run_date=None if tag else run_date,
-            tag_id=tag.strip() or None,
-            accept_stale=accept_stale,
-            actor=ctx.actor,
-            progress=progress,
-            request_id=form_request_id("allocate", None if tag else run_date, tag.strip(), accept_stale),
-        )
+    result = call_with_progress(
+        "Allocating",
+        api.allocate,
+        ctx.ledger,
+        run_date=None if tag else run_date,
+        tag_id=tag.strip() or None,
+        accept_stale=accept_stale,
+        actor=ctx.actor,
+        request_id=form_request_id("allocate", None if tag else run_date, tag.strip(), accept_stale),
+    )
     if result is not None:
         run_date = result.run_date
         st.success(

@@ -31,5 +31,5 @@ page = call(
 )
 if page is not None:
     st.caption("Newest first.")
-    st.dataframe(audit_frame(page.items), hide_index=True, width="stretch")
+    st.dataframe(audit_frame(page.items, zone=ctx.ledger.settings.zone), hide_index=True, width="stretch")
     page_footer("audit", page, noun="entries")

@@ -42,7 +42,7 @@ items = page.items if page else []
 overdue = sum(e.overdue for e in items)
 if overdue:
     st.error(f"{overdue} exception(s) on this page are past their SLA.", icon=":material/alarm:")
-frame = exceptions_frame(items)
+frame = exceptions_frame(items, zone=ctx.ledger.settings.zone)
 st.dataframe(
     frame.style.apply(lambda row: ["background-color: #fde2e1" if row["Overdue"] else ""] * len(row), axis=1)
     if len(frame)

@@ -31,7 +31,7 @@ st.metric(
 if not queue:
     st.success("The review queue is empty: every line is mapped.")
     st.stop()
-st.dataframe(review_frame(queue), hide_index=True, width="stretch")
+st.dataframe(review_frame(queue, zone=ctx.ledger.settings.zone), hide_index=True, width="stretch")
 
 chosen = st.selectbox("Review", [i.description for i in queue])
 item = next(i for i in queue if i.description == chosen)

@@ -5,7 +5,7 @@ from decimal import Decimal
 import streamlit as st
 
 from console.text import plain
-from console.widgets import call, form_done, form_request_id, page_setup, status_progress
+from console.widgets import call, call_with_progress, form_done, form_request_id, page_setup
 from engine import api
 from engine.api import IngestRequest, IngestResult, IngestStatus, Permission, build
 
@@ -58,16 +58,13 @@ if submitted:
             notes=notes or None,
         )
         if request is not None:
-            with status_progress("Uploading") as progress:
-                result = call(api.ingest_tag, ctx.ledger, request, actor=ctx.actor, progress=progress)
+            result = call_with_progress("Uploading", api.ingest_tag, ctx.ledger, request, actor=ctx.actor)
             if result is not None:
                 st.session_state["last_upload"] = result
 
 result: IngestResult | None = st.session_state.get("last_upload")
 if result is not None:
-    form_done(
-        "upload"
-    )  # shown: sending the form again is a new request (the engine says if it is a duplicate)
+    form_done("upload")  # shown: sending it again is a new request (the engine says if it is a duplicate)
     ids = f"Trace id `{result.trace_id}`" + (
         f" · file SHA-256 `{result.file_hash[:16]}…`" if result.file_hash else ""
     )

@@ -27,7 +27,7 @@ found = call(
     limit=100,
 )
 tags = found.items if found else []
-st.dataframe(tags_frame(tags), hide_index=True, width="stretch")
+st.dataframe(tags_frame(tags, zone=ctx.ledger.settings.zone), hide_index=True, width="stretch")
 if found:
     page_footer("tags", found, noun="tags")
 wanted = st.query_params.get("tag")
@@ -97,6 +97,8 @@ with file_tab:
 with audit_tab:
     trail = call(api.search_audit, ctx.ledger, actor=ctx.actor, entity_id=tag.tag_id, limit=1000)
     if trail is not None:
-        st.dataframe(audit_frame(trail.items), hide_index=True, width="stretch")
+        st.dataframe(
+            audit_frame(trail.items, zone=ctx.ledger.settings.zone), hide_index=True, width="stretch"
+        )
         if trail.has_more:
             st.caption(f"The newest {len(trail.items):,} of {trail.total:,}: search the Audit trail for all.")

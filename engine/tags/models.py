@@ -16,16 +16,19 @@ REQUEST_ID_PATTERN = r"^[A-Za-z0-9_.:-]{8,64}$"
 class IngestRequest(BaseModel):
     model_config = ConfigDict(frozen=True, str_strip_whitespace=True)
 
-    client_request_id: str = Field(default_factory=lambda: str(uuid.uuid4()), pattern=REQUEST_ID_PATTERN)
-    tag_id: str | None = Field(default=None, max_length=20)
-    lpo_id: str | None = Field(default=None, max_length=50)
-    customer_lpo_ref: str | None = Field(default=None, max_length=100)
-    required_area_m2: Decimal = Field(gt=0, max_digits=18, decimal_places=4)
-    requested_delivery_date: date
-    original_file_name: str = Field(max_length=1000)
-    content: bytes = Field(repr=False)
-    truck_size: str | None = Field(default=None, max_length=50)
-    notes: str | None = Field(default=None, max_length=2000)
+    # Titles are the words of the upload form: a refused field is named as people see it.
+    client_request_id: str = Field(
+        default_factory=lambda: str(uuid.uuid4()), pattern=REQUEST_ID_PATTERN, title="The request id"
+    )
+    tag_id: str | None = Field(default=None, max_length=20, title="The tag id")
+    lpo_id: str | None = Field(default=None, max_length=50, title="The LPO")
+    customer_lpo_ref: str | None = Field(default=None, max_length=100, title="The customer's LPO reference")
+    required_area_m2: Decimal = Field(gt=0, max_digits=18, decimal_places=4, title="The required area (m2)")
+    requested_delivery_date: date = Field(title="The requested delivery date")
+    original_file_name: str = Field(max_length=1000, title="The file name")
+    content: bytes = Field(repr=False, title="The cut export")
+    truck_size: str | None = Field(default=None, max_length=50, title="The truck size")
+    notes: str | None = Field(default=None, max_length=2000, title="The notes")
 
     @model_validator(mode="after")
     def _needs_an_lpo(self) -> IngestRequest:
@@ -55,11 +58,13 @@ class IngestResult(BaseModel):
 class ReplaceRequest(BaseModel):
     model_config = ConfigDict(frozen=True, str_strip_whitespace=True)
 
-    client_request_id: str = Field(default_factory=lambda: str(uuid.uuid4()), pattern=REQUEST_ID_PATTERN)
-    tag_id: str
-    reason: str = Field(min_length=3, max_length=2000)
-    original_file_name: str = Field(max_length=1000)
-    content: bytes = Field(repr=False)
+    client_request_id: str = Field(
+        default_factory=lambda: str(uuid.uuid4()), pattern=REQUEST_ID_PATTERN, title="The request id"
+    )
+    tag_id: str = Field(title="The tag id")
+    reason: str = Field(min_length=3, max_length=2000, title="The reason")
+    original_file_name: str = Field(max_length=1000, title="The file name")
+    content: bytes = Field(repr=False, title="The corrected cut export")
 
 
 class TagSummary(BaseModel):

@@ -177,7 +177,7 @@ def test_blocked_and_bad_uploads_show_specific_messages(demo: api.Ledger) -> Non
     upload(at, "empty.csv", b"")
     assert any("is empty" in str(w.value) for w in at.warning)
     upload(at, "zero.csv", csv_bytes(cut_export_lines(2, seed=8)), area=0.0)
-    assert any("required_area_m2 must be greater than 0" in unescape(w.value) for w in at.warning)
+    assert any("The required area (m2) must be greater than 0" in unescape(w.value) for w in at.warning)
     assert tag_count(demo) == before
     assert not at.exception
 
