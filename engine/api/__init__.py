@@ -281,3 +281,8 @@ __all__ = [
     "stock_status",
     "tag_file",
 ]
+
+# The console pass (issue 7): users saved in one call, the desks' morning views.
+from engine.api.admin import update_user
+
+__all__ += ["update_user"]

@@ -49,6 +49,7 @@ SAMPLES: dict[str, Callable[[dict[str, Any], Role], tuple[tuple[Any, ...], dict[
     "list_users": lambda s, r: ((), {}),
     "set_user_roles": lambda s, r: ((), {"email": "sales@test.local", "roles": ["sales"]}),
     "set_user_active": lambda s, r: ((), {"email": "sales@test.local", "active": True}),
+    "update_user": lambda s, r: ((), {"email": "sales@test.local", "roles": ["sales"], "active": True}),
     "run_job": lambda s, r: (("sla_escalation",), {}),
     "list_job_runs": lambda s, r: ((), {}),
     "last_job_runs": lambda s, r: ((), {}),

@@ -1,0 +1,74 @@
+"""The desk pages under AppTest: users round trip, the exception queue, desk homes and their inbox,
+operations and audit."""
+
+from __future__ import annotations
+
+from streamlit.testing.v1 import AppTest
+
+from engine import api
+from engine.vocab import Role
+from tests.console.test_pages import as_role, by_label, texts, unescape
+
+
+def users_page() -> AppTest:
+    at = as_role(Role.ADMIN)
+    at.switch_page("../pages/users.py").run()
+    assert not at.exception, at.exception
+    return at
+
+
+def pick_user(at: AppTest, email: str) -> AppTest:
+    by_label(at.selectbox, "User").set_value(email).run()
+    assert not at.exception, at.exception
+    return at
+
+
+def form_state(at: AppTest) -> tuple[list[str], bool]:
+    return sorted(str(r) for r in by_label(at.multiselect, "Roles").value), by_label(
+        at.checkbox, "Active"
+    ).value
+
+
+def test_change_roles_shows_the_picked_users_state_and_saves_exactly_that(demo: api.Ledger) -> None:
+    at = pick_user(users_page(), "stores@demo.local")
+    assert form_state(at) == (["stores"], True)
+    by_label(at.multiselect, "Roles").set_value([Role.STORES, Role.SALES])
+    by_label(at.checkbox, "Active").uncheck()
+    by_label(at.button, "Save").click().run()
+    assert not at.exception, at.exception
+    assert [unescape(s.value) for s in at.success] == [
+        "Saved stores@demo.local: roles sales, stores; inactive."
+    ]
+    stored = next(u for u in api.list_users(demo, actor=api.CLI_OPERATOR) if u.email == "stores@demo.local")
+    assert (sorted(stored.roles), stored.active) == (["sales", "stores"], False)
+    # The table re-read the store; another user shows their own state, and coming back shows the save.
+    table = at.dataframe[0].value.set_index("E-mail")
+    assert table.loc["stores@demo.local", "Roles"] == "sales, stores"
+    assert not table.loc["stores@demo.local", "Active"]
+    pick_user(at, "finance@demo.local")
+    assert form_state(at) == (["finance"], True)
+    pick_user(at, "stores@demo.local")
+    assert form_state(at) == (["sales", "stores"], False)
+    # The message does not linger on the next action.
+    assert not at.success
+
+
+def test_a_new_user_is_in_the_table_and_picked_at_once(demo: api.Ledger) -> None:
+    at = users_page()
+    by_label(at.text_input, "E-mail").input("new.person@demo.local")
+    at.multiselect(key="new-roles").set_value([Role.FINANCE])
+    by_label(at.button, "Add").click().run()
+    assert not at.exception, at.exception
+    assert [unescape(s.value) for s in at.success] == ["Added new.person@demo.local: roles finance."]
+    assert "new.person@demo.local" in list(at.dataframe[0].value["E-mail"])
+    assert by_label(at.selectbox, "User").value == "new.person@demo.local"
+    assert form_state(at) == (["finance"], True)
+
+
+def test_the_users_page_refuses_what_the_engine_refuses_in_words(demo: api.Ledger) -> None:
+    at = pick_user(users_page(), "admin@demo.local")
+    by_label(at.checkbox, "Active").uncheck()
+    by_label(at.button, "Save").click().run()
+    assert "You cannot deactivate yourself." in texts(at)
+    stored = next(u for u in api.list_users(demo, actor=api.CLI_OPERATOR) if u.email == "admin@demo.local")
+    assert stored.active
