@@ -6,7 +6,7 @@ from __future__ import annotations
 from streamlit.testing.v1 import AppTest
 
 from engine import api
-from engine.vocab import Role
+from engine.vocab import ExceptionAction, ExceptionKind, Role
 from tests.console.test_pages import as_role, by_label, texts, unescape
 
 
@@ -72,3 +72,37 @@ def test_the_users_page_refuses_what_the_engine_refuses_in_words(demo: api.Ledge
     assert "You cannot deactivate yourself." in texts(at)
     stored = next(u for u in api.list_users(demo, actor=api.CLI_OPERATOR) if u.email == "admin@demo.local")
     assert stored.active
+
+
+def open_exceptions(demo: api.Ledger, role: Role, kind: ExceptionKind) -> tuple[AppTest, str]:
+    at = as_role(role)
+    wanted = api.list_exceptions(demo, actor=api.CLI_OPERATOR, kind=kind, open_only=True).items[-1]
+    at.query_params["exception"] = wanted.exception_id
+    at.switch_page("../pages/exceptions.py").run()
+    assert not at.exception, at.exception
+    assert at.subheader[0].value.startswith(wanted.exception_id)
+    return at, wanted.exception_id
+
+
+def test_an_acted_on_exception_stays_open_with_its_confirmation(demo: api.Ledger) -> None:
+    at, exception_id = open_exceptions(demo, Role.SALES, ExceptionKind.DUPLICATE_UPLOAD)
+    at.radio[0].set_value(ExceptionAction.RESOLVE)
+    by_label(at.button, "Apply").click().run()
+    # The form's own words, no field names or codes.
+    assert f"Write in Notes why you resolve {exception_id}." in texts(at)
+    at.radio[0].set_value(ExceptionAction.DISMISS)
+    by_label(at.text_area, "Notes").input("Uploaded twice by mistake; the first tag stands.")
+    by_label(at.button, "Apply").click().run()
+    assert not at.exception, at.exception
+    # Dismissed, so no longer in the "open" list: still the exception on screen, with what happened.
+    assert [unescape(s.value) for s in at.success] == [f"{exception_id} is now DISMISSED."]
+    assert at.subheader[0].value == f"{exception_id} · DUPLICATE_UPLOAD · DISMISSED"
+    assert by_label(at.selectbox, "Open exception").value == exception_id
+    assert not [b for b in at.button if b.label == "Apply"]
+
+
+def test_the_full_message_is_shown_as_text(demo: api.Ledger) -> None:
+    at, exception_id = open_exceptions(demo, Role.STORES, ExceptionKind.INSUFFICIENT_STOCK)
+    message = api.get_exception(demo, exception_id, actor=api.CLI_OPERATOR).message
+    assert message in texts(at)
+    assert " UTC" not in texts(at)
