@@ -284,5 +284,23 @@ __all__ = [
 
 # The console pass (issue 7): users saved in one call, the desks' morning views.
 from engine.api.admin import update_user
+from engine.api.desks import (
+    LPO_NEAR_LIMIT_SHARE,
+    AdminDesk,
+    SalesDesk,
+    StoresDesk,
+    admin_morning,
+    sales_morning,
+    stores_morning,
+)
 
-__all__ += ["update_user"]
+__all__ += [
+    "LPO_NEAR_LIMIT_SHARE",
+    "AdminDesk",
+    "SalesDesk",
+    "StoresDesk",
+    "admin_morning",
+    "sales_morning",
+    "stores_morning",
+    "update_user",
+]

@@ -89,7 +89,7 @@ def test_an_acted_on_exception_stays_open_with_its_confirmation(demo: api.Ledger
     at.radio[0].set_value(ExceptionAction.RESOLVE)
     by_label(at.button, "Apply").click().run()
     # The form's own words, no field names or codes.
-    assert f"Write in Notes why you resolve {exception_id}." in texts(at)
+    assert f"Say why you resolve {exception_id}, in the notes." in texts(at)
     at.radio[0].set_value(ExceptionAction.DISMISS)
     by_label(at.text_area, "Notes").input("Uploaded twice by mistake; the first tag stands.")
     by_label(at.button, "Apply").click().run()
