@@ -106,3 +106,55 @@ def test_the_full_message_is_shown_as_text(demo: api.Ledger) -> None:
     message = api.get_exception(demo, exception_id, actor=api.CLI_OPERATOR).message
     assert message in texts(at)
     assert " UTC" not in texts(at)
+
+
+SALES = api.Actor(email="sales@demo.local", roles=frozenset({Role.SALES}))
+
+
+def metrics(at: AppTest) -> dict[str, str]:
+    return {m.label: str(m.value) for m in at.metric}
+
+
+def links(at: AppTest) -> list[str]:
+    return [link.label for link in at.get("page_link")]
+
+
+def test_the_sales_home(demo: api.Ledger) -> None:
+    at = as_role(Role.SALES)
+    assert [s.value for s in at.subheader] == ["Sales: today", "Inbox"]
+    shown = metrics(at)
+    assert shown["My uploads today"] == "4" and shown["My blocked tags"] == "2"
+    assert shown["LPOs ≥ 90% committed"] == "1"
+    for tag in api.sales_morning(demo, actor=SALES).blocked:
+        assert tag.reason in texts(at) and f"Open {tag.exception_id}" in links(at)
+    # The inbox: the sales desk's own notifications, each linking to its exception, times in Dubai.
+    inbox = api.list_inbox(demo, actor=SALES)
+    assert inbox and all(f"Open {m.exception_id}" in links(at) for m in inbox)
+    assert " UTC" not in texts(at)
+    assert {"Upload a tag sheet", "LPO balances"} <= set(links(at))
+
+
+def test_the_stores_home(demo: api.Ledger) -> None:
+    at = as_role(Role.STORES)
+    assert [s.value for s in at.subheader] == ["Stores: today", "Inbox"]
+    shown = metrics(at)
+    assert shown["Next T-1 cut-off"].startswith("in ") and shown["Mapping review"] == "3 waiting"
+    assert shown["Open shortages"] == "2" and shown["Stock snapshot"].endswith("day(s) old")
+    assert any(label.startswith("Will allocate for ") for label in shown)
+    assert "Oldest in review: 'aluminum tape'" in texts(at)
+    assert {"Mapping review", "Stock snapshot", "Allocation"} <= set(links(at))
+    assert len([label for label in links(at) if label.startswith("Open EX-")]) == 2
+
+
+def test_the_admin_home_and_a_managers_inbox(demo: api.Ledger) -> None:
+    at = as_role(Role.ADMIN)
+    assert [s.value for s in at.subheader] == ["Admin: today", "Inbox"]
+    assert metrics(at)["Failed job runs"] == "0"
+    assert "Demo data is on: 5 demo account(s)" in texts(at)
+    assert {"Operations", "Users"} <= set(links(at))
+    # Sales notifications are the sales desk's: not in the admin's or the manager's inbox.
+    assert "No notifications for your desks." in texts(at)
+    at = as_role(Role.MANAGER)
+    assert [s.value for s in at.subheader] == ["Inbox"]
+    assert "No notifications for your desks." in texts(at)
+    assert not at.exception
