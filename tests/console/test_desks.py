@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from streamlit.testing.v1 import AppTest
 
+from console.widgets import local_time
 from engine import api
 from engine.vocab import ExceptionAction, ExceptionKind, Role
 from tests.console.test_pages import as_role, by_label, texts, unescape
@@ -158,3 +159,21 @@ def test_the_admin_home_and_a_managers_inbox(demo: api.Ledger) -> None:
     assert [s.value for s in at.subheader] == ["Inbox"]
     assert "No notifications for your desks." in texts(at)
     assert not at.exception
+
+
+def test_operations_and_audit_speak_the_business_zone(demo: api.Ledger) -> None:
+    api.run_job(demo, "sla_escalation", actor=api.CLI_OPERATOR)
+    at = as_role(Role.ADMIN)
+    at.switch_page("../pages/operations.py").run()
+    assert not at.exception, at.exception
+    checks = at.dataframe[0].value
+    assert list(checks.columns) == ["Check", "OK", "Detail"]
+    runs = at.dataframe[-1].value
+    assert list(runs.columns)[:4] == ["Job", "Status", "Started", "Finished"]
+    started = api.list_job_runs(demo, actor=api.CLI_OPERATOR).items[0].started_at
+    assert runs["Started"][0] == local_time(started, demo.settings.zone)
+    assert "escalated 0" in runs["Counts"][0] and "None" not in runs.to_string()
+    assert " UTC" not in texts(at)
+    at.query_params["trace"] = api.list_job_runs(demo, actor=api.CLI_OPERATOR).items[0].trace_id
+    at.switch_page("../pages/audit.py").run()
+    assert not at.exception, at.exception
