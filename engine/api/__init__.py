@@ -72,6 +72,7 @@ from engine.api.sales import (
     LpoBalance,
     ReplaceRequest,
     ReplaceResult,
+    SheetPreview,
     TagDetail,
     TagLineView,
     TagSummary,
@@ -79,9 +80,11 @@ from engine.api.sales import (
     ingest_tag,
     list_lpos,
     list_tags,
+    preview_sheet,
     replace_tag,
     show_tag,
     tag_file,
+    upload_lpo,
 )
 from engine.api.session import (
     SignIn,
@@ -204,6 +207,7 @@ __all__ = [
     "ReviewItem",
     "Role",
     "Settings",
+    "SheetPreview",
     "SignIn",
     "SignInAgain",
     "SnapshotSummary",
@@ -260,6 +264,7 @@ __all__ = [
     "open_ledger",
     "pick_list",
     "pick_list_file",
+    "preview_sheet",
     "record_lookup",
     "redeem_session_grant",
     "replace_tag",
@@ -280,4 +285,5 @@ __all__ = [
     "sign_out",
     "stock_status",
     "tag_file",
+    "upload_lpo",
 ]

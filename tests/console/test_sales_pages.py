@@ -1,0 +1,121 @@
+"""The sales desk pages under AppTest: where the upload form starts, the area a sheet states, the
+balance right after an upload, a repeated submission, words instead of HTTP codes, the tag page after
+a replace, the LPO import's messages."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from streamlit.testing.v1 import AppTest
+
+from engine import api
+from engine.demo.builder import csv_bytes, cut_export_lines
+from engine.vocab import Role
+from tests.console.test_pages import as_role, by_label, texts, unescape
+
+LPO = "LPO-2025-0412"
+
+
+def upload_page(role: Role = Role.SALES) -> AppTest:
+    at = as_role(role)
+    at.switch_page("../pages/sales_upload.py").run()
+    assert not at.exception, at.exception
+    return at
+
+
+def choose_file(at: AppTest, name: str, content: bytes) -> AppTest:
+    by_label(at.file_uploader, "Cut export").upload(name, content, "text/csv").run()
+    assert not at.exception, at.exception
+    return at
+
+
+def send(at: AppTest) -> AppTest:
+    by_label(at.button, "Upload tag sheet").click().run()
+    assert not at.exception, at.exception
+    return at
+
+
+def balance_caption(at: AppTest, lpo_id: str) -> str:
+    found = [unescape(c.value) for c in at.caption if unescape(c.value).startswith(f"{lpo_id} · ")]
+    assert found, texts(at)
+    return found[0]
+
+
+def test_the_form_starts_on_the_lpo_last_used_else_one_with_balance(demo: api.Ledger) -> None:
+    # The demo's sales user last uploaded against LPO-2025-0377; the manager never uploaded.
+    assert by_label(upload_page(Role.SALES).selectbox, "LPO").value == "LPO-2025-0377"
+    assert by_label(upload_page(Role.MANAGER).selectbox, "LPO").value == LPO  # 0377 has nothing left
+
+
+def test_one_button_per_label(demo: api.Ledger) -> None:
+    at = upload_page()
+    labels = [b.label for b in at.button]
+    assert "Upload tag sheet" in labels and "Upload" not in labels
+
+
+def test_the_sheets_net_area_fills_the_area_unless_one_was_typed(demo: api.Ledger) -> None:
+    lines = cut_export_lines(5, seed=41)
+    stated = sum(Decimal(str(line["net_area_m2"])) for line in lines if line["net_area_m2"] != "")
+    at = upload_page()
+    choose_file(at, "stated.csv", csv_bytes(lines))
+    assert by_label(at.number_input, "Required area (m2)").value == float(stated)
+    assert f"From the sheet: {stated:,.2f} m2 net area (5 lines)" in texts(at)
+    # Another sheet replaces the offer; a typed figure stays.
+    other = cut_export_lines(4, seed=42)
+    choose_file(at, "other.csv", csv_bytes(other))
+    assert by_label(at.number_input, "Required area (m2)").value != float(stated)
+    by_label(at.number_input, "Required area (m2)").set_value(7.25).run()
+    choose_file(at, "third.csv", csv_bytes(cut_export_lines(3, seed=43)))
+    assert by_label(at.number_input, "Required area (m2)").value == 7.25
+
+
+def test_the_balance_shown_is_the_one_the_upload_left(demo: api.Ledger) -> None:
+    at = upload_page()
+    by_label(at.selectbox, "LPO").set_value(LPO).run()
+    before = balance_caption(at, LPO)
+    by_label(at.number_input, "Required area (m2)").set_value(10.0)
+    choose_file(at, "nest.csv", csv_bytes(cut_export_lines(3, seed=44)))
+    send(at)
+    assert any("uploaded: 3 lines" in unescape(s.value) for s in at.success), texts(at)
+    left = next(b for b in api.list_lpos(demo, actor=api.CLI_OPERATOR) if b.lpo_id == LPO).remaining_m2
+    after = balance_caption(at, LPO)
+    assert after != before and f"{left:,.2f} m2 left of" in after
+
+
+def test_a_form_sent_twice_says_already_uploaded_at_the_time(demo: api.Ledger) -> None:
+    at = upload_page()
+    by_label(at.selectbox, "LPO").set_value(LPO).run()
+    by_label(at.number_input, "Required area (m2)").set_value(2.0)
+    choose_file(at, "twice.csv", csv_bytes(cut_export_lines(3, seed=45)))
+    send(at)
+    first: api.IngestResult = at.session_state["last_upload"]
+    assert first.status is api.IngestStatus.UPLOADED and first.tag_id
+    # A double click: the second press carries the first press's request id (its run was cut short
+    # before the answer was shown).
+    shown = first.answered_at.astimezone(demo.settings.zone)
+    fingerprint = "|".join(
+        str(part) for part in (at.session_state["upload-file"].file_id, LPO, 2.0, api.business_today(demo))
+    )
+    at.session_state["_request_ids_upload"] = {fingerprint: first.client_request_id}
+    send(at)
+    replay = [unescape(i.value).replace("**", "") for i in at.info]
+    assert any(f"Already uploaded as {first.tag_id} at {shown:%H:%M}" in i for i in replay), texts(at)
+    assert api.list_tags(demo, actor=api.CLI_OPERATOR, lpo_id=LPO).total == 2  # the demo's one and this
+    # Pressed again once the answer was shown: a new request, and the engine says it has the sheet.
+    send(at)
+    assert any(
+        f"already uploaded for {LPO} as {first.tag_id} at {shown:%H:%M}" in unescape(w.value)
+        for w in at.warning
+    ), texts(at)
+
+
+def test_no_http_codes_in_upload_messages(demo: api.Ledger) -> None:
+    at = upload_page()
+    by_label(at.selectbox, "LPO").set_value("LPO-2025-0391").run()  # on hold
+    by_label(at.number_input, "Required area (m2)").set_value(1.0)
+    choose_file(at, "hold.csv", csv_bytes(cut_export_lines(2, seed=46)))
+    send(at)
+    shown = texts(at)
+    assert "is stored as BLOCKED: LPO LPO-2025-0391 is on hold" in shown
+    for code in ("409", "422", "Duplicate (", "Blocked ("):
+        assert code not in shown
