@@ -25,6 +25,7 @@ from engine.tags.models import (
     TagDetail,
     TagLineView,
     TagSummary,
+    TagVersionView,
 )
 from engine.tags.replace import ReplaceResult
 from engine.vocab import LpoStatus, TagStatus
@@ -159,6 +160,7 @@ __all__ = [
     "TagDetail",
     "TagLineView",
     "TagSummary",
+    "TagVersionView",
     "import_lpos",
     "ingest_tag",
     "list_lpos",

@@ -119,3 +119,61 @@ def test_no_http_codes_in_upload_messages(demo: api.Ledger) -> None:
     assert "is stored as BLOCKED: LPO LPO-2025-0391 is on hold" in shown
     for code in ("409", "422", "Duplicate (", "Blocked ("):
         assert code not in shown
+
+
+def sales_actor() -> api.Actor:
+    return api.Actor(email="sales@demo.local", roles=frozenset({Role.SALES}), source=api.Source.CONSOLE)
+
+
+def fresh_tag(demo: api.Ledger, *, seed: int) -> str:
+    request = api.IngestRequest(
+        lpo_id=LPO,
+        required_area_m2=Decimal("1.5"),
+        requested_delivery_date=api.business_today(demo),
+        original_file_name="first.csv",
+        content=csv_bytes(cut_export_lines(3, seed=seed)),
+    )
+    result = api.ingest_tag(demo, request, actor=sales_actor())
+    assert result.tag_id, result
+    return result.tag_id
+
+
+def test_after_a_replace_the_header_versions_and_download_show_the_new_version(demo: api.Ledger) -> None:
+    tag_id = fresh_tag(demo, seed=60)
+    at = as_role(Role.SALES)
+    at.switch_page("../pages/tags.py").run()
+    by_label(at.selectbox, "Open tag").set_value(tag_id).run()
+    assert any("version 1" in unescape(c.value) for c in at.caption)
+    by_label(at.file_uploader, "Corrected cut export").upload(
+        "second.csv", csv_bytes(cut_export_lines(5, seed=61)), "text/csv"
+    )
+    by_label(at.text_input, "Reason").input("corrected widths")
+    by_label(at.button, "Replace sheet").click().run()
+    assert not at.exception, at.exception
+    assert at.success, texts(at)
+    caption = next(unescape(c.value) for c in at.caption if unescape(c.value).startswith("Uploaded by"))
+    assert "file second.csv · version 2" in caption, caption
+    assert "(Asia/Dubai)" in caption and "UTC" not in caption
+    assert [m.value for m in at.metric if m.label == "Lines"] == ["5"]
+    downloads = [getattr(b, "label", None) or b.proto.label for b in at.get("download_button")]
+    assert "Download second.csv (version 2)" in [unescape(d) for d in downloads], downloads
+    versions = next(d.value for d in at.dataframe if "Version" in d.value.columns)
+    assert list(versions["Version"]) == [2, 1]
+    assert list(versions["Reason"]) == ["corrected widths", ""]  # empty, not "None"
+    tags = next(d.value for d in at.dataframe if "Tag" in d.value.columns and "File" in d.value.columns)
+    assert tags.loc[tags["Tag"] == tag_id, "File"].item() == "second.csv"
+    assert tags.loc[tags["Tag"] == tag_id, "Lines"].item() == 5
+
+
+def test_a_replace_without_a_reason_says_so_in_the_forms_words(demo: api.Ledger) -> None:
+    tag_id = fresh_tag(demo, seed=62)
+    at = as_role(Role.SALES)
+    at.switch_page("../pages/tags.py").run()
+    by_label(at.selectbox, "Open tag").set_value(tag_id).run()
+    by_label(at.file_uploader, "Corrected cut export").upload(
+        "again.csv", csv_bytes(cut_export_lines(4, seed=63)), "text/csv"
+    )
+    by_label(at.text_input, "Reason").input("x")
+    by_label(at.button, "Replace sheet").click().run()
+    shown = texts(at)
+    assert "reason" in shown.lower() and "String should" not in shown and "reason String" not in shown, shown
