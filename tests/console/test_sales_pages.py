@@ -177,3 +177,35 @@ def test_a_replace_without_a_reason_says_so_in_the_forms_words(demo: api.Ledger)
     by_label(at.button, "Replace sheet").click().run()
     shown = texts(at)
     assert "reason" in shown.lower() and "String should" not in shown and "reason String" not in shown, shown
+
+
+def lpo_page() -> AppTest:
+    at = as_role(Role.ADMIN)
+    at.switch_page("../pages/lpos.py").run()
+    assert not at.exception, at.exception
+    return at
+
+
+def import_lpo_file(at: AppTest, content: bytes) -> AppTest:
+    by_label(at.file_uploader, "LPO master CSV").upload("lpos.csv", content, "text/csv")
+    by_label(at.button, "Import LPOs").click().run()
+    assert not at.exception, at.exception
+    return at
+
+
+def test_an_lpo_import_shows_in_the_table_at_once(demo: api.Ledger) -> None:
+    at = lpo_page()
+    import_lpo_file(at, b"lpo_id,customer,po_quantity_m2,status\nLPO-NEW-7,New customer,250,ACTIVE\n")
+    assert any("1 created" in s.value for s in at.success), texts(at)
+    table = at.dataframe[0].value
+    assert list(table.columns[:4]) == ["LPO", "Customer", "Status", "Used"]
+    assert "LPO-NEW-7" in set(table["LPO"])
+
+
+def test_an_lpo_file_with_the_wrong_columns_says_so_in_one_line(demo: api.Ledger) -> None:
+    at = lpo_page()
+    rows = b"".join(b"M-%d,%d,kg\n" % (n, n) for n in range(30))
+    import_lpo_file(at, b"material,qty,unit\n" + rows)
+    warnings = [unescape(w.value) for w in at.warning]
+    assert len(warnings) == 1 and warnings[0].startswith("This is not an LPO master file"), warnings
+    assert "row " not in warnings[0]

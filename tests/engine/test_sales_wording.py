@@ -6,8 +6,11 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+import pytest
+
 from engine import api
 from engine.demo.builder import csv_bytes, cut_export_lines
+from engine.errors import ValidationError
 from tests.conftest import World
 
 
@@ -55,3 +58,39 @@ def test_preview_reads_the_sheets_net_area_without_storing(duck_world: World) ->
     assert no_area.lines == 1 and no_area.net_area_m2 is None
     empty = api.preview_sheet(duck_world.ledger, "e.csv", b"", actor=duck_world.sales)
     assert empty.problem and "is empty" in empty.problem
+
+
+def lpo_import_message(world: World, content: bytes) -> str:
+    with pytest.raises(ValidationError) as caught:
+        api.import_lpos(world.ledger, content, actor=world.admin)
+    return caught.value.message
+
+
+def test_an_lpo_file_with_other_columns_is_refused_in_one_line(duck_world: World) -> None:
+    stock = b"material,qty,unit\n" + b"".join(b"M-%d,%d,kg\n" % (n, n) for n in range(50))
+    message = lpo_import_message(duck_world, stock)
+    assert message == (
+        "This is not an LPO master file: it needs the columns lpo_id, customer, po_quantity_m2, status "
+        "(missing lpo_id, customer, po_quantity_m2, status); it has material, qty, unit."
+    )
+
+
+def test_lpo_headers_as_people_write_them_are_read(duck_world: World) -> None:
+    content = b"LPO ID,Customer,PO Quantity m2,Status\nLPO-NEW-9,A,10,ACTIVE\n"
+    summary = api.import_lpos(duck_world.ledger, content, actor=duck_world.admin)
+    assert summary.created == 1
+
+
+def test_lpo_row_errors_use_the_files_row_numbers_and_words(duck_world: World) -> None:
+    content = (
+        b"lpo_id,customer,po_quantity_m2,status\n"
+        b"LPO-NEW-1,A,10,ACTIVE\n"
+        b"\n"  # a blank row: still row 3 in a spreadsheet
+        b"LPO-NEW-2,B,ten,ACTIVE\n"
+        b"LPO-NEW-3,C,5,PAUSED\n"
+    )
+    message = lpo_import_message(duck_world, content)
+    assert message.startswith("2 bad row(s), nothing imported: ")
+    assert "row 4: po_quantity_m2 'ten' is not a number" in message, message
+    assert "row 5: status 'PAUSED' must be one of ACTIVE, ON_HOLD, CLOSED" in message, message
+    assert "input should" not in message.lower()
