@@ -9,7 +9,15 @@ from zoneinfo import ZoneInfo
 import pandas as pd
 
 from console.widgets import local_time
-from engine.api import AuditEntry, ExceptionView, ReviewItem, TagLineView, TagSummary, format_qty
+from engine.api import (
+    AuditEntry,
+    ExceptionView,
+    ReviewItem,
+    TagLineView,
+    TagSummary,
+    TagVersionView,
+    format_qty,
+)
 
 
 def tags_frame(tags: Sequence[TagSummary], *, zone: ZoneInfo) -> pd.DataFrame:
@@ -134,5 +142,23 @@ def suggestions_frame(item: ReviewItem) -> pd.DataFrame:
                 "Similarity": s.score,
             }
             for s in item.suggestions
+        ]
+    )
+
+
+def tag_versions_frame(versions: Sequence[TagVersionView], *, zone: ZoneInfo) -> pd.DataFrame:
+    """A tag's versions, newest first (the current one is what the tag shows)."""
+    return pd.DataFrame(
+        [
+            {
+                "Version": v.version,
+                "File": v.original_file_name,
+                "Lines": v.line_count,
+                "Reason": v.reason or "",
+                "By": v.created_by,
+                "When": local_time(v.created_at, zone),
+                "Trace": v.trace_id,
+            }
+            for v in sorted(versions, key=lambda v: v.version, reverse=True)
         ]
     )

@@ -19,26 +19,44 @@ if not lpos:
     st.info("No LPOs yet: an admin imports them on the LPOs page.")
     st.stop()
 balances = {lpo.lpo_id: lpo for lpo in lpos}
+if st.session_state.get("upload-lpo") not in balances:  # the LPO last used, else one with balance left
+    st.session_state["upload-lpo"] = call(api.upload_lpo, ctx.ledger, actor=ctx.actor) or next(iter(balances))
 # Option labels never change (the balance does, after every upload): a widget whose labels change is a
 # new widget to the browser, which would silently fall back to the first LPO. The balance goes beside it.
 lpo_id = st.selectbox(
     "LPO", list(balances), key="upload-lpo", format_func=lambda key: f"{key} · {balances[key].customer}"
 )
-chosen = balances[lpo_id]
-st.caption(
-    f"{plain(chosen.lpo_id)} · {chosen.status} · {chosen.remaining_m2:,.2f} m2 left of "
-    f"{chosen.po_quantity_m2:,.2f} (committed {chosen.committed_m2:,.2f})"
+balance_line = st.empty()  # filled at the end: after an upload it shows the balance that upload left
+# The file and the area outside the form: the chosen sheet is read at once, its own net area offered.
+upload = st.file_uploader("Cut export", type=["xlsx", "csv"], key="upload-file")
+sheet = None
+if upload is not None:
+    previews = st.session_state.setdefault("_upload-previews", {})  # one read per chosen file
+    if upload.file_id not in previews:
+        previews[upload.file_id] = call(
+            api.preview_sheet, ctx.ledger, upload.name, upload.getvalue(), actor=ctx.actor
+        )
+    sheet = previews[upload.file_id]
+if sheet is not None and sheet.net_area_m2 is not None:
+    offered = float(sheet.net_area_m2)
+    typed = st.session_state.get("upload-area", 0.0) not in (
+        0.0,
+        st.session_state.get("_upload-area-offered"),
+    )
+    if not typed:  # a figure the user typed stays; the sheet's own only replaces an earlier offer
+        st.session_state["upload-area"] = st.session_state["_upload-area-offered"] = offered
+area = st.number_input(
+    "Required area (m2)", min_value=0.0, step=0.01, format="%.2f", key="upload-area", width=320
 )
+if sheet is not None and sheet.net_area_m2 is not None:
+    st.caption(f"From the sheet: {sheet.net_area_m2:,.2f} m2 net area ({sheet.lines} lines)")
 with st.form("upload"):
-    left, right = st.columns(2)
-    area = left.number_input("Required area (m2)", min_value=0.0, step=0.01, format="%.2f")
     today = api.business_today(ctx.ledger)  # the business day, not the server's own date
-    delivery = right.date_input("Requested delivery date", value=today, min_value=today)
-    upload = st.file_uploader("Cut export", type=["xlsx", "csv"])
+    delivery = st.date_input("Requested delivery date", value=today, min_value=today)
     with st.expander("Truck and notes (optional)"):
         truck = st.text_input("Truck size")
         notes = st.text_area("Notes")
-    submitted = st.form_submit_button("Upload", type="primary", icon=":material/upload:")
+    submitted = st.form_submit_button("Upload tag sheet", type="primary", icon=":material/upload:")
 
 if submitted:
     if upload is None:
@@ -61,30 +79,46 @@ if submitted:
             result = call_with_progress("Uploading", api.ingest_tag, ctx.ledger, request, actor=ctx.actor)
             if result is not None:
                 st.session_state["last_upload"] = result
+                lpos = call(api.list_lpos, ctx.ledger, actor=ctx.actor) or lpos  # the balance it left
+                balances = {lpo.lpo_id: lpo for lpo in lpos}
 
+chosen = balances[lpo_id]
+balance_line.caption(
+    f"{plain(chosen.lpo_id)} · {chosen.status} · {chosen.remaining_m2:,.2f} m2 left of "
+    f"{chosen.po_quantity_m2:,.2f} (committed {chosen.committed_m2:,.2f})"
+)
 result: IngestResult | None = st.session_state.get("last_upload")
 if result is not None:
     form_done("upload")  # shown: sending it again is a new request (the engine says if it is a duplicate)
-    ids = f"Trace id `{result.trace_id}`" + (
-        f" · file SHA-256 `{result.file_hash[:16]}…`" if result.file_hash else ""
-    )
-    if result.status == IngestStatus.UPLOADED:
+    tag_id = result.tag_id or result.existing_tag_id
+    first = ctx.when(result.answered_at)
+    first = first[11:] if first.startswith(f"{api.business_today(ctx.ledger):%Y-%m-%d}") else first
+    if result.replayed and result.status == IngestStatus.UPLOADED:  # a double click, a retry
+        st.info(
+            f"Already uploaded as **{plain(tag_id)}** at {first}: this form was sent twice, nothing new "
+            f"was stored ({result.line_count} lines on {plain(result.lpo_id)}).",
+            icon=":material/replay:",
+        )
+    elif result.replayed:
+        st.info(f"This form was sent twice; its answer at {first} stands: {plain(result.message)}")
+    elif result.status == IngestStatus.UPLOADED:
         st.success(
             f"**{plain(result.tag_id)}** uploaded: {result.line_count} lines on {plain(result.lpo_id)}.",
             icon=":material/check_circle:",
         )
     elif result.status == IngestStatus.DUPLICATE:
-        st.warning(f"Duplicate (409): {plain(result.message)} Existing tag **{result.existing_tag_id}**.")
+        st.warning(f"Not uploaded again: {plain(result.message)}", icon=":material/content_copy:")
+    elif result.tag_id:
+        st.error(f"**{plain(result.tag_id)}** is stored as BLOCKED: {plain(result.message)}")
     else:
-        tag = f" Tag **{result.tag_id}** is stored as BLOCKED." if result.tag_id else ""
-        st.error(f"Blocked (422): {plain(result.message)}{tag}")
-    st.caption(ids)
-    if result.tag_id or result.existing_tag_id:
+        st.error(f"Not uploaded: {plain(result.message)}")
+    st.caption(
+        f"Trace id `{result.trace_id}`"
+        + (f" · file SHA-256 `{result.file_hash[:16]}…`" if result.file_hash else "")
+    )
+    if tag_id:
         st.page_link(
-            "../pages/tags.py",
-            label=f"Open {result.tag_id or result.existing_tag_id}",
-            icon=":material/sell:",
-            query_params={"tag": result.tag_id or result.existing_tag_id},
+            "../pages/tags.py", label=f"Open {tag_id}", icon=":material/sell:", query_params={"tag": tag_id}
         )
     if result.exception_id:
         st.page_link(

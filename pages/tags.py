@@ -3,33 +3,59 @@
 import streamlit as st
 
 from console.text import plain
-from console.views import audit_frame, tag_lines_frame, tags_frame
+from console.views import audit_frame, tag_lines_frame, tag_versions_frame, tags_frame
 from console.widgets import call, form_done, form_request_id, page_footer, page_setup, pager
 from engine import api
 from engine.api import Permission, ReplaceRequest, TagStatus, build
 
+# Key columns first and sized for a 1,440 px screen; the rest stay in the table, further right.
+TAG_COLUMNS = {
+    "Tag": st.column_config.TextColumn(width="medium", pinned=True),
+    "Status": st.column_config.TextColumn(width="small"),
+    "LPO": st.column_config.TextColumn(width="small"),
+    "Delivery": st.column_config.DateColumn(width="small", format="YYYY-MM-DD"),
+    "Area m2": st.column_config.NumberColumn(width="small", format="%.2f"),
+    "Lines": st.column_config.NumberColumn(width="small"),
+    "Uploaded": st.column_config.TextColumn(width="small"),
+    "Uploaded by": st.column_config.TextColumn(width="medium"),
+    "Exception": st.column_config.TextColumn(width="small"),
+    "File": st.column_config.TextColumn(width="medium"),
+}
+LINE_COLUMNS = {
+    "#": st.column_config.NumberColumn(width=40),
+    "Description": st.column_config.TextColumn(width="large"),
+    "Qty": st.column_config.TextColumn(width="small"),
+    "Unit": st.column_config.TextColumn(width="small"),
+}
+
 ctx = page_setup("Tags", Permission.VIEW_TAGS)
+zone = ctx.ledger.settings.zone
 lpos = call(api.list_lpos, ctx.ledger, actor=ctx.actor) or []
 with st.container(horizontal=True):
     lpo_id = st.selectbox("LPO", [None, *(lpo.lpo_id for lpo in lpos)], format_func=lambda v: v or "All LPOs")
     status = st.selectbox("Status", [None, *TagStatus], format_func=lambda v: v or "Any status")
     dates = st.date_input("Delivery between", value=[], help="Leave empty for any date")
 start, end = (*dates, None, None)[:2] if isinstance(dates, (list, tuple)) else (dates, dates)
-found = call(
-    api.list_tags,
-    ctx.ledger,
-    actor=ctx.actor,
-    lpo_id=lpo_id,
-    status=status,
-    delivery_from=start,
-    delivery_to=end,
-    offset=pager("tags", page_size=100),
-    limit=100,
-)
+filters = {"lpo_id": lpo_id, "status": status, "delivery_from": start, "delivery_to": end}
+offset = pager("tags", page_size=100)
+found = call(api.list_tags, ctx.ledger, actor=ctx.actor, **filters, offset=offset, limit=100)
+listing = st.container()  # filled at the end: a replace below changes a row of it
+
+
+def show_list() -> None:
+    with listing:
+        st.dataframe(
+            tags_frame(found.items if found else [], zone=zone),
+            hide_index=True,
+            width="stretch",
+            column_order=list(TAG_COLUMNS),
+            column_config=TAG_COLUMNS,
+        )
+        if found:
+            page_footer("tags", found, noun="tags")
+
+
 tags = found.items if found else []
-st.dataframe(tags_frame(tags, zone=ctx.ledger.settings.zone), hide_index=True, width="stretch")
-if found:
-    page_footer("tags", found, noun="tags")
 wanted = st.query_params.get("tag")
 if not tags and not wanted:
     st.info("No tags match.")
@@ -41,64 +67,77 @@ if wanted and wanted not in ids:  # a link to a tag on another page of the list
 chosen = st.selectbox("Open tag", ids, index=ids.index(wanted) if wanted in ids else 0)
 detail = call(api.show_tag, ctx.ledger, chosen, actor=ctx.actor)
 if detail is None:
+    show_list()
     st.stop()
-tag = detail.tag
-st.subheader(f"{tag.tag_id} · {tag.status}")
-cols = st.columns(4)
-cols[0].metric("LPO", plain(tag.lpo_id))
-cols[1].metric("Required area", f"{tag.required_area_m2:,.2f} m2")
-cols[2].metric("Delivery", f"{tag.requested_delivery_date:%Y-%m-%d}")
-cols[3].metric("Lines", tag.line_count)
-st.caption(
-    f"Uploaded by {plain(tag.uploaded_by)} at {tag.uploaded_at:%Y-%m-%d %H:%M} UTC · file "
-    f"{plain(tag.original_file_name)} · version {tag.version} · trace `{tag.trace_id}`"
-)
-if tag.exception_id:
-    st.page_link(
-        "../pages/exceptions.py",
-        label=f"Blocking exception {tag.exception_id}",
-        icon=":material/report:",
-        query_params={"exception": tag.exception_id},
-    )
-
+header = st.container()  # header, lines and file are filled once a replace (if any) is done
 lines_tab, file_tab, audit_tab = st.tabs(["Lines", "File and versions", "Audit trail"])
-with lines_tab:
-    st.dataframe(tag_lines_frame(detail.lines), hide_index=True, width="stretch")
 with file_tab:
+    file_box = st.container()
+    if ctx.actor.can(Permission.UPLOAD_TAGS) and detail.tag.status == TagStatus.UPLOADED:
+        with st.form("replace"):
+            st.markdown("**Replace with a corrected sheet** (the current version is kept)")
+            upload = st.file_uploader("Corrected cut export", type=["xlsx", "csv"])
+            reason = st.text_input("Reason", placeholder="What was corrected (at least 3 characters)")
+            if st.form_submit_button("Replace sheet"):
+                if upload is None:
+                    st.warning("Choose the corrected cut export first.")
+                else:
+                    request = call(
+                        build,
+                        ReplaceRequest,
+                        tag_id=detail.tag.tag_id,
+                        reason=reason,
+                        content=upload.getvalue(),
+                        original_file_name=upload.name,
+                        client_request_id=form_request_id(
+                            "replace", upload.file_id, detail.tag.tag_id, reason
+                        ),
+                    )
+                    replaced = request and call(api.replace_tag, ctx.ledger, request, actor=ctx.actor)
+                    if replaced:
+                        st.success(plain(replaced.message), icon=":material/check_circle:")
+                        form_done("replace")
+                        detail = call(api.show_tag, ctx.ledger, chosen, actor=ctx.actor) or detail  # re-read
+                        found = call(
+                            api.list_tags, ctx.ledger, actor=ctx.actor, **filters, offset=offset, limit=100
+                        )
+
+tag = detail.tag
+show_list()
+with header:
+    st.subheader(f"{tag.tag_id} · {tag.status}")
+    cols = st.columns(4)
+    cols[0].metric("LPO", plain(tag.lpo_id))
+    cols[1].metric("Required area", f"{tag.required_area_m2:,.2f} m2")
+    cols[2].metric("Delivery", f"{tag.requested_delivery_date:%Y-%m-%d}")
+    cols[3].metric("Lines", tag.line_count)
+    st.caption(
+        f"Uploaded by {plain(tag.uploaded_by)} at {ctx.when(tag.uploaded_at)} ({ctx.zone_name}) · file "
+        f"{plain(tag.original_file_name)} · version {tag.version} · trace `{tag.trace_id}`"
+    )
+    if tag.exception_id:
+        st.page_link(
+            "../pages/exceptions.py",
+            label=f"Blocking exception {tag.exception_id}",
+            icon=":material/report:",
+            query_params={"exception": tag.exception_id},
+        )
+with lines_tab:
+    st.dataframe(tag_lines_frame(detail.lines), hide_index=True, width="stretch", column_config=LINE_COLUMNS)
+with file_box:
     download = call(api.tag_file, ctx.ledger, tag.tag_id, actor=ctx.actor)
     if download is not None:
         st.download_button(
-            f"Download {plain(download.file_name)}",
+            f"Download {plain(download.file_name)} (version {tag.version})",
             download.content,
             file_name=download.file_name,
             mime=download.media_type,
             icon=":material/download:",
         )
-    st.dataframe([v.model_dump() for v in detail.versions], hide_index=True, width="stretch")
-    if ctx.actor.can(Permission.UPLOAD_TAGS) and tag.status == TagStatus.UPLOADED:
-        with st.form("replace"):
-            st.markdown("**Replace with a corrected sheet** (the current version is kept)")
-            upload = st.file_uploader("Corrected cut export", type=["xlsx", "csv"])
-            reason = st.text_input("Reason")
-            if st.form_submit_button("Replace sheet") and upload is not None:
-                request = call(
-                    build,
-                    ReplaceRequest,
-                    tag_id=tag.tag_id,
-                    reason=reason,
-                    content=upload.getvalue(),
-                    original_file_name=upload.name,
-                    client_request_id=form_request_id("replace", upload.file_id, tag.tag_id, reason),
-                )
-                replaced = request and call(api.replace_tag, ctx.ledger, request, actor=ctx.actor)
-                if replaced:
-                    st.success(plain(replaced.message))
-                    form_done("replace")
+    st.dataframe(tag_versions_frame(detail.versions, zone=zone), hide_index=True, width="stretch")
 with audit_tab:
     trail = call(api.search_audit, ctx.ledger, actor=ctx.actor, entity_id=tag.tag_id, limit=1000)
     if trail is not None:
-        st.dataframe(
-            audit_frame(trail.items, zone=ctx.ledger.settings.zone), hide_index=True, width="stretch"
-        )
+        st.dataframe(audit_frame(trail.items, zone=zone), hide_index=True, width="stretch")
         if trail.has_more:
             st.caption(f"The newest {len(trail.items):,} of {trail.total:,}: search the Audit trail for all.")

@@ -72,16 +72,20 @@ from engine.api.sales import (
     LpoBalance,
     ReplaceRequest,
     ReplaceResult,
+    SheetPreview,
     TagDetail,
     TagLineView,
     TagSummary,
+    TagVersionView,
     import_lpos,
     ingest_tag,
     list_lpos,
     list_tags,
+    preview_sheet,
     replace_tag,
     show_tag,
     tag_file,
+    upload_lpo,
 )
 from engine.api.session import (
     SignIn,
@@ -204,6 +208,7 @@ __all__ = [
     "ReviewItem",
     "Role",
     "Settings",
+    "SheetPreview",
     "SignIn",
     "SignInAgain",
     "SnapshotSummary",
@@ -216,6 +221,7 @@ __all__ = [
     "TagLineView",
     "TagStatus",
     "TagSummary",
+    "TagVersionView",
     "UpgradeResult",
     "UserView",
     "ValidationError",
@@ -260,6 +266,7 @@ __all__ = [
     "open_ledger",
     "pick_list",
     "pick_list_file",
+    "preview_sheet",
     "record_lookup",
     "redeem_session_grant",
     "replace_tag",
@@ -280,6 +287,7 @@ __all__ = [
     "sign_out",
     "stock_status",
     "tag_file",
+    "upload_lpo",
 ]
 
 # The console pass (issue 7): users saved in one call, the desks' morning views.

@@ -16,17 +16,19 @@ from engine.lpos.master import ImportSummary, LpoBalance
 from engine.mapping.master import cache_for
 from engine.models import Page
 from engine.progress import Progress, no_progress
-from engine.tags import ingest, queries, replace
+from engine.tags import ingest, preview, queries, replace
 from engine.tags.models import (
     IngestRequest,
     IngestResult,
     ReplaceRequest,
+    SheetPreview,
     TagDetail,
     TagLineView,
     TagSummary,
+    TagVersionView,
 )
 from engine.tags.replace import ReplaceResult
-from engine.vocab import TagStatus
+from engine.vocab import LpoStatus, TagStatus
 
 
 @requires(Permission.ADMINISTER)
@@ -128,6 +130,25 @@ def tag_file(ledger: Ledger, tag_id: str, *, actor: Actor, version: int | None =
     return FileDownload(file_name=name, media_type=stored.media_type, content=content)
 
 
+@requires(Permission.UPLOAD_TAGS)
+def upload_lpo(ledger: Ledger, *, actor: Actor) -> str | None:
+    """Where the upload form starts: the LPO of the actor's own newest upload, else the first active
+    LPO with balance left (None when there is no LPO)."""
+    with ledger.db.read() as conn:
+        last = queries.last_lpo_of(conn, actor.email)
+        if last is not None:
+            return last
+        balances = lpos.list_balances(conn)
+    open_ones = [b.lpo_id for b in balances if b.status == LpoStatus.ACTIVE and b.remaining_m2 > 0]
+    return next(iter(open_ones or [b.lpo_id for b in balances]), None)
+
+
+@requires(Permission.UPLOAD_TAGS)
+def preview_sheet(ledger: Ledger, file_name: str, content: bytes, *, actor: Actor) -> SheetPreview:
+    """What a chosen cut export holds (lines, the sum of its net_area_m2), read without storing it."""
+    return preview.preview_sheet(file_name, content, ledger.settings)
+
+
 __all__ = [
     "ImportSummary",
     "IngestRequest",
@@ -135,14 +156,18 @@ __all__ = [
     "LpoBalance",
     "ReplaceRequest",
     "ReplaceResult",
+    "SheetPreview",
     "TagDetail",
     "TagLineView",
     "TagSummary",
+    "TagVersionView",
     "import_lpos",
     "ingest_tag",
     "list_lpos",
     "list_tags",
+    "preview_sheet",
     "replace_tag",
     "show_tag",
     "tag_file",
+    "upload_lpo",
 ]

@@ -73,26 +73,33 @@ class ImportSummary(BaseModel):
 
 
 def read_lpo_csv(content: bytes) -> list[LpoRecord]:
-    """Every row validated; all problems reported together with their row numbers."""
+    """Every row validated; all problems reported together, with the row numbers the file shows in a
+    spreadsheet (the header is row 1). A file with other columns is refused in one line."""
     try:
         text = content.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise ValidationError("The LPO file is not UTF-8; save it as 'CSV UTF-8'.", field="file") from exc
     reader = csv.DictReader(io.StringIO(text))
-    missing = [c for c in REQUIRED_COLUMNS if c not in (reader.fieldnames or [])]
+    found = [name for name in (reader.fieldnames or []) if name and name.strip()]
+    reader.fieldnames = [_column_key(name) for name in reader.fieldnames or []]
+    missing = [c for c in REQUIRED_COLUMNS if c not in reader.fieldnames]
     if missing:
-        raise ValidationError(f"The LPO file lacks the column(s) {', '.join(missing)}.", field="file")
+        raise ValidationError(
+            f"This is not an LPO master file: it needs the columns {', '.join(REQUIRED_COLUMNS)} "
+            f"(missing {', '.join(missing)}); it has {', '.join(found) or 'no header row'}.",
+            field="file",
+        )
     records: list[LpoRecord] = []
     problems: list[str] = []
     seen: set[str] = set()
     refs: dict[tuple[str, str], int] = {}
-    for number, row in enumerate(reader, start=2):
+    for row in reader:
+        number = reader.line_num  # the file's own row (blank lines count, as a spreadsheet shows them)
         data = {k: v.strip() for k, v in row.items() if k and v is not None and v.strip()}  # empty → default
         try:
             record = LpoRecord.model_validate(data)
         except PydanticValidationError as exc:
-            first = exc.errors()[0]
-            problems.append(f"row {number}: {'.'.join(map(str, first['loc']))} {first['msg'].lower()}")
+            problems.append(f"row {number}: {_in_words(exc, data)}")
             continue
         if record.lpo_id in seen:
             problems.append(f"row {number}: {record.lpo_id} appears twice")
@@ -109,11 +116,41 @@ def read_lpo_csv(content: bytes) -> list[LpoRecord]:
         records.append(record)
     if problems:
         raise ValidationError(
-            f"{len(problems)} bad row(s), nothing imported: " + "; ".join(problems[:20]), field="file"
+            f"{len(problems)} bad row(s), nothing imported: " + "; ".join(problems[:20]) + ".", field="file"
         )
     if not records:
         raise ValidationError("The LPO file has no rows.", field="file")
     return records
+
+
+def _column_key(name: str | None) -> str:
+    """A header as the file may write it (" LPO ID ", "Status") read as its column name."""
+    return "_".join((name or "").strip().lower().split())
+
+
+# What a refused cell needs, in words (pydantic's error type → the rule the column keeps).
+_RULES = {
+    "missing": "is empty",
+    "decimal_parsing": "is not a number",
+    "decimal_type": "is not a number",
+    "greater_than_equal": "must be 0 or more",
+    "decimal_max_places": "has more than 4 decimals",
+    "decimal_max_digits": "is too large",
+    "string_too_short": "is empty",
+    "string_too_long": "is too long",
+    "enum": "must be one of " + ", ".join(LpoStatus),
+}
+
+
+def _in_words(error: PydanticValidationError, data: dict[str, str]) -> str:
+    """Each refused cell of a row: its column, its value and what the column needs."""
+    said = []
+    for problem in error.errors():
+        column = ".".join(map(str, problem["loc"]))
+        rule = _RULES.get(problem["type"], str(problem["msg"]).lower())
+        value = data.get(column)
+        said.append(f"{column} {value!r} {rule}" if value is not None else f"{column} {rule}")
+    return ", ".join(said)
 
 
 def check_refs_against_store(conn: Connection, records: list[LpoRecord]) -> None:

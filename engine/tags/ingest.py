@@ -13,13 +13,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from engine.clock import business_day, utcnow
+from engine.clock import as_utc, business_day, utcnow
 from engine.errors import Conflict, ValidationError
 from engine.ids import is_tag_id
 from engine.ledger.audit import record_action
@@ -87,6 +88,7 @@ class IngestRun(SheetRun[IngestResult]):
             file_hash=self.file_hash or None,
             lpo_id=self.lpo.lpo_id if self.lpo else self.request.lpo_id,
             client_request_id=self.request.client_request_id,
+            answered_at=utcnow(),
             **fields,
         )
 
@@ -135,7 +137,8 @@ def reject_duplicate(run: IngestRun) -> IngestResult | None:
     lpo_id = run.lpo.lpo_id if run.lpo else run.request.lpo_id
     what = "file" if live.same_bytes else "sheet (the same lines, saved as another file)"
     version = "" if live.version == live.current_version else f" (its version {live.version})"
-    message = f"This {what} was already uploaded for {lpo_id} as {live.tag_id}{version}."
+    when = _moment(run, live.uploaded_at)
+    message = f"This {what} was already uploaded for {lpo_id} as {live.tag_id}{version}{when}."
     exception_id = _raise(
         run,
         ExceptionKind.DUPLICATE_UPLOAD,
@@ -150,7 +153,12 @@ def reject_duplicate(run: IngestRun) -> IngestResult | None:
         },
     )
     return run.result(
-        IngestStatus.DUPLICATE, 409, message, existing_tag_id=live.tag_id, exception_id=exception_id
+        IngestStatus.DUPLICATE,
+        409,
+        message,
+        existing_tag_id=live.tag_id,
+        existing_uploaded_at=live.uploaded_at,
+        exception_id=exception_id,
     )
 
 
@@ -251,6 +259,15 @@ def store_tag(run: IngestRun) -> IngestResult:
 # ---------------------------------------------------------------- helpers of the stages
 
 
+def _moment(run: IngestRun, at: datetime | None) -> str:
+    """ " at HH:MM" in the business zone (" on YYYY-MM-DD at HH:MM" on another day): as people read it."""
+    if at is None:
+        return ""
+    local = as_utc(at).astimezone(run.settings.zone)
+    day = "" if local.date() == business_day(run.settings.zone) else f" on {local:%Y-%m-%d}"
+    return f"{day} at {local:%H:%M}"
+
+
 def _raise(run: IngestRun, kind: ExceptionKind, message: str, **fields: Any) -> str:
     exception_id = raise_exception(
         run.db,
@@ -284,7 +301,12 @@ def _block(
         twin = run.twin
         held = f"This sheet is already held as {twin.tag_id}, which stays BLOCKED. {message}"
         return run.result(
-            IngestStatus.DUPLICATE, 409, held, existing_tag_id=twin.tag_id, exception_id=twin.exception_id
+            IngestStatus.DUPLICATE,
+            409,
+            held,
+            existing_tag_id=twin.tag_id,
+            existing_uploaded_at=twin.uploaded_at,
+            exception_id=twin.exception_id,
         )
     tag_id = _take_tag_id(run)
     stored = store_file(run)

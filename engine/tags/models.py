@@ -53,6 +53,11 @@ class IngestResult(BaseModel):
     lpo_id: str | None = None
     line_count: int = 0
     client_request_id: str
+    # When the engine first gave this answer, and whether this is that stored answer given again (the
+    # same form sent twice): the console then says "already uploaded … at HH:MM", not a fresh success.
+    answered_at: datetime | None = None
+    replayed: bool = False
+    existing_uploaded_at: datetime | None = None  # of existing_tag_id, for "already uploaded … at"
 
 
 class ReplaceRequest(BaseModel):
@@ -125,3 +130,14 @@ class TagDetail(BaseModel):
     tag: TagSummary
     lines: list[TagLineView]
     versions: list[TagVersionView]
+
+
+class SheetPreview(BaseModel):
+    """What a chosen cut export holds, read without storing anything (the upload form's defaults)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    file_name: str
+    lines: int = 0
+    net_area_m2: Decimal | None = None  # the sum of the sheet's net_area_m2 column, when it has one
+    problem: str | None = None  # why it cannot be read (the upload itself says so in full)

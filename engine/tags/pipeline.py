@@ -114,7 +114,7 @@ def run_pipeline(pipeline: Pipeline[R, M], run: R, *, progress: Progress = no_pr
         earlier = requests.stored(conn, run.request_id, run.operation, run.request_print, run.answer)
     if earlier is not None:
         log.info(f"{pipeline.name} replayed", extra={"request": run.request_id})
-        return earlier
+        return as_replayed(earlier)
     progress("Reading the sheet", 1, 3)
     pipeline.parse(run)
     progress(f"Checking the LPO and writing {len(run.parsed.lines)} lines", 2, 3)
@@ -126,7 +126,7 @@ def run_pipeline(pipeline: Pipeline[R, M], run: R, *, progress: Progress = no_pr
             stopped = stage(run)
             if stopped is not None:
                 if run.replayed:
-                    return stopped
+                    return as_replayed(stopped)
                 break
         answer = stopped if stopped is not None else pipeline.finish(run)
         requests.remember(
@@ -156,6 +156,11 @@ def run_pipeline(pipeline: Pipeline[R, M], run: R, *, progress: Progress = no_pr
         },
     )
     return answer
+
+
+def as_replayed(answer: M) -> M:
+    """A stored answer given again says so (when its model can), so nobody reads it as fresh news."""
+    return answer.model_copy(update={"replayed": True}) if "replayed" in type(answer).model_fields else answer
 
 
 # ---------------------------------------------------------------- shared preflight stages
@@ -221,6 +226,7 @@ class SameSheet:
     file_id: str
     same_bytes: bool
     exception_id: str | None
+    uploaded_at: datetime | None = None  # of the tag (for "already uploaded as … at HH:MM")
 
     @property
     def live(self) -> bool:
@@ -260,6 +266,7 @@ def same_sheets(run: SheetRun[Any]) -> list[SameSheet]:
             file_id=row.file_id,
             same_bytes=row.file_hash == run.file_hash,
             exception_id=tags[tag_id].exception_id,
+            uploaded_at=tags[tag_id].uploaded_at,
         )
         for (tag_id, version), row in versions.items()
         if tag_id in tags

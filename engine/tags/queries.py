@@ -52,6 +52,16 @@ def list_tags(
     )
 
 
+def last_lpo_of(conn: Connection, email: str) -> str | None:
+    """The LPO of the newest tag this person uploaded (None before their first upload)."""
+    return conn.execute(
+        sa.select(tag_sheet.c.lpo_id)
+        .where(tag_sheet.c.uploaded_by == email)
+        .order_by(tag_sheet.c.uploaded_at.desc(), tag_sheet.c.tag_id.desc())
+        .limit(1)
+    ).scalar_one_or_none()
+
+
 def get_tag(conn: Connection, tag_id: str) -> TagDetail:
     key = tag_id.strip().upper()
     row = conn.execute(

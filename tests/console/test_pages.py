@@ -134,7 +134,7 @@ def upload(
     by_label(at.file_uploader, "Cut export").upload(
         name, content, "text/csv" if name.endswith(".csv") else "application/octet-stream"
     )
-    by_label(at.button, "Upload").click().run()
+    by_label(at.button, "Upload tag sheet").click().run()
     assert not at.exception, at.exception
     return at
 
@@ -156,11 +156,11 @@ def test_upload_flow_through_the_file_uploader(demo: api.Ledger) -> None:
     assert any(f"Open {tag_id}" == link.label for link in at.get("page_link"))
     # The same form sent again once its answer was shown, or the file chosen again: the engine
     # answers that the sheet is there already, with its tag; never a second tag.
-    by_label(at.button, "Upload").click().run()
+    by_label(at.button, "Upload tag sheet").click().run()
     assert tag_count(demo) == before + 1
-    assert any("Duplicate (409)" in str(w.value) and tag_id in unescape(w.value) for w in at.warning)
+    assert any("already uploaded" in str(w.value) and tag_id in unescape(w.value) for w in at.warning)
     upload(at, "nest_14.xlsx", sheet)
-    assert any("Duplicate (409)" in str(w.value) and tag_id in unescape(w.value) for w in at.warning)
+    assert any("already uploaded" in str(w.value) and tag_id in unescape(w.value) for w in at.warning)
     assert tag_count(demo) == before + 1
 
 
@@ -168,12 +168,12 @@ def test_blocked_and_bad_uploads_show_specific_messages(demo: api.Ledger) -> Non
     at = as_role(Role.SALES)
     at.switch_page("../pages/sales_upload.py").run()
     upload(at, "hold.csv", csv_bytes(cut_export_lines(3, seed=4)), lpo="LPO-2025-0391")
-    assert any("Blocked (422): LPO LPO-2025-0391 is on hold" in unescape(e.value) for e in at.error)
+    assert any("is stored as BLOCKED: LPO LPO-2025-0391 is on hold" in unescape(e.value) for e in at.error)
     assert any(link.label.startswith("Open exception EX-") for link in at.get("page_link"))
     before = tag_count(demo)
     upload(at, "legacy.csv", "nesting_description,qty,unit\nTie rod Ø8mm,7,m\n".encode("cp1252"))
     # Readable bytes in a legacy encoding: kept as a PARSE_ERROR (422), not refused as bad input.
-    assert any("Blocked (422)" in e.value and "is not UTF-8" in unescape(e.value) for e in at.error)
+    assert any("Not uploaded" in e.value and "is not UTF-8" in unescape(e.value) for e in at.error)
     upload(at, "empty.csv", b"")
     assert any("is empty" in str(w.value) for w in at.warning)
     upload(at, "zero.csv", csv_bytes(cut_export_lines(2, seed=8)), area=0.0)

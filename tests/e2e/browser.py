@@ -185,10 +185,10 @@ def choose_file(page: Page, path: Path) -> None:
 
 
 def submit_upload(page: Page) -> str:
-    """Press the form's Upload button and wait for a result with a new trace id; returns its text."""
+    """Press "Upload tag sheet" and wait for a result with a new trace id; returns its text."""
     trace = page.get_by_text(re.compile(r"^Trace id "))
     before = trace.inner_text() if trace.count() else None
-    page.get_by_test_id("stFormSubmitButton").get_by_role("button", name="Upload").click()
+    page.get_by_test_id("stFormSubmitButton").get_by_role("button", name="Upload tag sheet").click()
     if before is None:
         expect(trace).to_be_visible()
     else:

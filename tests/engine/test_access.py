@@ -81,6 +81,8 @@ SAMPLES: dict[str, Callable[[dict[str, Any], Role], tuple[tuple[Any, ...], dict[
     "list_tags": lambda s, r: ((), {}),
     "show_tag": lambda s, r: ((s["tag_id"],), {}),
     "tag_file": lambda s, r: ((s["tag_id"],), {}),
+    "upload_lpo": lambda s, r: ((), {}),
+    "preview_sheet": lambda s, r: (("x.csv", b"description,qty,unit\nphenolic 20mm 80/80,1,m2\n"), {}),
     "list_exceptions": lambda s, r: ((), {}),
     "get_exception": lambda s, r: ((MISSING_EXCEPTION,), {}),
     "act_on_exception": lambda s, r: ((MISSING_EXCEPTION, api.ExceptionAction.ACKNOWLEDGE), {}),
