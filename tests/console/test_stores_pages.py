@@ -29,3 +29,14 @@ def test_no_suggestion_is_chosen_for_the_storeman(demo: api.Ledger) -> None:
     by_label(at.button, "Resolve").click().run()
     assert any("aluminum tape → TAPE-AL-75: 1 line(s) mapped." in unescape(s.value) for s in at.success)
     assert "aluminum tape" not in [i.description for i in api.review_queue(demo, actor=api.CLI_OPERATOR)]
+
+
+def test_the_allocation_page_shows_what_the_pick_list_does_not_cover(demo: api.Ledger) -> None:
+    at = as_role(Role.STORES)
+    at.switch_page("../pages/allocation.py").run()
+    assert not at.exception
+    assert [s.value for s in at.subheader][-1] == "Not covered by the pick list"
+    assert any("line(s) short of stock" in str(w.value) for w in at.warning)
+    gaps = at.dataframe[-1].value
+    assert list(gaps.columns[:5]) == ["Tag", "#", "Status", "Description", "Missing"]
+    assert set(gaps["Status"]) <= {"PARTIAL", "UNALLOCATED", "SKIPPED"} and len(gaps) > 0

@@ -4,6 +4,8 @@ cover."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from playwright.sync_api import Locator, Page, expect
 
@@ -43,3 +45,17 @@ def test_an_engine_error_is_shown_on_the_allocation_page(
     alerts = run_allocation_for_tag(page, tag_id)
     expect(alerts.filter(has_text=message)).to_be_visible()
     expect_no_progress_box(page)
+
+
+def test_the_allocation_page_shows_what_the_pick_list_does_not_cover(page: Page, console: Console) -> None:
+    sign_in(page, console, STORES)
+    open_page(page, "Allocation", "allocation")
+    main = page.get_by_test_id("stMain")
+    expect(main.get_by_role("heading", name="Not covered by the pick list")).to_be_visible()
+    expect(main.get_by_test_id("stAlert").filter(has_text="line(s) short of stock")).to_be_visible()
+    expect(main.get_by_role("button", name="Pick list (.csv)")).to_be_visible()
+    expect(main.get_by_role("button", name="Pick list (.pdf)")).to_be_visible()
+    with page.expect_download() as download:
+        main.get_by_role("button", name="Pick list (.csv)").click()
+    text = Path(download.value.path()).read_text(encoding="utf-8-sig")
+    assert "\nNot covered: lines allocated short or skipped" in text, text
