@@ -114,6 +114,13 @@ def emit_cookie_updates() -> None:
 
 
 def render_sign_in() -> None:
+    """The sign-in form as a narrow card in the middle of the page (the console is laid out wide)."""
+    _, card, _ = st.columns([1, 1, 1])
+    with card:
+        _sign_in_card()
+
+
+def _sign_in_card() -> None:
     st.title("Sign in to OpsLedger")
     provider = oidc_provider()
     again = st.session_state.pop(_OIDC_AGAIN, None)

@@ -24,9 +24,11 @@ from engine.api import (
     NotFound,
     Page,
     Permission,
+    Role,
     StoreUnavailable,
     ValidationError,
 )
+from engine.auth.roles import PERMISSIONS
 from engine.clock import as_utc
 from engine.logs import get_logger
 
@@ -57,7 +59,13 @@ def page_setup(title: str, permission: Permission, *, caption: str | None = None
         st.stop()
     assert actor is not None
     if not actor.can(permission):
-        st.error(f"{plain(actor.email)} may not open {title}: it needs a role that can {permission.value}.")
+        roles = [role.value for role in Role if role in PERMISSIONS[permission]]
+        needed = " or ".join([", ".join(roles[:-1]), roles[-1]] if len(roles) > 1 else roles)
+        st.error(
+            f"{title} needs the {needed} role; you (`{actor.email.replace('`', '')}`) may not open it. "
+            "Ask an admin for the role.",
+            icon=":material/block:",
+        )
         st.stop()
     st.title(title)
     if caption:
