@@ -226,7 +226,7 @@ def test_markdown_in_user_text_is_shown_as_typed(demo: api.Ledger) -> None:
     at.query_params["tag"] = unescape(str(at.success[0].value).split("**")[1])
     at.switch_page("../pages/tags.py").run()
     labels = [str(b.label) for b in at.get("download_button")]
-    assert "Download **Bold** sheet.csv" in [unescape(label) for label in labels], labels
+    assert "Download **Bold** sheet.csv (version 1)" in [unescape(label) for label in labels], labels
     assert not [label for label in labels if "**Bold**" in label], "the file name is shown as typed"
     stores = as_role(Role.STORES)
     stores.switch_page("../pages/mapping_review.py").run()
