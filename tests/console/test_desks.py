@@ -3,6 +3,8 @@ operations and audit."""
 
 from __future__ import annotations
 
+import re
+
 from streamlit.testing.v1 import AppTest
 
 from console.widgets import local_time
@@ -122,7 +124,7 @@ def links(at: AppTest) -> list[str]:
 
 def test_the_sales_home(demo: api.Ledger) -> None:
     at = as_role(Role.SALES)
-    assert [s.value for s in at.subheader] == ["Sales: today", "Inbox"]
+    assert [s.value for s in at.subheader] == ["Sales: today", "Exception queue", "Inbox"]
     shown = metrics(at)
     assert shown["My uploads today"] == "4" and shown["My blocked tags"] == "2"
     assert shown["LPOs ≥ 90% committed"] == "1"
@@ -137,11 +139,12 @@ def test_the_sales_home(demo: api.Ledger) -> None:
 
 def test_the_stores_home(demo: api.Ledger) -> None:
     at = as_role(Role.STORES)
-    assert [s.value for s in at.subheader] == ["Stores: today", "Inbox"]
+    assert [s.value for s in at.subheader] == ["Stores: today", "Exception queue", "Inbox"]
     shown = metrics(at)
-    assert shown["Next T-1 cut-off"].startswith("in ") and shown["Mapping review"] == "3 waiting"
-    assert shown["Open shortages"] == "2" and shown["Stock snapshot"].endswith("day(s) old")
-    assert any(label.startswith("Will allocate for ") for label in shown)
+    assert re.fullmatch(r"\d+h \d\dm|\d+m", shown["T-1 cut-off in"]) and shown["In mapping review"] == "3"
+    assert shown["Open shortages"] == "2" and shown["Snapshot age"].endswith(("day", "days"))
+    assert [shown[label] for label in shown if label.startswith("Tags due ")] == ["1"]
+    assert re.search(r"The cut-off at \d{4}-\d\d-\d\d 16:00 allocates 1 tag\(s\), 16 line\(s\)", texts(at))
     assert "Oldest in review: 'aluminum tape'" in texts(at)
     assert {"Mapping review", "Stock snapshot", "Allocation"} <= set(links(at))
     assert len([label for label in links(at) if label.startswith("Open EX-")]) == 2
@@ -149,14 +152,14 @@ def test_the_stores_home(demo: api.Ledger) -> None:
 
 def test_the_admin_home_and_a_managers_inbox(demo: api.Ledger) -> None:
     at = as_role(Role.ADMIN)
-    assert [s.value for s in at.subheader] == ["Admin: today", "Inbox"]
+    assert [s.value for s in at.subheader] == ["Admin: today", "Exception queue", "Inbox"]
     assert metrics(at)["Failed job runs"] == "0"
     assert "Demo data is on: 5 demo account(s)" in texts(at)
     assert {"Operations", "Users"} <= set(links(at))
     # Sales notifications are the sales desk's: not in the admin's or the manager's inbox.
     assert "No notifications for your desks." in texts(at)
     at = as_role(Role.MANAGER)
-    assert [s.value for s in at.subheader] == ["Inbox"]
+    assert [s.value for s in at.subheader] == ["Exception queue", "Inbox"]
     assert "No notifications for your desks." in texts(at)
     assert not at.exception
 
