@@ -77,10 +77,16 @@ def test_the_users_page_round_trip(page: Page, console: Console) -> None:
     expect_form_shows(page, ["finance"], active=True)
     pick(page, first)
     expect_form_shows(page, ["sales", "stores"], active=False)
+    screenshot(page, "users-admin")
     page.reload()
     expect(page.get_by_role("heading", name="Users", exact=True)).to_be_visible()
     pick(page, first)
     expect_form_shows(page, ["sales", "stores"], active=False)
+
+
+def screenshot(page: Page, name: str) -> None:
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
 
 
 def home_after_sign_in(page: Page, console: Console, account: tuple[str, str], heading: str) -> float:
@@ -91,8 +97,7 @@ def home_after_sign_in(page: Page, console: Console, account: tuple[str, str], h
     # The inbox comes last: once it shows, every section of the morning view has rendered.
     expect(page.get_by_role("heading", name="Inbox")).to_be_visible()
     elapsed = time.monotonic() - started
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SCREENSHOTS / f"home-{account[0].split('@')[0]}.png"), full_page=True)
+    screenshot(page, f"home-{account[0].split('@')[0]}")
     return elapsed
 
 
@@ -109,6 +114,8 @@ def test_the_sales_home_leads_to_the_blocked_tags_exception(page: Page, console:
     link.click()
     expect(page).to_have_url(re.compile(rf"/exceptions\?exception={exception_id}$"))
     expect(page.get_by_role("heading", name=re.compile(rf"^{exception_id} · "))).to_be_visible()
+    expect(page.get_by_role("button", name="Apply")).to_be_visible()
+    screenshot(page, "exceptions-sales")
 
 
 def test_the_stores_home(page: Page, console: Console) -> None:
@@ -130,3 +137,5 @@ def test_the_admin_home(page: Page, console: Console) -> None:
     expect(main).to_contain_text("Demo data is on")
     main.get_by_role("link", name="Operations", exact=True).click()
     expect(page.get_by_role("heading", name="Operations", exact=True)).to_be_visible()
+    expect(page.get_by_role("heading", name="Jobs", exact=True)).to_be_visible()
+    screenshot(page, "operations-admin")
