@@ -180,3 +180,16 @@ def test_operations_and_audit_speak_the_business_zone(demo: api.Ledger) -> None:
     at.query_params["trace"] = api.list_job_runs(demo, actor=api.CLI_OPERATOR).items[0].trace_id
     at.switch_page("../pages/audit.py").run()
     assert not at.exception, at.exception
+
+
+def test_a_refused_new_user_keeps_what_was_typed(demo: api.Ledger) -> None:
+    at = users_page()
+    by_label(at.text_input, "E-mail").input("not-an-address")
+    at.multiselect(key="new-roles").set_value([Role.SALES])
+    by_label(at.button, "Add").click().run()
+    assert "'not-an-address' is not an e-mail address." in texts(at)
+    assert by_label(at.text_input, "E-mail").value == "not-an-address"
+    by_label(at.text_input, "E-mail").input("typed.again@demo.local")
+    by_label(at.button, "Add").click().run()
+    assert "Added typed.again@demo.local: roles sales." in texts(at)
+    assert by_label(at.text_input, "E-mail").value == "" and at.multiselect(key="new-roles").value == []
