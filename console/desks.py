@@ -23,9 +23,9 @@ def exception_link(exception_id: str, *, label: str | None = None) -> None:
 
 
 def duration(minutes: int) -> str:
-    """``5 h 07 min`` (or ``42 min``): how long until something happens."""
+    """``5h 07m`` (or ``42m``): how long until something happens, short enough for a metric."""
     hours, rest = divmod(max(minutes, 0), 60)
-    return f"{hours} h {rest:02d} min" if hours else f"{rest} min"
+    return f"{hours}h {rest:02d}m" if hours else f"{rest}m"
 
 
 def sales_view(ctx: PageContext, desk: SalesDesk) -> None:
@@ -88,18 +88,16 @@ def stores_view(ctx: PageContext, desk: StoresDesk) -> None:
     st.subheader("Stores: today")
     cut, review, stock = desk.cutoff, desk.review, desk.stock
     cols = st.columns(5)
-    cols[0].metric("Next T-1 cut-off", f"in {duration(cut.minutes_left)}", help=f"At {ctx.when(cut.at)}")
-    cols[1].metric(
-        f"Will allocate for {cut.run_date:%a %d %b}",
-        f"{cut.tags} tag(s) · {cut.lines} line(s)",
-        help="Lines that wait on a mapping do not draw stock.",
-    )
-    cols[2].metric("Mapping review", f"{review.descriptions} waiting", help=f"{review.lines} line(s)")
-    cols[3].metric(
-        "Stock snapshot",
-        "none" if desk.snapshot_age_days is None else f"{desk.snapshot_age_days} day(s) old",
-    )
+    cols[0].metric("T-1 cut-off in", duration(cut.minutes_left), help=f"At {ctx.when(cut.at)}")
+    cols[1].metric(f"Tags due {cut.run_date:%a %d %b}", cut.tags, help=f"{cut.lines} line(s)")
+    cols[2].metric("In mapping review", review.descriptions, help=f"{review.lines} line(s) wait on them")
+    age = desk.snapshot_age_days
+    cols[3].metric("Snapshot age", "none" if age is None else f"{age} day{'' if age == 1 else 's'}")
     cols[4].metric("Open shortages", desk.shortages.total)
+    st.caption(
+        f"The cut-off at {ctx.when(cut.at)} allocates {cut.tags} tag(s), {cut.lines} line(s), "
+        f"due {cut.run_date:%a %d %b}."
+    )
     if cut.waiting_lines:
         st.warning(
             f"{cut.waiting_lines} of the {cut.lines} line(s) due {cut.run_date} wait on a mapping; "

@@ -49,9 +49,13 @@ st.dataframe(
     else frame,
     hide_index=True,
     width="stretch",
+    # What tells exceptions apart first; the full message of the open one is shown below the table.
+    column_order=["Overdue", "Exception", "Kind", "Status", "Due", "Tag", "Message", "Severity", "LPO"]
+    + (["Desk"] if len(desks) > 1 else [])
+    + ["Assigned to"],
     column_config={
-        "Overdue": st.column_config.TextColumn(width="small"),
-        "Message": st.column_config.TextColumn(width="large"),
+        "Overdue": st.column_config.TextColumn("", width="small"),
+        "Message": st.column_config.TextColumn(width="medium"),
         "Due": st.column_config.TextColumn(f"Due ({ctx.zone_name})"),
     },
 )

@@ -8,11 +8,13 @@ from engine import api
 from engine.api import Permission
 
 ctx = page_setup("Home", Permission.READ_LEDGER, caption="What your desks have to do today.")
+desk_views(ctx)
 open_items = call(api.list_exceptions, ctx.ledger, actor=ctx.actor, open_only=True, limit=1)
 overdue = call(api.list_exceptions, ctx.ledger, actor=ctx.actor, overdue_only=True, limit=1)
 inbox = call(api.list_inbox, ctx.ledger, actor=ctx.actor) or []
 unread = [m for m in inbox if m.read_at is None]
 
+st.subheader("Exception queue")
 left, middle, right = st.columns(3)
 desks = ", ".join(str(d) for d in ctx.actor.desks()) or "none"
 left.metric(
@@ -22,8 +24,6 @@ middle.metric("Past their SLA", overdue.total if overdue else "—")
 right.metric("Unread notifications", len(unread))
 if open_items and open_items.total:
     st.page_link("../pages/exceptions.py", label="Work the exception queue", icon=":material/report:")
-
-desk_views(ctx)
 
 st.subheader("Inbox")
 if not inbox:

@@ -33,6 +33,11 @@ if report is not None:
         pd.DataFrame([{"Check": c.name, "OK": c.ok, "Detail": c.detail} for c in report.checks]),
         hide_index=True,
         width="stretch",
+        column_config={
+            "Check": st.column_config.TextColumn(width="small"),
+            "OK": st.column_config.CheckboxColumn(width="small"),
+            "Detail": st.column_config.TextColumn(width="large"),
+        },
     )
 
 st.subheader("Jobs")

@@ -11,6 +11,7 @@ from engine.api import Permission, Role
 SAVED = "_users_saved"  # the last write's message, shown after the rerun that re-reads the list
 PICKED = "_users_picked"  # the user the Change-roles form was last filled from
 PICK_NEXT = "_users_pick_next"  # a user just added: picked in the next run
+CLEAR_ADD = "_users_clear_add"  # the Add form is emptied in the next run
 
 ctx = page_setup("Users", Permission.ADMINISTER)
 if SAVED in st.session_state:
@@ -41,6 +42,7 @@ def saved(message: str, *, pick: str | None = None) -> None:
     st.session_state.pop(PICKED, None)
     if pick is not None:
         st.session_state[PICK_NEXT] = pick
+        st.session_state[CLEAR_ADD] = True
     st.rerun()
 
 
@@ -74,11 +76,16 @@ with edit, st.form("roles"):
             form_done("roles")
             state = "active" if done.active else "inactive"
             saved(plain(f"Saved {done.email}: roles {', '.join(done.roles)}; {state}."))
-with add, st.form("add-user", clear_on_submit=True):
+if st.session_state.pop(CLEAR_ADD, False):  # emptied only once the user was added, not on a refusal
+    for key in ("new-email", "new-roles", "new-password"):
+        st.session_state.pop(key, None)
+with add, st.form("add-user"):
     st.markdown("**Add a user**")
-    new_email = st.text_input("E-mail")
+    new_email = st.text_input("E-mail", key="new-email")
     new_roles = st.multiselect("Roles", list(Role), key="new-roles")
-    password = st.text_input("Password (leave empty for single sign-on only)", type="password")
+    password = st.text_input(
+        "Password (leave empty for single sign-on only)", type="password", key="new-password"
+    )
     if st.form_submit_button("Add"):
         created = call(
             api.add_user,

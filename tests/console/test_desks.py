@@ -3,6 +3,8 @@ operations and audit."""
 
 from __future__ import annotations
 
+import re
+
 from streamlit.testing.v1 import AppTest
 
 from console.widgets import local_time
@@ -122,7 +124,7 @@ def links(at: AppTest) -> list[str]:
 
 def test_the_sales_home(demo: api.Ledger) -> None:
     at = as_role(Role.SALES)
-    assert [s.value for s in at.subheader] == ["Sales: today", "Inbox"]
+    assert [s.value for s in at.subheader] == ["Sales: today", "Exception queue", "Inbox"]
     shown = metrics(at)
     assert shown["My uploads today"] == "4" and shown["My blocked tags"] == "2"
     assert shown["LPOs ≥ 90% committed"] == "1"
@@ -137,11 +139,12 @@ def test_the_sales_home(demo: api.Ledger) -> None:
 
 def test_the_stores_home(demo: api.Ledger) -> None:
     at = as_role(Role.STORES)
-    assert [s.value for s in at.subheader] == ["Stores: today", "Inbox"]
+    assert [s.value for s in at.subheader] == ["Stores: today", "Exception queue", "Inbox"]
     shown = metrics(at)
-    assert shown["Next T-1 cut-off"].startswith("in ") and shown["Mapping review"] == "3 waiting"
-    assert shown["Open shortages"] == "2" and shown["Stock snapshot"].endswith("day(s) old")
-    assert any(label.startswith("Will allocate for ") for label in shown)
+    assert re.fullmatch(r"\d+h \d\dm|\d+m", shown["T-1 cut-off in"]) and shown["In mapping review"] == "3"
+    assert shown["Open shortages"] == "2" and shown["Snapshot age"].endswith(("day", "days"))
+    assert [shown[label] for label in shown if label.startswith("Tags due ")] == ["1"]
+    assert re.search(r"The cut-off at \d{4}-\d\d-\d\d 16:00 allocates 1 tag\(s\), 16 line\(s\)", texts(at))
     assert "Oldest in review: 'aluminum tape'" in texts(at)
     assert {"Mapping review", "Stock snapshot", "Allocation"} <= set(links(at))
     assert len([label for label in links(at) if label.startswith("Open EX-")]) == 2
@@ -149,14 +152,14 @@ def test_the_stores_home(demo: api.Ledger) -> None:
 
 def test_the_admin_home_and_a_managers_inbox(demo: api.Ledger) -> None:
     at = as_role(Role.ADMIN)
-    assert [s.value for s in at.subheader] == ["Admin: today", "Inbox"]
+    assert [s.value for s in at.subheader] == ["Admin: today", "Exception queue", "Inbox"]
     assert metrics(at)["Failed job runs"] == "0"
     assert "Demo data is on: 5 demo account(s)" in texts(at)
     assert {"Operations", "Users"} <= set(links(at))
     # Sales notifications are the sales desk's: not in the admin's or the manager's inbox.
     assert "No notifications for your desks." in texts(at)
     at = as_role(Role.MANAGER)
-    assert [s.value for s in at.subheader] == ["Inbox"]
+    assert [s.value for s in at.subheader] == ["Exception queue", "Inbox"]
     assert "No notifications for your desks." in texts(at)
     assert not at.exception
 
@@ -177,3 +180,16 @@ def test_operations_and_audit_speak_the_business_zone(demo: api.Ledger) -> None:
     at.query_params["trace"] = api.list_job_runs(demo, actor=api.CLI_OPERATOR).items[0].trace_id
     at.switch_page("../pages/audit.py").run()
     assert not at.exception, at.exception
+
+
+def test_a_refused_new_user_keeps_what_was_typed(demo: api.Ledger) -> None:
+    at = users_page()
+    by_label(at.text_input, "E-mail").input("not-an-address")
+    at.multiselect(key="new-roles").set_value([Role.SALES])
+    by_label(at.button, "Add").click().run()
+    assert "'not-an-address' is not an e-mail address." in texts(at)
+    assert by_label(at.text_input, "E-mail").value == "not-an-address"
+    by_label(at.text_input, "E-mail").input("typed.again@demo.local")
+    by_label(at.button, "Add").click().run()
+    assert "Added typed.again@demo.local: roles sales." in texts(at)
+    assert by_label(at.text_input, "E-mail").value == "" and at.multiselect(key="new-roles").value == []
