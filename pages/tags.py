@@ -115,6 +115,8 @@ with header:
         f"Uploaded by {plain(tag.uploaded_by)} at {ctx.when(tag.uploaded_at)} ({ctx.zone_name}) · file "
         f"{plain(tag.original_file_name)} · version {tag.version} · trace `{tag.trace_id}`"
     )
+    if detail.blocked_reason:
+        st.error(f"Blocked: {plain(detail.blocked_reason)}", icon=":material/block:")
     if tag.exception_id:
         st.page_link(
             "../pages/exceptions.py",

@@ -209,3 +209,14 @@ def test_an_lpo_file_with_the_wrong_columns_says_so_in_one_line(demo: api.Ledger
     warnings = [unescape(w.value) for w in at.warning]
     assert len(warnings) == 1 and warnings[0].startswith("This is not an LPO master file"), warnings
     assert "row " not in warnings[0]
+
+
+def test_a_blocked_tag_says_why(demo: api.Ledger) -> None:
+    blocked = api.list_tags(demo, actor=api.CLI_OPERATOR, status=api.TagStatus.BLOCKED).items
+    assert blocked
+    at = as_role(Role.SALES)
+    at.switch_page("../pages/tags.py").run()
+    by_label(at.selectbox, "Open tag").set_value(blocked[0].tag_id).run()
+    assert not at.exception, at.exception
+    reasons = [unescape(e.value) for e in at.error]
+    assert any(r.startswith("Blocked: LPO LPO-2025-0") for r in reasons), reasons
