@@ -11,6 +11,7 @@ from streamlit.testing.v1 import AppTest
 from engine import api
 from engine.demo.builder import csv_bytes, cut_export_lines
 from engine.vocab import Role
+from tests.conftest import TODAY
 from tests.console.test_pages import as_role, by_label, texts, unescape
 
 LPO = "LPO-2025-0412"
@@ -220,3 +221,9 @@ def test_a_blocked_tag_says_why(demo: api.Ledger) -> None:
     assert not at.exception, at.exception
     reasons = [unescape(e.value) for e in at.error]
     assert any(r.startswith("Blocked: LPO LPO-2025-0") for r in reasons), reasons
+
+
+def test_the_delivery_date_starts_on_the_business_day(demo: api.Ledger) -> None:
+    at = upload_page()
+    # The suite's pinned business day (Dubai), not the machine's own date.
+    assert by_label(at.date_input, "Requested delivery date").value == TODAY == api.business_today(demo)
