@@ -19,13 +19,18 @@ if not lpos:
     st.info("No LPOs yet: an admin imports them on the LPOs page.")
     st.stop()
 balances = {lpo.lpo_id: lpo for lpo in lpos}
-if st.session_state.get("upload-lpo") not in balances:  # the LPO last used, else one with balance left
-    st.session_state["upload-lpo"] = call(api.upload_lpo, ctx.ledger, actor=ctx.actor) or next(iter(balances))
+# Where the form starts: this session's last choice (a widget's own state ends when the page is left),
+# else the engine's pick (the LPO of the actor's last upload, else one with balance left).
+if st.session_state.get("upload-lpo") not in balances:
+    kept = st.session_state.get("_upload-lpo")
+    start = kept if kept in balances else call(api.upload_lpo, ctx.ledger, actor=ctx.actor)
+    st.session_state["upload-lpo"] = start or next(iter(balances))
 # Option labels never change (the balance does, after every upload): a widget whose labels change is a
 # new widget to the browser, which would silently fall back to the first LPO. The balance goes beside it.
 lpo_id = st.selectbox(
     "LPO", list(balances), key="upload-lpo", format_func=lambda key: f"{key} · {balances[key].customer}"
 )
+st.session_state["_upload-lpo"] = lpo_id
 balance_line = st.empty()  # filled at the end: after an upload it shows the balance that upload left
 # The file and the area outside the form: the chosen sheet is read at once, its own net area offered.
 upload = st.file_uploader("Cut export", type=["xlsx", "csv"], key="upload-file")

@@ -70,10 +70,14 @@ if detail is None:
     show_list()
     st.stop()
 header = st.container()  # header, lines and file are filled once a replace (if any) is done
-lines_tab, file_tab, audit_tab = st.tabs(["Lines", "File and versions", "Audit trail"])
+# Only the open tab's content is read and sent (a faster first render): switching tabs reruns the page.
+lines_tab, file_tab, audit_tab = st.tabs(
+    ["Lines", "File and versions", "Audit trail"], key="tag-tab", on_change="rerun"
+)
 with file_tab:
     file_box = st.container()
-    if ctx.actor.can(Permission.UPLOAD_TAGS) and detail.tag.status == TagStatus.UPLOADED:
+    can_replace = ctx.actor.can(Permission.UPLOAD_TAGS) and detail.tag.status == TagStatus.UPLOADED
+    if file_tab.open and can_replace:
         with st.form("replace"):
             st.markdown("**Replace with a corrected sheet** (the current version is kept)")
             upload = st.file_uploader("Corrected cut export", type=["xlsx", "csv"])
@@ -115,6 +119,8 @@ with header:
         f"Uploaded by {plain(tag.uploaded_by)} at {ctx.when(tag.uploaded_at)} ({ctx.zone_name}) · file "
         f"{plain(tag.original_file_name)} · version {tag.version} · trace `{tag.trace_id}`"
     )
+    if detail.blocked_reason:
+        st.error(f"Blocked: {plain(detail.blocked_reason)}", icon=":material/block:")
     if tag.exception_id:
         st.page_link(
             "../pages/exceptions.py",
@@ -122,22 +128,26 @@ with header:
             icon=":material/report:",
             query_params={"exception": tag.exception_id},
         )
-with lines_tab:
-    st.dataframe(tag_lines_frame(detail.lines), hide_index=True, width="stretch", column_config=LINE_COLUMNS)
-with file_box:
+if lines_tab.open:
+    lines_tab.dataframe(
+        tag_lines_frame(detail.lines), hide_index=True, width="stretch", column_config=LINE_COLUMNS
+    )
+if file_tab.open:
     download = call(api.tag_file, ctx.ledger, tag.tag_id, actor=ctx.actor)
     if download is not None:
-        st.download_button(
+        file_box.download_button(
             f"Download {plain(download.file_name)} (version {tag.version})",
             download.content,
             file_name=download.file_name,
             mime=download.media_type,
             icon=":material/download:",
         )
-    st.dataframe(tag_versions_frame(detail.versions, zone=zone), hide_index=True, width="stretch")
-with audit_tab:
+    file_box.dataframe(tag_versions_frame(detail.versions, zone=zone), hide_index=True, width="stretch")
+if audit_tab.open:
     trail = call(api.search_audit, ctx.ledger, actor=ctx.actor, entity_id=tag.tag_id, limit=1000)
     if trail is not None:
-        st.dataframe(audit_frame(trail.items, zone=zone), hide_index=True, width="stretch")
+        audit_tab.dataframe(audit_frame(trail.items, zone=zone), hide_index=True, width="stretch")
         if trail.has_more:
-            st.caption(f"The newest {len(trail.items):,} of {trail.total:,}: search the Audit trail for all.")
+            audit_tab.caption(
+                f"The newest {len(trail.items):,} of {trail.total:,}: search the Audit trail for all."
+            )

@@ -100,7 +100,7 @@ def check_fields(run: IngestRun) -> None:
     request = run.request
     if request.tag_id and not is_tag_id(request.tag_id):
         raise ValidationError(
-            f"tag_id {request.tag_id!r} is not like TAG-YYYYMMDD-NNNN; leave it empty to get a new one.",
+            f"The tag id {request.tag_id!r} is not like TAG-YYYYMMDD-NNNN; leave it empty to get a new one.",
             field="tag_id",
         )
     today = business_day(run.settings.zone)

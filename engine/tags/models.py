@@ -55,8 +55,10 @@ class IngestResult(BaseModel):
     client_request_id: str
     # When the engine first gave this answer, and whether this is that stored answer given again (the
     # same form sent twice): the console then says "already uploaded … at HH:MM", not a fresh success.
+    # Like an "Idempotent-Replayed" header, ``replayed`` is not part of the body: a retry's dump (the
+    # CLI's output, the stored response) is the first answer's, byte for byte.
     answered_at: datetime | None = None
-    replayed: bool = False
+    replayed: bool = Field(default=False, exclude=True)
     existing_uploaded_at: datetime | None = None  # of existing_tag_id, for "already uploaded … at"
 
 
@@ -130,6 +132,7 @@ class TagDetail(BaseModel):
     tag: TagSummary
     lines: list[TagLineView]
     versions: list[TagVersionView]
+    blocked_reason: str | None = None  # a BLOCKED tag's why: the message of its blocking exception
 
 
 class SheetPreview(BaseModel):

@@ -10,7 +10,7 @@ from sqlalchemy.engine import Connection
 from engine.errors import NotFound
 from engine.ledger.files import FileStore, StoredFile
 from engine.models import Page, check_paging
-from engine.store.schema import tag_line, tag_sheet, tag_sheet_version
+from engine.store.schema import exception_log, tag_line, tag_sheet, tag_sheet_version
 from engine.tags.models import TagDetail, TagLineView, TagSummary, TagVersionView
 from engine.vocab import TagStatus
 
@@ -80,7 +80,13 @@ def get_tag(conn: Connection, tag_id: str) -> TagDetail:
         .where(tag_sheet_version.c.tag_id == key)
         .order_by(tag_sheet_version.c.version)
     ).all()
+    reason = None
+    if summary.status is TagStatus.BLOCKED and summary.exception_id:
+        reason = conn.execute(
+            sa.select(exception_log.c.message).where(exception_log.c.exception_id == summary.exception_id)
+        ).scalar_one_or_none()
     return TagDetail(
+        blocked_reason=reason,
         tag=summary,
         lines=[TagLineView.model_validate(r._mapping) for r in lines],
         versions=[TagVersionView.model_validate(r._mapping) for r in versions],

@@ -11,6 +11,7 @@ from streamlit.testing.v1 import AppTest
 from engine import api
 from engine.demo.builder import csv_bytes, cut_export_lines
 from engine.vocab import Role
+from tests.conftest import TODAY
 from tests.console.test_pages import as_role, by_label, texts, unescape
 
 LPO = "LPO-2025-0412"
@@ -138,12 +139,36 @@ def fresh_tag(demo: api.Ledger, *, seed: int) -> str:
     return result.tag_id
 
 
+def open_tag_page(at: AppTest) -> AppTest:
+    at.switch_page("../pages/tags.py").run()
+    assert not at.exception, at.exception
+    return at
+
+
+def open_tab(at: AppTest, label: str) -> AppTest:
+    """Only the open tab's content is rendered (the tabs rerun the page when switched)."""
+    at.session_state["tag-tab"] = label
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+def test_only_the_open_tab_is_read(demo: api.Ledger) -> None:
+    at = open_tag_page(as_role(Role.SALES))
+    assert not [b for b in at.button if b.label == "Replace sheet"]
+    assert any("Description" in d.value.columns for d in at.dataframe)  # the lines
+    open_tab(at, "Audit trail")
+    frames = [d.value for d in at.dataframe]
+    assert any("Action" in f.columns for f in frames) and not any("Description" in f.columns for f in frames)
+
+
 def test_after_a_replace_the_header_versions_and_download_show_the_new_version(demo: api.Ledger) -> None:
     tag_id = fresh_tag(demo, seed=60)
     at = as_role(Role.SALES)
     at.switch_page("../pages/tags.py").run()
     by_label(at.selectbox, "Open tag").set_value(tag_id).run()
     assert any("version 1" in unescape(c.value) for c in at.caption)
+    open_tab(at, "File and versions")
     by_label(at.file_uploader, "Corrected cut export").upload(
         "second.csv", csv_bytes(cut_export_lines(5, seed=61)), "text/csv"
     )
@@ -170,6 +195,7 @@ def test_a_replace_without_a_reason_says_so_in_the_forms_words(demo: api.Ledger)
     at = as_role(Role.SALES)
     at.switch_page("../pages/tags.py").run()
     by_label(at.selectbox, "Open tag").set_value(tag_id).run()
+    open_tab(at, "File and versions")
     by_label(at.file_uploader, "Corrected cut export").upload(
         "again.csv", csv_bytes(cut_export_lines(4, seed=63)), "text/csv"
     )
@@ -209,3 +235,20 @@ def test_an_lpo_file_with_the_wrong_columns_says_so_in_one_line(demo: api.Ledger
     warnings = [unescape(w.value) for w in at.warning]
     assert len(warnings) == 1 and warnings[0].startswith("This is not an LPO master file"), warnings
     assert "row " not in warnings[0]
+
+
+def test_a_blocked_tag_says_why(demo: api.Ledger) -> None:
+    blocked = api.list_tags(demo, actor=api.CLI_OPERATOR, status=api.TagStatus.BLOCKED).items
+    assert blocked
+    at = as_role(Role.SALES)
+    at.switch_page("../pages/tags.py").run()
+    by_label(at.selectbox, "Open tag").set_value(blocked[0].tag_id).run()
+    assert not at.exception, at.exception
+    reasons = [unescape(e.value) for e in at.error]
+    assert any(r.startswith("Blocked: LPO LPO-2025-0") for r in reasons), reasons
+
+
+def test_the_delivery_date_starts_on_the_business_day(demo: api.Ledger) -> None:
+    at = upload_page()
+    # The suite's pinned business day (Dubai), not the machine's own date.
+    assert by_label(at.date_input, "Requested delivery date").value == TODAY == api.business_today(demo)
