@@ -112,3 +112,16 @@ def test_kept_changes_are_saved_with_save(demo: api.Ledger) -> None:
     assert not at.warning and at.dataframe[0].value.loc[1, "notes"] == "checked on site"
     stored = api.list_materials(demo, api.Kind.MASTER, actor=api.CLI_OPERATOR)
     assert next(r for r in stored if r["nesting_description"] == first)["notes"] == "checked on site"
+
+
+def test_the_stock_page_shows_totals_per_unit_never_one_sum(demo: api.Ledger) -> None:
+    at = as_role(Role.STORES)
+    at.switch_page("../pages/stock_snapshot.py").run()
+    assert not at.exception
+    assert "Unrestricted" not in [m.label for m in at.metric], "no figure adds sheets to rolls"
+    per_unit = at.dataframe[0].value
+    assert list(per_unit.columns) == ["Unit", "SKUs", "Unrestricted", "Quality inspection", "Blocked"]
+    assert {"sheets", "rolls", "pieces"} <= set(per_unit["Unit"])
+    assert len(set(per_unit["Unit"])) == len(per_unit), "one row per unit"
+    loaded = next(c.value for c in at.caption if str(c.value).startswith("Loaded by"))
+    assert "UTC" not in loaded and demo.settings.timezone in loaded, "the business time zone"
