@@ -59,3 +59,29 @@ def test_the_allocation_page_shows_what_the_pick_list_does_not_cover(page: Page,
         main.get_by_role("button", name="Pick list (.csv)").click()
     text = Path(download.value.path()).read_text(encoding="utf-8-sig")
     assert "\nNot covered: lines allocated short or skipped" in text, text
+
+
+def test_unsaved_master_data_edits_survive_leaving_the_page(page: Page, console: Console) -> None:
+    """Nothing is saved here (the console is shared): the edit stays in this browser session only."""
+    sign_in(page, console, STORES)
+    open_page(page, "Material master", "master")
+    main = page.get_by_test_id("stMain")
+    grid = main.get_by_test_id("stDataFrame").first
+    expect(grid).to_be_visible()
+    expect(main.get_by_role("button", name="Save changes")).to_be_disabled()
+    box = grid.bounding_box()
+    assert box is not None
+    # The last column (Notes) of the first row: the header is ~35 px, a row ~34 px at this viewport.
+    page.mouse.dblclick(box["x"] + box["width"] - 40, box["y"] + 35 + 17)
+    page.keyboard.type("checked on site")
+    page.keyboard.press("Enter")
+    warning = main.get_by_test_id("stAlert").filter(has_text="1 unsaved change(s)")
+    expect(warning).to_be_visible()
+
+    open_page(page, "Allocation", "allocation")
+    open_page(page, "Material master", "master")
+    expect(warning).to_be_visible()
+    expect(main.get_by_role("button", name="Save changes")).to_be_enabled()
+    main.get_by_role("button", name="Discard changes").click()
+    expect(warning).to_have_count(0)
+    expect(main.get_by_role("button", name="Save changes")).to_be_disabled()
