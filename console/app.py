@@ -120,9 +120,13 @@ if __name__ == "__main__":
     st.html(STYLE)
     signin.emit_cookie_updates()
     actor = signin.current_actor()
-    if actor is not None:
+    if actor is None:
+        route(actor).run()
+    else:
         signin.render_account(actor)
-    route(actor).run()
+        page = route(actor)
+        with signin.routed(actor):
+            page.run()
 else:
     app = st.App(
         __file__, routes=ROUTES, middleware=MIDDLEWARE, lifespan=lifespan, on_script_error=on_script_error

@@ -53,7 +53,7 @@ class PageContext:
 def page_setup(title: str, permission: Permission, *, caption: str | None = None) -> PageContext:
     """Every page starts here: the signed-in actor must hold the page's permission (the router
     hides the page already; this refuses a direct visit, and the engine checks again)."""
-    actor = signin.current_actor()
+    actor = signin.page_actor()
     if actor is None:
         st.warning("Your session ended. Sign in again.")
         st.stop()
