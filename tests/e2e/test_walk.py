@@ -42,7 +42,7 @@ from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
 from console.app import visible_pages
 from engine.api import Actor, Role
-from tests.e2e.browser import ACCOUNTS, SCREENSHOTS, UI_TIMEOUT_MS, Console
+from tests.e2e.browser import ACCOUNTS, SCREENSHOTS, UI_TIMEOUT_MS, VIEWPORT, Console
 
 pytestmark = pytest.mark.browser
 
@@ -79,6 +79,9 @@ RENDERED = """([since, title]) => {
 }"""
 
 
+# How tall the page's content is (the main area and the sidebar scroll on their own).
+CONTENT_HEIGHT = """() => Math.max(...['stMain', 'stSidebarContent'].map(
+  (id) => document.querySelector(`[data-testid="${id}"]`)?.scrollHeight ?? 0))"""
 # What the page shows when a render never completes (for the failure message).
 STATE = """() => ({
   state: document.querySelector('[data-testid="stApp"]')?.getAttribute('data-test-script-state'),
@@ -159,9 +162,16 @@ def expect_no_fault(page: Page, what: str) -> None:
 
 
 def shoot(page: Page, role: str, name: str) -> None:
+    """The whole page at 1,440 px wide. Streamlit scrolls its main area inside the window, so a
+    full-page screenshot would stop at 900 px: the window is made as tall as the page for the shot."""
     path = SCREENSHOTS / role / f"{name}.png"
     path.parent.mkdir(parents=True, exist_ok=True)
+    height = int(page.evaluate(CONTENT_HEIGHT))
+    if height > VIEWPORT["height"]:
+        page.set_viewport_size({"width": VIEWPORT["width"], "height": height})
+        page.wait_for_timeout(300)  # one layout pass for the taller window (no rerun: nothing is sent)
     page.screenshot(path=str(path), full_page=True)
+    page.set_viewport_size(VIEWPORT)
 
 
 @pytest.mark.parametrize("role", list(Role))
