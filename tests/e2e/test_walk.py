@@ -12,8 +12,12 @@ drives the "Running..." status widget in the toolbar). A MutationObserver added 
 it loads records each change of that attribute with its ``performance.now()`` time; the title must
 also be on screen, so the elements before it have been rendered.
 - A page opened from the sidebar: the clock starts when the link is clicked and stops at the first
-  moment (checked every animation frame) at which a run that started after the click has finished
-  (state back to ``notRunning``) and the page's title heading is on screen.
+  moment (checked every animation frame) at which the script is not running, the page's title
+  heading is on screen (each page of the walk has its own title, so the previous page never counts)
+  and nothing is still loading: Streamlit shows a grey placeholder (``stSkeleton``) while a table's
+  or chart's code is fetched, and a plotly chart is drawn once its ``.main-svg`` exists. Without
+  that the clock stopped seconds before a chart page was usable, and the chart's loading was
+  charged to the next page.
 - The sign-in page, in a fresh browser profile ("load") and reloaded with its cache ("reload"): the
   clock starts at the navigation itself (``performance.now()`` counts from the
   navigation's start, so the HTML, the JavaScript bundle, the websocket and the first script run are
@@ -22,9 +26,10 @@ also be on screen, so the elements before it have been rendered.
   asks for) has finished with the Home heading on screen.
 Each time is split where the time goes: until the run started (the request reached the server and
 its run began), the run (the script on the server, with its elements sent and applied), and after
-the run until the title was on screen.
+the run until the page was complete ("-" when the run started and ended within one frame, so the
+attribute never changed).
 The soft target is 1.5 s a page (misses are recorded and printed, not failed); a page slower than
-the hard ceiling (10 s; ``OPSLEDGER_RENDER_CEILING_S`` to change it) fails the walk,
+the hard ceiling (15 s; ``OPSLEDGER_RENDER_CEILING_S`` to change it) fails the walk,
 after the role's whole walk so that every screenshot is still taken.
 """
 
@@ -48,9 +53,10 @@ pytestmark = pytest.mark.browser
 
 TARGET_S = 1.5  # the issue's first-render target for every page
 # Far above the target: only a page that is broken-slow fails the walk. On the 2-core machine shared
-# with other test runs single renders took up to 8 s (and 14 s at a load average of 17) while the
-# same page took 1 s before and after: 10 s fails a broken page, not a busy machine.
-CEILING_S = float(os.environ.get("OPSLEDGER_RENDER_CEILING_S", "10"))
+# with other test runs (load average 10-17), the first chart page of a fresh browser profile took up
+# to 10.3 s, 6-8 s of it fetching and starting the chart code, while the same page took 1-2 s once
+# the browser had it: 15 s fails a broken page, not a busy machine.
+CEILING_S = float(os.environ.get("OPSLEDGER_RENDER_CEILING_S", "15"))
 RESULTS = SCREENSHOTS.parent / "render-times.json"
 
 # Records each change of the script state with its time (before any of the console's scripts load).
@@ -64,18 +70,25 @@ new MutationObserver((changes) => {
   }
 }).observe(document, {attributes: true, subtree: true, attributeFilter: ['data-test-script-state']});
 """
-# Once a run that started after ``since`` has finished and ``title`` is shown: the time then, when
-# the first such run started and when the last one finished (a page may rerun itself).
+# Once the script is not running, ``title`` is shown (every page of the walk has its own title, so
+# the previous page's heading never counts) and no table or chart is still loading: the time then,
+# when the first run after ``since`` started and when the last one finished (a page may rerun
+# itself). A quick run can start and finish within one frame of the page, so that the attribute
+# never changes: its split is then unknown.
 RENDERED = """([since, title]) => {
   const root = document.querySelector('[data-testid="stApp"]');
   if (!root || root.getAttribute('data-test-script-state') !== 'notRunning') return false;
-  const runs = window.__runs.filter(([t]) => since === null || t >= since);
-  const started = runs.find(([, state]) => state === 'running');
-  if (!started) return false;
   const heading = [...document.querySelectorAll('h1')].some((h) => h.innerText.trim() === title);
   if (!heading) return false;
+  const main = document.querySelector('[data-testid="stMain"]');
+  if (main.querySelector('[data-testid="stSkeleton"]')) return false;  // a table or chart still loading
+  const charts = [...main.querySelectorAll('[data-testid="stPlotlyChart"]')];
+  if (charts.some((chart) => !chart.querySelector('.main-svg'))) return false;
+  const runs = window.__runs.filter(([t]) => since === null || t >= since);
+  const started = runs.find(([, state]) => state === 'running');
   const finished = runs.filter(([, state]) => state === 'notRunning').pop();
-  return {at: performance.now(), started: started[0], finished: finished ? finished[0] : performance.now()};
+  const at = (entry) => (entry ? entry[0] : null);
+  return {at: performance.now(), started: at(started), finished: at(finished)};
 }"""
 
 
@@ -125,9 +138,12 @@ def timings(request: pytest.FixtureRequest) -> Iterator[list[dict[str, Any]]]:
     lines += [f"{'role':<8} {'page':<18} {'how':<8} {'seconds':>7} {'to run':>7} {'run':>6} {'after':>6}"]
     for row in rows:
         flag = "  over target" if row["seconds"] > TARGET_S else ""
+        until, run, after = (
+            "-" if row[key] is None else f"{row[key]:.2f}" for key in ("until_run_s", "run_s", "after_run_s")
+        )
         lines.append(
             f"{row['role']:<8} {row['page']:<18} {row['how']:<8} {row['seconds']:>7.2f} "
-            f"{row['until_run_s']:>7.2f} {row['run_s']:>6.2f} {row['after_run_s']:>6.2f}{flag}"
+            f"{until:>7} {run:>6} {after:>6}{flag}"
         )
     lines.append(f"{len(misses)} of {len(rows)} renders over {TARGET_S} s")
     for line in lines:
@@ -142,16 +158,21 @@ class Render:
     """One first render, in ms of ``performance.now()``."""
 
     begun: float  # the click, or the navigation's start (0)
-    started: float  # the page script's first run started (the server got the request)
-    finished: float  # its last run finished
+    started: float | None  # the page script's first run started (the server got the request)
+    finished: float | None  # its last run finished
     shown: float  # ...and the title was on screen
 
-    def row(self) -> dict[str, float]:
+    def row(self) -> dict[str, float | None]:
+        split = self.started is not None and self.finished is not None and self.finished >= self.started
+
+        def seconds(start: float | None, end: float | None) -> float | None:
+            return round((end - start) / 1000, 3) if split and start is not None and end is not None else None
+
         return {
             "seconds": round((self.shown - self.begun) / 1000, 3),
-            "until_run_s": round((self.started - self.begun) / 1000, 3),
-            "run_s": round((self.finished - self.started) / 1000, 3),
-            "after_run_s": round((self.shown - self.finished) / 1000, 3),
+            "until_run_s": seconds(self.begun, self.started),
+            "run_s": seconds(self.started, self.finished),
+            "after_run_s": seconds(self.finished, self.shown),
         }
 
 
@@ -163,7 +184,13 @@ def rendered(page: Page, title: str, *, since: float | None) -> Render:
         state = page.evaluate(STATE)
         pytest.fail(f"{title} not rendered within {UI_TIMEOUT_MS} ms of {since}: {state}")
     got = handle.json_value()
-    return Render(since or 0.0, float(got["started"]), float(got["finished"]), float(got["at"]))
+    started, finished = got["started"], got["finished"]
+    return Render(
+        since or 0.0,
+        None if started is None else float(started),
+        None if finished is None else float(finished),
+        float(got["at"]),
+    )
 
 
 def expect_no_fault(page: Page, what: str) -> None:
