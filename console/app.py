@@ -1,7 +1,9 @@
 """The console's entry point: ``streamlit run console/app.py``.
 
-Run as the Streamlit script, it only routes: it builds the pages grouped by desk, keeps those the
-signed-in user's roles allow, and runs ``st.navigation``. Imported by the server, it is the
+Run as the Streamlit script, it only routes: it builds the pages grouped by desk (the user's own
+desks first), shows every page the signed-in user's roles allow, keeps every other address answering
+(the sign-in form while signed out, the roles a page needs when the user lacks them), and runs
+``st.navigation``. Imported by the server, it is the
 ``st.App`` that also serves the console's routes and starts the background jobs once per process.
 """
 
@@ -84,17 +86,13 @@ def _refusal(title: str, permission: Permission) -> Callable[[], None]:
     return refuse
 
 
-def _sign_in_here() -> None:
-    signin.render_sign_in()
-
-
 def route(actor: Actor | None) -> st.Page:
     """The pages of this run. Every address in the table is known, whoever is signed in: signed out,
     each one shows the sign-in form (and, once signed in, the same address shows the page); signed
     in, a page the role may not open is a hidden page that says which roles it needs."""
     if actor is None:
         hidden = [
-            st.Page(_sign_in_here, title=title, url_path=url_path, visibility="hidden")
+            st.Page(signin.render_sign_in, title=title, url_path=url_path, visibility="hidden")
             for _, _, title, _, _, url_path in PAGES
         ]
         sign_in = st.Page(signin.render_sign_in, title="Sign in", url_path="signin", default=True)

@@ -3,12 +3,14 @@ page the role may not open says."""
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import pytest
 from streamlit.testing.v1 import AppTest
 
 from console.app import PAGES, section_order, visible_pages
+from console.server import warm_up
 from engine import api
 from engine.api import Actor, Role
 from engine.demo.loader import demo_password
@@ -77,3 +79,8 @@ def test_signed_out_the_console_shows_only_sign_in(demo: api.Ledger) -> None:
     at = AppTest.from_file(APP, default_timeout=60).run()
     assert not at.exception
     assert [t.value for t in at.title] == ["Sign in to OpsLedger"]
+
+
+def test_the_page_libraries_are_warmed_up_once_per_process() -> None:
+    warm_up()
+    assert {"plotly.express", "jinja2"} <= set(sys.modules)
