@@ -252,3 +252,23 @@ def test_the_delivery_date_starts_on_the_business_day(demo: api.Ledger) -> None:
     at = upload_page()
     # The suite's pinned business day (Dubai), not the machine's own date.
     assert by_label(at.date_input, "Requested delivery date").value == TODAY == api.business_today(demo)
+
+
+def test_a_replace_sent_twice_says_so(demo: api.Ledger) -> None:
+    tag_id = fresh_tag(demo, seed=64)
+    at = open_tag_page(as_role(Role.SALES))
+    by_label(at.selectbox, "Open tag").set_value(tag_id).run()
+    open_tab(at, "File and versions")
+    uploader = by_label(at.file_uploader, "Corrected cut export")
+    uploader.upload("fixed.csv", csv_bytes(cut_export_lines(4, seed=65)), "text/csv")
+    by_label(at.text_input, "Reason").input("corrected widths")
+    by_label(at.button, "Replace sheet").click().run()
+    assert at.success and not at.info, texts(at)
+    # A double click: the second press carries the first press's request id.
+    trail = api.search_audit(demo, actor=api.CLI_OPERATOR, entity_id=tag_id).items
+    request_id = next(a.client_request_id for a in trail if a.action == "TAG_REPLACED")
+    file_id = by_label(at.file_uploader, "Corrected cut export").value.file_id
+    at.session_state["_request_ids_replace"] = {f"{file_id}|{tag_id}|corrected widths": request_id}
+    by_label(at.button, "Replace sheet").click().run()
+    assert any(unescape(i.value).startswith("Already replaced at ") for i in at.info), texts(at)
+    assert api.show_tag(demo, tag_id, actor=api.CLI_OPERATOR).tag.version == 2
