@@ -272,3 +272,11 @@ def test_a_replace_sent_twice_says_so(demo: api.Ledger) -> None:
     by_label(at.button, "Replace sheet").click().run()
     assert any(unescape(i.value).startswith("Already replaced at ") for i in at.info), texts(at)
     assert api.show_tag(demo, tag_id, actor=api.CLI_OPERATOR).tag.version == 2
+
+
+def test_a_sheet_that_cannot_be_read_is_said_before_the_upload(demo: api.Ledger) -> None:
+    at = upload_page()
+    choose_file(at, "header-only.csv", b"nesting_description,qty,unit\n")
+    assert any(unescape(w.value).startswith("This file cannot be used as it is: ") for w in at.warning), (
+        texts(at)
+    )
