@@ -58,6 +58,7 @@ def show_list() -> None:
 tags = found.items if found else []
 wanted = st.query_params.get("tag")
 if not tags and not wanted:
+    show_list()  # its pager moves back when the list shrank under the page the user was on
     st.info("No tags match.")
     st.stop()
 

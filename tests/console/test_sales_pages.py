@@ -280,3 +280,10 @@ def test_a_sheet_that_cannot_be_read_is_said_before_the_upload(demo: api.Ledger)
     assert any(unescape(w.value).startswith("This file cannot be used as it is: ") for w in at.warning), (
         texts(at)
     )
+
+
+def test_a_filter_matching_no_tag_says_so(demo: api.Ledger) -> None:
+    at = open_tag_page(as_role(Role.SALES))
+    by_label(at.selectbox, "Status").set_value(api.TagStatus.CANCELLED).run()
+    assert not at.exception, at.exception
+    assert any(i.value == "No tags match." for i in at.info), texts(at)
