@@ -1,13 +1,49 @@
-"""The action form of one exception: acknowledge, assign, resolve or dismiss, checked against the
-version the user saw (someone else acting first makes the engine refuse, and says so)."""
+"""The exception queue's shared parts: which exception is open (kept across reruns and the actions
+that take it out of the filtered list), and its action form (acknowledge, assign, resolve or dismiss,
+checked against the version the user saw: someone else acting first makes the engine refuse, and says
+so)."""
 
 from __future__ import annotations
 
 import streamlit as st
 
-from console.widgets import PageContext, call, form_request_id
+from console.text import plain
+from console.widgets import PageContext, call, form_done, form_request_id
 from engine import api
 from engine.api import ExceptionAction, ExceptionView
+
+DONE = "_exception_done"  # the confirmation of the last action, shown after the rerun
+OPEN = "exception"  # the query parameter naming the open exception (links from the inbox use it)
+
+
+def open_exception(ctx: PageContext, items: list[ExceptionView]) -> ExceptionView | None:
+    """The exception the user opened: the one named in the address (an inbox link, the last action),
+    even when the filters no longer list it; else the first listed."""
+    wanted = st.query_params.get(OPEN)
+    listed = {e.exception_id: e for e in items}
+    if wanted and wanted not in listed:
+        extra = call(api.get_exception, ctx.ledger, wanted, actor=ctx.actor)
+        if extra is not None:
+            listed = {extra.exception_id: extra, **listed}
+    ids = list(listed)
+    if not ids:
+        return None
+    chosen = st.selectbox(
+        "Open exception",
+        ids,
+        index=ids.index(wanted) if wanted in listed else 0,
+        format_func=lambda i: f"{i} · {listed[i].kind} · {listed[i].status}",
+    )
+    if chosen != wanted:
+        st.query_params[OPEN] = chosen
+    return listed[chosen]
+
+
+def show_done() -> None:
+    """The confirmation of the action just taken, once, above the exception it changed."""
+    done = st.session_state.pop(DONE, None)
+    if done:
+        st.success(done, icon=":material/check_circle:")
 
 
 def action_form(ctx: PageContext, item: ExceptionView) -> None:
@@ -31,5 +67,8 @@ def action_form(ctx: PageContext, item: ExceptionView) -> None:
         request_id=form_request_id("act", item.exception_id, item.version, action, assignee, notes),
     )
     if done is not None:
-        st.success(f"{done.exception_id} is now {done.status}.")
+        form_done("act")
+        who = f", assigned to {done.assigned_to}" if done.assigned_to else ""
+        st.session_state[DONE] = plain(f"{done.exception_id} is now {done.status}{who}.")
+        st.query_params[OPEN] = done.exception_id
         st.rerun()

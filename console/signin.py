@@ -10,6 +10,10 @@ holding the cookie is signed out with it.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+
 import streamlit as st
 
 from console.handle import get_ledger
@@ -53,6 +57,27 @@ def _cookie_session_id() -> str | None:
     if not raw or raw == st.session_state.get(_CLEARED_COOKIE):
         return None
     return unsign_session(api.cookie_secret(get_ledger()), raw)
+
+
+# The actor the router resolved for the page script it is running: the page's set-up takes it
+# instead of resolving the session a second time in the same run (each resolution is a database
+# write: it keeps the session alive). Outside a routed run (a page run on its own) it is unset.
+_routed: ContextVar[Actor | None] = ContextVar("opsledger_routed_actor", default=None)
+
+
+@contextmanager
+def routed(actor: Actor) -> Iterator[None]:
+    """Run the page with ``actor`` already resolved for this run."""
+    token = _routed.set(actor)
+    try:
+        yield
+    finally:
+        _routed.reset(token)
+
+
+def page_actor() -> Actor | None:
+    """The actor of the page being run: the one the router resolved in this run, or resolved now."""
+    return _routed.get() or current_actor()
 
 
 def current_actor() -> Actor | None:
@@ -114,6 +139,13 @@ def emit_cookie_updates() -> None:
 
 
 def render_sign_in() -> None:
+    """The sign-in form as a narrow card in the middle of the page (the console is laid out wide)."""
+    _, card, _ = st.columns([1, 1, 1])
+    with card:
+        _sign_in_card()
+
+
+def _sign_in_card() -> None:
     st.title("Sign in to OpsLedger")
     provider = oidc_provider()
     again = st.session_state.pop(_OIDC_AGAIN, None)

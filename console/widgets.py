@@ -24,9 +24,11 @@ from engine.api import (
     NotFound,
     Page,
     Permission,
+    Role,
     StoreUnavailable,
     ValidationError,
 )
+from engine.auth.roles import PERMISSIONS
 from engine.clock import as_utc
 from engine.logs import get_logger
 
@@ -51,13 +53,19 @@ class PageContext:
 def page_setup(title: str, permission: Permission, *, caption: str | None = None) -> PageContext:
     """Every page starts here: the signed-in actor must hold the page's permission (the router
     hides the page already; this refuses a direct visit, and the engine checks again)."""
-    actor = signin.current_actor()
+    actor = signin.page_actor()
     if actor is None:
         st.warning("Your session ended. Sign in again.")
         st.stop()
     assert actor is not None
     if not actor.can(permission):
-        st.error(f"{plain(actor.email)} may not open {title}: it needs a role that can {permission.value}.")
+        roles = [role.value for role in Role if role in PERMISSIONS[permission]]
+        needed = " or ".join([", ".join(roles[:-1]), roles[-1]] if len(roles) > 1 else roles)
+        st.error(
+            f"{title} needs the {needed} role; you (`{actor.email.replace('`', '')}`) may not open it. "
+            "Ask an admin for the role.",
+            icon=":material/block:",
+        )
         st.stop()
     st.title(title)
     if caption:

@@ -83,6 +83,22 @@ def csv_bytes(columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> bytes:
     return ("\ufeff" + buffer.getvalue()).encode("utf-8")
 
 
+def csv_sections(
+    first: tuple[Sequence[str], Iterable[Sequence[Any]]],
+    *more: tuple[str, Sequence[str], Iterable[Sequence[Any]]],
+) -> bytes:
+    """One CSV of several tables: the first as ``csv_bytes`` writes it, then each further one after an
+    empty row, under a one-cell title row and its own header (a pick list, then what it does not cover)."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    for title, columns, rows in ((None, *first), *more):
+        if title is not None:
+            writer.writerows([[], [guard(title)]])
+        writer.writerow([guard(c) for c in columns])
+        writer.writerows([_text(value) for value in row] for row in rows)
+    return ("\ufeff" + buffer.getvalue()).encode("utf-8")
+
+
 def _cell(value: Any) -> Any:
     if value is None or isinstance(value, (bool, int, float, date, datetime)):
         return value

@@ -1,12 +1,12 @@
 """Allocation (stores): run for a date or a tag, read the results per tag and line, download pick lists."""
 
-import pandas as pd
 import streamlit as st
 
+from console.stores_views import ALLOCATION_COLUMNS, NOT_COVERED_COLUMNS, allocation_frame, not_covered_frame
 from console.text import plain
 from console.widgets import call, call_with_progress, form_done, form_request_id, page_setup
 from engine import api
-from engine.api import Permission, format_qty
+from engine.api import Permission
 
 ctx = page_setup(
     "Allocation",
@@ -54,45 +54,34 @@ if run_date:
     st.subheader(f"Allocation for {run_date}")
     if not rows:
         st.info("Nothing allocated for this date yet.")
-    else:
-        frame = pd.DataFrame(
-            [
-                {
-                    "Tag": r.tag_id,
-                    "#": r.line_no,
-                    "Description": r.nesting_description,
-                    "Status": str(r.status),
-                    "Material": r.canonical_code or "",
-                    "Needed": ""
-                    if r.required_qty is None
-                    else f"{format_qty(r.required_qty)} {r.canonical_uom}",
-                    "SKU": r.sap_code or "",
-                    "SAP qty": "" if r.sap_qty is None else f"{format_qty(r.sap_qty)} {r.sap_uom}",
-                    "Canonical": "" if r.take_canonical_qty is None else format_qty(r.take_canonical_qty),
-                    "Factor": "" if r.conversion_factor is None else format_qty(r.conversion_factor),
-                    "Short": "" if not r.shortfall_qty else format_qty(r.shortfall_qty),
-                    "Why": r.reason or "",
-                    "Exception": r.exception_id or "",
-                }
-                for r in rows
-            ]
-        )
-        st.dataframe(
-            frame.style.apply(
-                lambda row: ["background-color: #fde2e1" if row["Short"] else ""] * len(row), axis=1
-            ),
-            hide_index=True,
-            width="stretch",
-        )
-        cols = st.columns(2)
-        for col, fmt in zip(cols, ("csv", "pdf"), strict=True):
-            download = call(api.pick_list_file, ctx.ledger, run_date, fmt=fmt, actor=ctx.actor)
-            if download is not None:
-                col.download_button(
-                    f"Pick list (.{fmt})",
-                    download.content,
-                    file_name=download.file_name,
-                    mime=download.media_type,
-                    icon=":material/download:",
-                    key=f"pick-{fmt}",
-                )
+        st.stop()
+    st.dataframe(
+        allocation_frame(rows).style.apply(
+            lambda row: ["background-color: #fde2e1" if row["Short"] else ""] * len(row), axis=1
+        ),
+        hide_index=True,
+        column_config=ALLOCATION_COLUMNS,
+    )
+    cols = st.columns(4)
+    for col, fmt in zip(cols, ("csv", "pdf"), strict=False):
+        download = call(api.pick_list_file, ctx.ledger, run_date, fmt=fmt, actor=ctx.actor)
+        if download is not None:
+            col.download_button(
+                f"Pick list (.{fmt})",
+                download.content,
+                file_name=download.file_name,
+                mime=download.media_type,
+                icon=":material/download:",
+                key=f"pick-{fmt}",
+            )
+    picks = call(api.pick_list, ctx.ledger, run_date, actor=ctx.actor)
+    if picks is not None:
+        st.subheader("Not covered by the pick list")
+        if not picks.not_covered:
+            st.success("Every line of this date is covered by the pick list.")
+        else:
+            st.warning(
+                f"{len(picks.short)} line(s) short of stock and {len(picks.skipped)} skipped: nothing "
+                "is picked for what is missing. The pick list files list them too."
+            )
+            st.dataframe(not_covered_frame(picks), hide_index=True, column_config=NOT_COVERED_COLUMNS)

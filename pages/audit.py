@@ -31,5 +31,15 @@ page = call(
 )
 if page is not None:
     st.caption("Newest first.")
-    st.dataframe(audit_frame(page.items, zone=ctx.ledger.settings.zone), hide_index=True, width="stretch")
+    st.dataframe(
+        audit_frame(page.items, zone=ctx.ledger.settings.zone),
+        hide_index=True,
+        width="stretch",
+        column_config={
+            "When": st.column_config.TextColumn(f"When ({ctx.zone_name})"),
+            "Before": st.column_config.TextColumn(width="medium"),
+            "After": st.column_config.TextColumn(width="medium"),
+            "Request": st.column_config.TextColumn(width="small"),
+        },
+    )
     page_footer("audit", page, noun="entries")

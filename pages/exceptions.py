@@ -4,7 +4,7 @@ import json
 
 import streamlit as st
 
-from console.exceptions import action_form
+from console.exceptions import action_form, open_exception, show_done
 from console.text import plain
 from console.views import exceptions_frame
 from console.widgets import call, page_footer, page_setup, pager
@@ -49,21 +49,29 @@ st.dataframe(
     else frame,
     hide_index=True,
     width="stretch",
+    # What tells exceptions apart first; the full message of the open one is shown below the table.
+    column_order=["Overdue", "Exception", "Kind", "Status", "Due", "Tag", "Message", "Severity", "LPO"]
+    + (["Desk"] if len(desks) > 1 else [])
+    + ["Assigned to"],
+    column_config={
+        "Overdue": st.column_config.TextColumn("", width="small"),
+        "Message": st.column_config.TextColumn(width="medium"),
+        "Due": st.column_config.TextColumn(f"Due ({ctx.zone_name})"),
+    },
 )
 if page:
     page_footer("exceptions", page, noun="exceptions")
 if not items:
     st.info("Nothing here: no exception matches.")
+show_done()
+item = open_exception(ctx, items)
+if item is None:
     st.stop()
-
-ids = [e.exception_id for e in items]
-wanted = st.query_params.get("exception")
-chosen = st.selectbox("Open exception", ids, index=ids.index(wanted) if wanted in ids else 0)
-item = next(e for e in items if e.exception_id == chosen)
+assert item is not None
 st.subheader(f"{item.exception_id} · {item.kind} · {item.status}")
-st.markdown(plain(item.message))
+st.markdown(plain(item.message))  # in full, wrapped: the table cuts long messages
 st.caption(
-    f"Desk {item.desk} · severity {item.severity} · due {item.sla_due:%Y-%m-%d %H:%M} UTC"
+    f"Desk {item.desk} · severity {item.severity} · due {ctx.when(item.sla_due)} ({ctx.zone_name})"
     + (" · **OVERDUE**" if item.overdue else "")
     + f" · trace `{item.trace_id}` · version {item.version}"
 )

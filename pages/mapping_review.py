@@ -47,14 +47,18 @@ else:
 master = call(api.mapping_master, ctx.ledger, actor=ctx.actor)
 if master is None:
     st.stop()
-codes = sorted(master.canonical_uom)
-first = item.suggestions[0].canonical_code if item.suggestions else codes[0]
+# The suggested codes come first, but none is chosen for the user: two suggestions often tie.
+suggested = list(
+    dict.fromkeys(s.canonical_code for s in item.suggestions if s.canonical_code in master.canonical_uom)
+)
+codes = suggested + sorted(set(master.canonical_uom) - set(suggested))
 with st.form(f"resolve-{item.exception_id}"):
     code = st.selectbox(
         "Canonical material",
         codes,
-        index=codes.index(first) if first in codes else 0,
-        format_func=lambda c: f"{c} ({master.canonical_uom[c]})",
+        index=None,
+        placeholder="Choose the material these lines are",
+        format_func=lambda c: f"{c} ({master.canonical_uom[c]})" + (" · suggested" if c in suggested else ""),
     )
     skus = [None, *sorted(s.sap_code for s in master.skus.values())]
     sap = st.selectbox(
@@ -75,7 +79,10 @@ with st.form(f"resolve-{item.exception_id}"):
     scope_value = st.text_input(
         "Scope value", help="Leave empty when all waiting lines share one (e.g. one LPO)"
     )
-    if st.form_submit_button("Resolve", type="primary"):
+    submitted = st.form_submit_button("Resolve", type="primary")
+    if submitted and code is None:
+        st.warning("Choose the canonical material first: nothing was mapped.")
+    elif submitted and code is not None:
         done = call(
             api.resolve_review,
             ctx.ledger,

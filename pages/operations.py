@@ -9,6 +9,13 @@ from engine import api
 from engine.api import Permission
 
 ctx = page_setup("Operations", Permission.ADMINISTER)
+
+
+def counts(values: dict[str, int]) -> str:
+    """``tags 1 · lines 16`` (empty for none): a run's counts as words."""
+    return " · ".join(f"{name.replace('_', ' ')} {value}" for name, value in values.items())
+
+
 report = call(api.health, ctx.ledger, actor=ctx.actor)
 if report is not None:
     if report.exposed_demo_accounts:
@@ -22,7 +29,16 @@ if report is not None:
     cols[1].metric("Schema version", f"{report.schema_version} / {report.latest_schema_version}")
     cols[2].metric("Database", report.dialect)
     st.caption(f"{report.database} · data directory {report.data_dir}")
-    st.dataframe(pd.DataFrame([c.model_dump() for c in report.checks]), hide_index=True, width="stretch")
+    st.dataframe(
+        pd.DataFrame([{"Check": c.name, "OK": c.ok, "Detail": c.detail} for c in report.checks]),
+        hide_index=True,
+        width="stretch",
+        column_config={
+            "Check": st.column_config.TextColumn(width="small"),
+            "OK": st.column_config.CheckboxColumn(width="small"),
+            "Detail": st.column_config.TextColumn(width="large"),
+        },
+    )
 
 st.subheader("Jobs")
 scheduled = next_job_runs()
@@ -39,8 +55,9 @@ for name, title in api.job_catalogue().items():
         left, right = st.columns([4, 1])
         left.markdown(f"**{title}** (`{name}`)")
         left.caption(
-            f"Next run: {next_runs.get(name) or '—'} · last: "
-            + (f"{last.status} at {last.created_at:%Y-%m-%d %H:%M} UTC {last.counts}" if last else "never")
+            f"Next run: {ctx.when(next_runs.get(name)) or '—'} · last: "
+            + (f"{last.status} at {ctx.when(last.created_at)} {counts(last.counts)}" if last else "never")
+            + f" ({ctx.zone_name})"
         )
         if right.button("Run now", key=f"run-{name}", icon=":material/play_arrow:"):
             result = call(api.run_job, ctx.ledger, name, actor=ctx.actor)
@@ -55,11 +72,11 @@ if runs:
             [
                 {
                     "Job": r.job_name,
-                    "Trigger": str(r.triggered_by),
                     "Status": str(r.status),
-                    "Started (UTC)": r.started_at.replace(tzinfo=None) if r.started_at else None,
-                    "Finished (UTC)": r.finished_at.replace(tzinfo=None) if r.finished_at else None,
-                    "Counts": str(r.counts),
+                    "Started": ctx.when(r.started_at),
+                    "Finished": ctx.when(r.finished_at),
+                    "Trigger": str(r.triggered_by),
+                    "Counts": counts(r.counts),
                     "Error": r.error or "",
                     "Trace": r.trace_id,
                     "Host": r.host,
@@ -69,6 +86,11 @@ if runs:
         ),
         hide_index=True,
         width="stretch",
+        column_config={
+            "Started": st.column_config.TextColumn(f"Started ({ctx.zone_name})"),
+            "Finished": st.column_config.TextColumn(f"Finished ({ctx.zone_name})"),
+            "Error": st.column_config.TextColumn(width="large"),
+        },
     )
 if page:
     page_footer("runs", page, noun="runs")

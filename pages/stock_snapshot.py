@@ -2,6 +2,7 @@
 
 import streamlit as st
 
+from console.stores_views import UNIT_TOTAL_COLUMNS, unit_totals_frame
 from console.text import plain
 from console.widgets import call, form_done, form_request_id, page_setup
 from engine import api
@@ -42,8 +43,9 @@ if status is not None:
         cols = st.columns(4)
         cols[0].metric("Snapshot date", f"{latest.snapshot_date}")
         cols[1].metric("SKUs", latest.skus)
-        cols[2].metric("Unrestricted", f"{latest.unrestricted_total:,.3f}")
-        cols[3].metric("Quality + blocked", f"{latest.quality_inspection_total + latest.blocked_total:,.3f}")
+        cols[2].metric("Rows", latest.rows)
+        st.markdown("**Stock per unit** (quantities of different units are never added together)")
+        st.dataframe(unit_totals_frame(latest.by_unit), hide_index=True, column_config=UNIT_TOTAL_COLUMNS)
         cols = st.columns(4)
         for col, fmt in zip(cols, ("csv", "xlsx"), strict=False):
             download = call(api.export_stock, ctx.ledger, fmt=fmt, actor=ctx.actor)
@@ -57,6 +59,6 @@ if status is not None:
                     key=f"stock-{fmt}",
                 )
         st.caption(
-            f"Loaded by {plain(latest.loaded_by)} at {latest.loaded_at:%Y-%m-%d %H:%M} UTC · "
+            f"Loaded by {plain(latest.loaded_by)} at {ctx.when(latest.loaded_at)} ({ctx.zone_name}) · "
             f"trace `{latest.trace_id}`"
         )

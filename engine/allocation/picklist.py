@@ -1,4 +1,5 @@
-"""Pick lists per date (and per tag) from ``allocation_log``, as CSV and PDF."""
+"""Pick lists per date (and per tag) from ``allocation_log``, as CSV and PDF, with the lines they do not
+cover (allocated short, or skipped) in a section of their own, so the storeman knows what is missing."""
 
 from __future__ import annotations
 
@@ -11,9 +12,10 @@ from fpdf import FPDF
 from pydantic import BaseModel, ConfigDict
 from sqlalchemy.engine import Connection
 
-from engine.exports import csv_bytes
+from engine.exports import csv_sections
 from engine.store.sqlfiles import load_sql
 from engine.units import format_qty
+from engine.vocab import AllocationStatus
 
 
 class PickItem(BaseModel):
@@ -32,16 +34,65 @@ class PickItem(BaseModel):
     lines: list[str]
 
 
+class NotCovered(BaseModel):
+    """A line the pick list does not (fully) cover: allocated short (PARTIAL, UNALLOCATED) or SKIPPED.
+    ``missing`` is in ``unit``: the material's unit, or the line's own for a line never converted."""
+
+    model_config = ConfigDict(frozen=True)
+
+    tag_id: str
+    line_no: int
+    part_no: str | None
+    description: str
+    status: AllocationStatus
+    canonical_code: str | None
+    needed: Decimal | None
+    covered: Decimal
+    missing: Decimal | None
+    unit: str | None
+    reason: str | None
+    exception_id: str | None
+
+    @classmethod
+    def from_row(cls, row: Any) -> NotCovered:
+        converted = row.required_qty is not None
+        needed = row.required_qty if converted else row.line_qty
+        covered = row.allocated_qty or Decimal(0)
+        return cls(
+            tag_id=row.tag_id,
+            line_no=row.line_no,
+            part_no=row.part_no,
+            description=row.nesting_description,
+            status=AllocationStatus(row.status),
+            canonical_code=row.canonical_code,
+            needed=needed,
+            covered=covered,
+            missing=row.shortfall_qty if converted and row.shortfall_qty else needed,
+            unit=row.canonical_uom if converted else row.line_uom,
+            reason=row.reason,
+            exception_id=row.exception_id,
+        )
+
+
 class PickList(BaseModel):
     model_config = ConfigDict(frozen=True)
 
     run_date: date
     tag_id: str | None
     items: list[PickItem]
+    not_covered: list[NotCovered] = []
 
     @property
     def empty(self) -> bool:
         return not self.items
+
+    @property
+    def short(self) -> list[NotCovered]:
+        return [gap for gap in self.not_covered if gap.status is not AllocationStatus.SKIPPED]
+
+    @property
+    def skipped(self) -> list[NotCovered]:
+        return [gap for gap in self.not_covered if gap.status is AllocationStatus.SKIPPED]
 
 
 def pick_list(conn: Connection, run_date: date, tag_id: str | None = None) -> PickList:
@@ -68,7 +119,10 @@ def pick_list(conn: Connection, run_date: date, tag_id: str | None = None) -> Pi
                 ],
             )
         )
-    return PickList(run_date=run_date, tag_id=tag_id, items=items)
+    gaps = conn.execute(load_sql("allocation/not_covered"), {"run_date": run_date, "tag_id": tag_id}).all()
+    return PickList(
+        run_date=run_date, tag_id=tag_id, items=items, not_covered=[NotCovered.from_row(r) for r in gaps]
+    )
 
 
 PICK_COLUMNS = (
@@ -85,8 +139,49 @@ PICK_COLUMNS = (
 )
 
 
+NOT_COVERED_TITLE = "Not covered: lines allocated short or skipped (nothing to pick for what is missing)"
+NOT_COVERED_COLUMNS = (
+    "date",
+    "tag",
+    "line",
+    "part_no",
+    "description",
+    "status",
+    "canonical_code",
+    "needed",
+    "covered",
+    "missing",
+    "unit",
+    "reason",
+    "exception",
+)
+
+
+def _gap_values(gap: NotCovered) -> tuple[str, ...]:
+    return (
+        gap.tag_id,
+        str(gap.line_no),
+        gap.part_no or "",
+        gap.description,
+        str(gap.status),
+        gap.canonical_code or "",
+        _qty(gap.needed),
+        format_qty(gap.covered),
+        _qty(gap.missing),
+        gap.unit or "",
+        gap.reason or "",
+        gap.exception_id or "",
+    )
+
+
+def _qty(value: Decimal | None) -> str:
+    return "" if value is None else format_qty(value)
+
+
 def to_csv(picks: PickList) -> bytes:
-    return csv_bytes(
+    """The picks, then (after an empty row, under its title) the lines the picks do not cover."""
+    gaps = ((picks.run_date, *_gap_values(gap)) for gap in picks.not_covered)
+    picked = (
         PICK_COLUMNS,
         (
             (
@@ -104,6 +199,7 @@ def to_csv(picks: PickList) -> bytes:
             for item in picks.items
         ),
     )
+    return csv_sections(picked, (NOT_COVERED_TITLE, NOT_COVERED_COLUMNS, gaps))
 
 
 def to_pdf(picks: PickList) -> bytes:
@@ -134,7 +230,39 @@ def to_pdf(picks: PickList) -> bytes:
             )
     if picks.empty:
         pdf.cell(0, 10, "Nothing is allocated for this date.", new_x="LMARGIN", new_y="NEXT")
+    _pdf_not_covered(pdf, picks)
     return bytes(pdf.output())
+
+
+def _pdf_not_covered(pdf: FPDF, picks: PickList) -> None:
+    """The section the storeman reads for what is missing: short lines, then skipped ones."""
+    pdf.ln(4)
+    pdf.set_font("helvetica", "B", 12)
+    count = f"{len(picks.short)} short, {len(picks.skipped)} skipped"
+    pdf.cell(0, 8, f"Not covered ({count})", new_x="LMARGIN", new_y="NEXT")
+    pdf.set_font("helvetica", size=9)
+    if not picks.not_covered:
+        pdf.cell(0, 8, "Every line is covered by the picks above.", new_x="LMARGIN", new_y="NEXT")
+        return
+    widths = (36, 10, 70, 26, 32, 22, 12, 69)
+    header = ("Tag", "#", "Description", "Status", "Material", "Missing", "Unit", "Why")
+    with pdf.table(
+        col_widths=widths, text_align=("LEFT", "RIGHT", "LEFT", "LEFT", "LEFT", "RIGHT", "LEFT", "LEFT")
+    ) as table:
+        table.row(header)
+        for gap in picks.not_covered:
+            table.row(
+                (
+                    gap.tag_id,
+                    str(gap.line_no),
+                    _latin1(gap.description),
+                    str(gap.status),
+                    gap.canonical_code or "",
+                    _qty(gap.missing),
+                    gap.unit or "",
+                    _latin1(gap.reason or ""),
+                )
+            )
 
 
 def _latin1(text: str) -> str:

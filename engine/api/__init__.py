@@ -45,6 +45,7 @@ from engine.api.allocation import (
     SnapshotSummary,
     StaleSnapshot,
     StockStatus,
+    UnitTotal,
     allocate,
     current_allocation,
     export_stock,
@@ -222,6 +223,7 @@ __all__ = [
     "TagStatus",
     "TagSummary",
     "TagVersionView",
+    "UnitTotal",
     "UpgradeResult",
     "UserView",
     "ValidationError",
@@ -288,4 +290,27 @@ __all__ = [
     "stock_status",
     "tag_file",
     "upload_lpo",
+]
+
+# The console pass (issue 7): users saved in one call, the desks' morning views.
+from engine.api.admin import update_user
+from engine.api.desks import (
+    LPO_NEAR_LIMIT_SHARE,
+    AdminDesk,
+    SalesDesk,
+    StoresDesk,
+    admin_morning,
+    sales_morning,
+    stores_morning,
+)
+
+__all__ += [
+    "LPO_NEAR_LIMIT_SHARE",
+    "AdminDesk",
+    "SalesDesk",
+    "StoresDesk",
+    "admin_morning",
+    "sales_morning",
+    "stores_morning",
+    "update_user",
 ]

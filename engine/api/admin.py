@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from pydantic import BaseModel, ConfigDict
+from sqlalchemy.engine import Connection
 
 from engine.api.access import Gate, requires
 from engine.auth import users
@@ -169,6 +170,42 @@ def set_user_active(
 
 
 @requires(Permission.ADMINISTER)
+def update_user(
+    ledger: Ledger,
+    *,
+    email: str,
+    roles: list[str],
+    active: bool,
+    actor: Actor,
+    request_id: str | None = None,
+) -> UserView:
+    """Save a user's roles and Active flag as the admin's form shows them, in one transaction (each
+    change with its audit row): either both are saved or neither is; what did not change is not
+    written."""
+    parsed = users.parse_roles(roles)
+
+    def work(conn: Connection) -> UserView:
+        saved = users.get_user(conn, email)
+        if frozenset(saved.roles) != parsed:
+            saved = users.set_roles(conn, actor, email=email, roles=parsed, trace_id=trace_id)
+        if saved.active != active:
+            saved = users.set_active(conn, actor, email=email, active=active, trace_id=trace_id)
+        return saved
+
+    with traced() as trace_id:
+        return run_once(
+            ledger.db,
+            work,
+            request_id=request_id,
+            operation="users.update",
+            parts=(email.strip().lower(), sorted(parsed), active),
+            model=UserView,
+            actor=actor,
+            trace_id=trace_id,
+        )
+
+
+@requires(Permission.ADMINISTER)
 def reset_password(
     ledger: Ledger, *, email: str, password: str, actor: Actor, request_id: str | None = None
 ) -> UserView:
@@ -251,4 +288,5 @@ __all__ = [
     "schema_version",
     "set_user_active",
     "set_user_roles",
+    "update_user",
 ]

@@ -23,7 +23,7 @@ from engine.mapping.master import MasterData
 from engine.progress import Progress, no_progress
 from engine.stock import freshness, snapshot
 from engine.stock.freshness import StaleSnapshot, StockRule, StockStatus
-from engine.stock.snapshot import SnapshotSummary
+from engine.stock.snapshot import SnapshotSummary, UnitTotal
 from engine.vocab import JobTrigger
 
 
@@ -151,6 +151,7 @@ __all__ = [
     "SnapshotSummary",
     "StaleSnapshot",
     "StockStatus",
+    "UnitTotal",
     "allocate",
     "current_allocation",
     "export_stock",

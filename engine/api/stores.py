@@ -135,7 +135,9 @@ def import_materials(
     actor: Actor,
     request_id: str | None = None,
 ) -> ImportResult:
-    rows = importer.read_rows(content, check_display_name(file_name))
+    name = check_display_name(file_name)
+    header, rows = importer.read_table(content, name)
+    importer.check_columns(SPECS[kind], header, name)
     return _save(ledger, kind, rows, actor=actor, request_id=request_id, parts=(sha256_hex(content),))
 
 

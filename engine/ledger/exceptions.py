@@ -435,7 +435,7 @@ def act_on_exception(
             exception_id=exception_id,
         )
     if action in (ExceptionAction.RESOLVE, ExceptionAction.DISMISS) and not (notes or "").strip():
-        raise ValidationError(f"Say why you {action.value} {exception_id} (notes).", field="notes")
+        raise ValidationError(f"Say why you {action.value} {exception_id}, in the notes.", field="notes")
     if action is ExceptionAction.ASSIGN:
         _check_assignee(conn, current, assignee)
     if action in (ExceptionAction.RESOLVE, ExceptionAction.DISMISS):

@@ -31,7 +31,7 @@ from engine.ids import new_ulid
 from engine.ledger.audit import audit_row
 from engine.mapping.apply import remap_waiting
 from engine.mapping.master import MasterData, bump_version
-from engine.materials.kinds import SPECS, Kind, KindSpec, Row
+from engine.materials.kinds import SPECS, Kind, KindSpec, Row, column_label, required_columns
 from engine.store.gateway import Database
 from engine.store.schema import (
     canonical_material,
@@ -63,6 +63,11 @@ class ImportResult(BaseModel):
 
 def read_rows(content: bytes, file_name: str) -> list[tuple[int, dict[str, Any]]]:
     """(row number as the user sees it, {column: value}) from a CSV (UTF-8) or an .xlsx file."""
+    return read_table(content, file_name)[1]
+
+
+def read_table(content: bytes, file_name: str) -> tuple[list[str], list[tuple[int, dict[str, Any]]]]:
+    """The header of a CSV (UTF-8) or an .xlsx file, and its rows as ``read_rows`` gives them."""
     if file_name.lower().endswith(".xlsx"):
         facts = xlsx_guard.check(content)
         try:
@@ -80,7 +85,7 @@ def read_rows(content: bytes, file_name: str) -> list[tuple[int, dict[str, Any]]
         if not sheet:
             raise ValidationError(f"{file_name} is empty.", field="file")
         header = [str(c).strip() for c in sheet[0]]
-        return [
+        return [h for h in header if h], [
             (n, {h: _cell(v) for h, v in zip(header, row, strict=False) if h})
             for n, row in enumerate(sheet[1:], start=2)
             if any(str(v).strip() for v in row)
@@ -90,11 +95,34 @@ def read_rows(content: bytes, file_name: str) -> list[tuple[int, dict[str, Any]]
     except UnicodeDecodeError as exc:
         raise ValidationError(f"{file_name} is not UTF-8; save it as 'CSV UTF-8'.", field="file") from exc
     reader = csv.DictReader(io.StringIO(text))
-    return [
+    rows = [
         (n, {k.strip(): unguard(v) if isinstance(v, str) else v for k, v in row.items() if k})
         for n, row in enumerate(reader, start=2)
         if any((v or "").strip() for v in row.values() if isinstance(v, str))
     ]
+    return [h.strip() for h in reader.fieldnames or () if h and h.strip()], rows
+
+
+def check_columns(spec: KindSpec, header: list[str], file_name: str) -> None:
+    """A file of other columns is refused in one line (expected against found), not once per row;
+    a column the kind does not know is refused too, as its values would be dropped silently."""
+    missing = [c for c in required_columns(spec) if c not in header]
+    unknown = [h for h in header if h not in spec.columns]
+    if not missing and not unknown:
+        return
+    wrong = "; ".join(
+        part
+        for part in (
+            f"missing {', '.join(missing)}" if missing else "",
+            f"not a column of it: {', '.join(unknown)}" if unknown else "",
+        )
+        if part
+    )
+    raise ValidationError(
+        f"{file_name} does not have the columns of the {spec.title.lower()} ({wrong}). Expected "
+        f"{', '.join(spec.columns)}; found {', '.join(header) or 'no header'}.",
+        field="file",
+    )
 
 
 def _cell(value: Any) -> Any:
@@ -113,9 +141,7 @@ def validate_rows(
         try:
             record = spec.model.model_validate(data)
         except PydanticValidationError as exc:
-            first = exc.errors()[0]
-            field = ".".join(str(p) for p in first["loc"]) or "row"
-            problems.append(f"row {number}: {field} {first['msg'].lower().removeprefix('value error, ')}")
+            problems.append(f"row {number}: {_reason(exc.errors()[0])}")
             continue
         key = tuple(getattr(record, k) for k in spec.key)
         if key in seen:
@@ -125,6 +151,35 @@ def validate_rows(
         seen[key] = number
         records.append((number, record))
     return records, problems
+
+
+# Pydantic's reasons in the words of the table (the column's label, what is wrong with the value).
+_REASONS = {
+    "missing": "is empty",
+    "string_too_short": "is empty",
+    "string_too_long": "is longer than {max_length} characters",
+    "greater_than": "must be greater than {gt}",
+    "greater_than_equal": "must be at least {ge}",
+    "less_than_equal": "must be at most {le}",
+    "decimal_parsing": "must be a number",
+    "decimal_max_places": "has more than {decimal_places} decimal places",
+    "decimal_max_digits": "has more than {max_digits} digits",
+    "int_parsing": "must be a whole number",
+    "int_from_float": "must be a whole number",
+    "date_parsing": "must be a date like 2026-12-15",
+    "date_from_datetime_parsing": "must be a date like 2026-12-15",
+    "enum": "must be one of {expected}",
+}
+
+
+def _reason(error: Any) -> str:
+    field = str(error["loc"][0]) if error["loc"] else ""
+    label = column_label(field) if field else "The row"
+    template = _REASONS.get(error["type"])
+    if template is not None:
+        return f"{label} {template.format(**(error.get('ctx') or {}))}"
+    reason = str(error["msg"]).removeprefix("Value error, ")
+    return f"{label}: {reason}" if field else reason[:1].upper() + reason[1:]
 
 
 def check_against_store(conn: Connection, spec: KindSpec, records: list[tuple[int, Row]]) -> list[str]:

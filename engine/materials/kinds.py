@@ -56,7 +56,7 @@ def _unit(value: Any) -> str:
         raise ValueError("a unit is required")
     unit = normalise_unit(text)
     if unit is None:
-        raise ValueError(f"unit {text!r} is not known (known: {', '.join(known_units())})")
+        raise ValueError(f"{text!r} is not a known unit (known: {', '.join(known_units())})")
     return unit
 
 
@@ -96,7 +96,7 @@ class OverrideRecord(Row):
     @model_validator(mode="after")
     def _window(self) -> OverrideRecord:
         if self.effective_from and self.effective_to and self.effective_to < self.effective_from:
-            raise ValueError("effective_to is before effective_from")
+            raise ValueError("the effective to date is before the effective from date")
         return self
 
 
@@ -153,6 +153,10 @@ class KindSpec:
     model: type[Row]
     key: tuple[str, ...]  # the columns that identify a row in the file and in the table
     columns: tuple[str, ...]  # file and editor columns, in order
+
+    def label(self, column: str) -> str:
+        """The column as a person reads it (on screen and in messages); files keep the names."""
+        return column_label(column)
 
 
 SPECS: dict[Kind, KindSpec] = {
@@ -233,3 +237,26 @@ SPECS: dict[Kind, KindSpec] = {
         ("canonical_code", "category", "canonical_uom", "description", "default_sap_code"),
     ),
 }
+
+
+# How a column is named on screen and in messages (the files keep the snake_case names).
+_LABELS = {
+    "uom": "Unit",
+    "sap_code": "SAP code",
+    "default_sap_code": "Default SAP code",
+    "sap_uom": "SAP unit",
+    "canonical_uom": "Canonical unit",
+    "price_aed": "Price (AED)",
+    "lpo_id": "LPO",
+}
+
+
+def column_label(column: str) -> str:
+    """``conversion_to_canonical`` → ``Conversion to canonical``; ``sap_uom`` → ``SAP unit``."""
+    return _LABELS.get(column) or column.replace("_", " ").capitalize()
+
+
+def required_columns(spec: KindSpec) -> tuple[str, ...]:
+    """The columns a file must have: the fields without a default."""
+    fields = spec.model.model_fields
+    return tuple(c for c in spec.columns if c in fields and fields[c].is_required())

@@ -38,7 +38,23 @@ class StockRow(BaseModel):
     blocked_qty: Decimal = Field(default=Decimal(0), ge=0, max_digits=18, decimal_places=3)
 
 
+class UnitTotal(BaseModel):
+    """A snapshot's stock in one SAP unit: the only totals worth showing (5 sheets and 3 kg are not 8
+    of anything)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    unit: str
+    skus: int
+    unrestricted: Decimal
+    quality_inspection: Decimal
+    blocked: Decimal
+
+
 class SnapshotSummary(BaseModel):
+    """One snapshot. The ``*_total`` fields add every unit together: a checksum for imports and
+    tests, never a figure to show; ``by_unit`` holds the totals people read."""
+
     model_config = ConfigDict(frozen=True)
 
     snapshot_id: str
@@ -51,6 +67,7 @@ class SnapshotSummary(BaseModel):
     loaded_by: str
     loaded_at: datetime
     trace_id: str
+    by_unit: list[UnitTotal] = []
 
 
 def parse_snapshot(conn: Connection, content: bytes, file_name: str) -> list[StockRow]:
@@ -160,8 +177,12 @@ def refuse_older(conn: Connection, snapshot_date: date) -> None:
 
 
 def summarise(conn: Connection, snapshot_id: str) -> SnapshotSummary:
-    row = conn.execute(load_sql("stock/snapshot_summary"), {"snapshot_id": snapshot_id}).one()
-    return SnapshotSummary.model_validate(row._mapping)
+    params = {"snapshot_id": snapshot_id}
+    row = conn.execute(load_sql("stock/snapshot_summary"), params).one()
+    units = conn.execute(load_sql("stock/totals_by_unit"), params).all()
+    return SnapshotSummary.model_validate(
+        {**row._mapping, "by_unit": [UnitTotal.model_validate(u._mapping) for u in units]}
+    )
 
 
 SNAPSHOT_COLUMNS = (

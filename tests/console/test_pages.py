@@ -261,7 +261,7 @@ def test_admin_adds_a_user(demo: api.Ledger) -> None:
     next(ms for ms in at.multiselect if ms.key == "new-roles").set_value([Role.STORES])
     by_label(at.button, "Add").click().run()
     assert not at.exception
-    assert any("new.person@demo.local added." in unescape(s.value) for s in at.success)
+    assert any("Added new.person@demo.local: roles stores." in unescape(s.value) for s in at.success)
     assert api.actor_for(demo, "new.person@demo.local", source=Source.CONSOLE).roles == {Role.STORES}
 
 
@@ -280,7 +280,8 @@ def test_admin_deactivates_reactivates_and_deactivates_again(demo: api.Ledger) -
         )
         assert stored.active is active and stored.roles == [Role.FINANCE]
         shown = unescape(at.success[-1].value)
-        assert shown == "finance@demo.local: finance" + ("" if active else " (inactive)"), shown
+        state = "active" if active else "inactive"
+        assert shown == f"Saved finance@demo.local: roles finance; {state}.", shown
 
 
 def test_operations_page_runs_a_job(demo: api.Ledger) -> None:

@@ -41,22 +41,22 @@ BAD = {
     "unknown unit": (
         Kind.SKUS,
         [{"sap_code": "X1", "canonical_code": "C", "sap_uom": "barrels", "conversion_to_canonical": "1"}],
-        "row 3: sap_uom unit 'barrels' is not known",
+        "row 3: SAP unit: 'barrels' is not a known unit",
     ),
     "missing unit": (
         Kind.SKUS,
         [{"sap_code": "X1", "canonical_code": "C", "sap_uom": "", "conversion_to_canonical": "1"}],
-        "row 3: sap_uom field required",
+        "row 3: SAP unit is empty",
     ),
     "negative factor": (
         Kind.SKUS,
         [{"sap_code": "X1", "canonical_code": "C", "sap_uom": "pcs", "conversion_to_canonical": "-4.8"}],
-        "row 3: conversion_to_canonical input should be greater than 0",
+        "row 3: Conversion to canonical must be greater than 0",
     ),
     "non-numeric factor": (
         Kind.SKUS,
         [{"sap_code": "X1", "canonical_code": "C", "sap_uom": "pcs", "conversion_to_canonical": "four"}],
-        "row 3: conversion_to_canonical",
+        "row 3: Conversion to canonical must be a number",
     ),
     "not a boolean": (
         Kind.SKUS,
@@ -192,7 +192,7 @@ BAD = {
                 "effective_to": "2027-01-01",
             }
         ],
-        "effective_to is before",
+        "row 2: The effective to date is before the effective from date",
     ),
     "unknown scope": (
         Kind.OVERRIDES,
@@ -204,7 +204,7 @@ BAD = {
                 "canonical_code": "ACC-CORNER-PVC",
             }
         ],
-        "row 2: scope_type",
+        "row 2: Scope type must be one of 'LPO', 'PROJECT'",
     ),
     "unknown canonical code": (
         Kind.OVERRIDES,
@@ -383,3 +383,38 @@ def test_overrides_for_every_scope_of_the_lpo_master(duck_stores: World) -> None
         duck_stores.ledger, Kind.OVERRIDES, rows_of(Kind.OVERRIDES, *rows), "o.csv", actor=duck_stores.stores
     )
     assert result.created == 5
+
+
+@pytest.mark.parametrize(
+    ("content", "wrong"),
+    [
+        (
+            "description,code,sku\n" + "".join(f"panel {n},PNL-PHE-20-8080,40001021\n" for n in range(40)),
+            "missing nesting_description, canonical_code, uom; not a column of it: description, code, sku",
+        ),
+        (
+            "nesting_description,canonical_code,uom,default_sap\nx,PNL-PHE-20-8080,m2,40001021\n",
+            "not a column of it: default_sap",
+        ),
+    ],
+)
+def test_a_file_of_other_columns_is_refused_in_one_line(duck_stores: World, content: str, wrong: str) -> None:
+    before = counts(duck_stores)
+    with pytest.raises(ValidationError) as caught:
+        api.import_materials(
+            duck_stores.ledger, Kind.MASTER, content.encode(), "master.csv", actor=duck_stores.stores
+        )
+    message = caught.value.message
+    assert message.startswith(f"master.csv does not have the columns of the material master ({wrong}). ")
+    assert "Expected nesting_description, canonical_code, default_sap_code, uom, " in message
+    assert "row " not in message and "\n" not in message, "one line, not one error per row"
+    assert counts(duck_stores) == before
+
+
+def test_editor_rows_are_reported_with_the_numbers_given_and_the_column_labels(duck_stores: World) -> None:
+    rows = [
+        (1, {"nesting_description": "x", "canonical_code": "PNL-PHE-20-8080", "uom": "m2"}),
+        (7, {"nesting_description": "y", "canonical_code": "", "uom": "m2"}),
+    ]
+    with pytest.raises(ValidationError, match=re.escape("row 7: Canonical code is empty.")):
+        api.save_materials(duck_stores.ledger, Kind.MASTER, rows, actor=duck_stores.stores)
