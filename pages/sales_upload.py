@@ -55,6 +55,8 @@ area = st.number_input(
 )
 if sheet is not None and sheet.net_area_m2 is not None:
     st.caption(f"From the sheet: {sheet.net_area_m2:,.2f} m2 net area ({sheet.lines} lines)")
+elif sheet is not None and sheet.problem:  # said before the upload; uploaded anyway, it is kept as BLOCKED
+    st.warning(f"This file cannot be used as it is: {plain(sheet.problem)}", icon=":material/warning:")
 with st.form("upload"):
     today = api.business_today(ctx.ledger)  # the business day, not the server's own date
     delivery = st.date_input("Requested delivery date", value=today, min_value=today)

@@ -58,6 +58,7 @@ def show_list() -> None:
 tags = found.items if found else []
 wanted = st.query_params.get("tag")
 if not tags and not wanted:
+    show_list()  # its pager moves back when the list shrank under the page the user was on
     st.info("No tags match.")
     st.stop()
 
@@ -74,37 +75,45 @@ header = st.container()  # header, lines and file are filled once a replace (if 
 lines_tab, file_tab, audit_tab = st.tabs(
     ["Lines", "File and versions", "Audit trail"], key="tag-tab", on_change="rerun"
 )
+
+
+def replace_form(tag_id: str) -> bool:
+    """The replace form; True once a replacement was made (the views below then re-read the tag)."""
+    with st.form("replace"):
+        st.markdown("**Replace with a corrected sheet** (the current version is kept)")
+        upload = st.file_uploader("Corrected cut export", type=["xlsx", "csv"])
+        reason = st.text_input("Reason", placeholder="What was corrected (at least 3 characters)")
+        if not st.form_submit_button("Replace sheet"):
+            return False
+        if upload is None:
+            st.warning("Choose the corrected cut export first.")
+            return False
+        request = call(
+            build,
+            ReplaceRequest,
+            tag_id=tag_id,
+            reason=reason,
+            content=upload.getvalue(),
+            original_file_name=upload.name,
+            client_request_id=form_request_id("replace", upload.file_id, tag_id, reason),
+        )
+        replaced = request and call(api.replace_tag, ctx.ledger, request, actor=ctx.actor)
+        if not replaced:
+            return False
+        if replaced.replayed:  # a double click or a retry: the first answer again
+            when = ctx.when(replaced.answered_at)
+            st.info(f"Already replaced at {when}: this form was sent twice, nothing new was stored.")
+        st.success(plain(replaced.message), icon=":material/check_circle:")
+        form_done("replace")
+        return True
+
+
 with file_tab:
     file_box = st.container()
     can_replace = ctx.actor.can(Permission.UPLOAD_TAGS) and detail.tag.status == TagStatus.UPLOADED
-    if file_tab.open and can_replace:
-        with st.form("replace"):
-            st.markdown("**Replace with a corrected sheet** (the current version is kept)")
-            upload = st.file_uploader("Corrected cut export", type=["xlsx", "csv"])
-            reason = st.text_input("Reason", placeholder="What was corrected (at least 3 characters)")
-            if st.form_submit_button("Replace sheet"):
-                if upload is None:
-                    st.warning("Choose the corrected cut export first.")
-                else:
-                    request = call(
-                        build,
-                        ReplaceRequest,
-                        tag_id=detail.tag.tag_id,
-                        reason=reason,
-                        content=upload.getvalue(),
-                        original_file_name=upload.name,
-                        client_request_id=form_request_id(
-                            "replace", upload.file_id, detail.tag.tag_id, reason
-                        ),
-                    )
-                    replaced = request and call(api.replace_tag, ctx.ledger, request, actor=ctx.actor)
-                    if replaced:
-                        st.success(plain(replaced.message), icon=":material/check_circle:")
-                        form_done("replace")
-                        detail = call(api.show_tag, ctx.ledger, chosen, actor=ctx.actor) or detail  # re-read
-                        found = call(
-                            api.list_tags, ctx.ledger, actor=ctx.actor, **filters, offset=offset, limit=100
-                        )
+    if file_tab.open and can_replace and replace_form(detail.tag.tag_id):
+        detail = call(api.show_tag, ctx.ledger, chosen, actor=ctx.actor) or detail  # re-read what changed
+        found = call(api.list_tags, ctx.ledger, actor=ctx.actor, **filters, offset=offset, limit=100)
 
 tag = detail.tag
 show_list()

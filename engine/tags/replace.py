@@ -11,10 +11,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.engine import Connection
 
 from engine.allocation.run import release_tag
@@ -56,6 +57,8 @@ class ReplaceResult(BaseModel):
     message: str
     trace_id: str
     client_request_id: str
+    answered_at: datetime | None = None  # when the replacement was made (a form sent twice says so)
+    replayed: bool = Field(default=False, exclude=True)  # this is that stored answer again (not in the body)
 
 
 @dataclass(kw_only=True)
@@ -166,6 +169,7 @@ def store_version(run: ReplaceRun) -> ReplaceResult:
     )
     insert_version(run, run.tag_id, new_version, line_count=len(lines), reason=run.request.reason, at=now)
     return ReplaceResult(
+        answered_at=utcnow(),
         tag_id=run.tag_id,
         version=new_version,
         previous_version=old_version,

@@ -225,6 +225,8 @@ def test_markdown_in_user_text_is_shown_as_typed(demo: api.Ledger) -> None:
     assert not at.exception and at.success, [e.value for e in at.error + at.warning]
     at.query_params["tag"] = unescape(str(at.success[0].value).split("**")[1])
     at.switch_page("../pages/tags.py").run()
+    at.session_state["tag-tab"] = "File and versions"  # only the open tab is drawn
+    at.run()
     labels = [str(b.label) for b in at.get("download_button")]
     assert "Download **Bold** sheet.csv (version 1)" in [unescape(label) for label in labels], labels
     assert not [label for label in labels if "**Bold**" in label], "the file name is shown as typed"

@@ -252,3 +252,38 @@ def test_the_delivery_date_starts_on_the_business_day(demo: api.Ledger) -> None:
     at = upload_page()
     # The suite's pinned business day (Dubai), not the machine's own date.
     assert by_label(at.date_input, "Requested delivery date").value == TODAY == api.business_today(demo)
+
+
+def test_a_replace_sent_twice_says_so(demo: api.Ledger) -> None:
+    tag_id = fresh_tag(demo, seed=64)
+    at = open_tag_page(as_role(Role.SALES))
+    by_label(at.selectbox, "Open tag").set_value(tag_id).run()
+    open_tab(at, "File and versions")
+    uploader = by_label(at.file_uploader, "Corrected cut export")
+    uploader.upload("fixed.csv", csv_bytes(cut_export_lines(4, seed=65)), "text/csv")
+    by_label(at.text_input, "Reason").input("corrected widths")
+    by_label(at.button, "Replace sheet").click().run()
+    assert at.success and not at.info, texts(at)
+    # A double click: the second press carries the first press's request id.
+    trail = api.search_audit(demo, actor=api.CLI_OPERATOR, entity_id=tag_id).items
+    request_id = next(a.client_request_id for a in trail if a.action == "TAG_REPLACED")
+    file_id = by_label(at.file_uploader, "Corrected cut export").value.file_id
+    at.session_state["_request_ids_replace"] = {f"{file_id}|{tag_id}|corrected widths": request_id}
+    by_label(at.button, "Replace sheet").click().run()
+    assert any(unescape(i.value).startswith("Already replaced at ") for i in at.info), texts(at)
+    assert api.show_tag(demo, tag_id, actor=api.CLI_OPERATOR).tag.version == 2
+
+
+def test_a_sheet_that_cannot_be_read_is_said_before_the_upload(demo: api.Ledger) -> None:
+    at = upload_page()
+    choose_file(at, "header-only.csv", b"nesting_description,qty,unit\n")
+    assert any(unescape(w.value).startswith("This file cannot be used as it is: ") for w in at.warning), (
+        texts(at)
+    )
+
+
+def test_a_filter_matching_no_tag_says_so(demo: api.Ledger) -> None:
+    at = open_tag_page(as_role(Role.SALES))
+    by_label(at.selectbox, "Status").set_value(api.TagStatus.CANCELLED).run()
+    assert not at.exception, at.exception
+    assert any(i.value == "No tags match." for i in at.info), texts(at)

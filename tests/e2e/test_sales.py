@@ -118,9 +118,9 @@ def first_render(page: Page, title: str, path: str, ready: str) -> float:
 def test_the_sales_pages_render_within_the_bound(page: Page, console: Console):
     sign_in(page, console, SALES)
     pages = {
-        "Upload tag sheet": ("upload", "stFileUploader"),
-        "Tags": ("tags", "stDataFrame"),
         "LPOs": ("lpos", "stDataFrame"),
+        "Tags": ("tags", "stDataFrame"),
+        "Upload tag sheet": ("upload", "stFileUploader"),
     }
     timings: dict[str, list[float]] = {title: [] for title in pages}
     for _ in range(3):  # a round of visits: each page is left and opened again (the first is cold)

@@ -94,3 +94,19 @@ def test_lpo_row_errors_use_the_files_row_numbers_and_words(duck_world: World) -
     assert "row 4: po_quantity_m2 'ten' is not a number" in message, message
     assert "row 5: status 'PAUSED' must be one of ACTIVE, ON_HOLD, CLOSED" in message, message
     assert "input should" not in message.lower()
+
+
+def test_the_same_replace_again_is_marked_as_replayed(duck_world: World) -> None:
+    tag_id = duck_world.ingest().tag_id
+    assert tag_id
+    request = api.ReplaceRequest(
+        tag_id=tag_id,
+        reason="corrected widths",
+        original_file_name="fixed.csv",
+        content=csv_bytes(cut_export_lines(4, seed=71)),
+    )
+    first = api.replace_tag(duck_world.ledger, request, actor=duck_world.sales)
+    again = api.replace_tag(duck_world.ledger, request, actor=duck_world.sales)
+    assert not first.replayed and first.answered_at is not None
+    assert again.replayed and again.version == first.version == 2 and again.answered_at == first.answered_at
+    assert again.model_dump() == first.model_dump()  # the body is the first answer's
