@@ -77,8 +77,8 @@ with edit, st.form("roles"):
             state = "active" if done.active else "inactive"
             saved(plain(f"Saved {done.email}: roles {', '.join(done.roles)}; {state}."))
 if st.session_state.pop(CLEAR_ADD, False):  # emptied only once the user was added, not on a refusal
-    for key in ("new-email", "new-roles", "new-password"):
-        st.session_state.pop(key, None)
+    # Set, not deleted: only a value set here replaces what the browser still shows.
+    st.session_state.update({"new-email": "", "new-roles": [], "new-password": ""})
 with add, st.form("add-user"):
     st.markdown("**Add a user**")
     new_email = st.text_input("E-mail", key="new-email")
