@@ -14,8 +14,10 @@ PICK_NEXT = "_users_pick_next"  # a user just added: picked in the next run
 CLEAR_ADD = "_users_clear_add"  # the Add form is emptied in the next run
 
 ctx = page_setup("Users", Permission.ADMINISTER)
+# Always one slot, filled or not: the message coming and going never moves the forms below it.
+notice = st.empty()
 if SAVED in st.session_state:
-    st.success(st.session_state.pop(SAVED), icon=":material/check_circle:")
+    notice.success(st.session_state.pop(SAVED), icon=":material/check_circle:")
 users = call(api.list_users, ctx.ledger, actor=ctx.actor) or []
 st.dataframe(
     pd.DataFrame(
