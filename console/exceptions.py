@@ -40,10 +40,12 @@ def open_exception(ctx: PageContext, items: list[ExceptionView]) -> ExceptionVie
 
 
 def show_done() -> None:
-    """The confirmation of the action just taken, once, above the exception it changed."""
+    """The confirmation of the action just taken, once, above the exception it changed (in a slot
+    that is always there, so the message coming and going never moves what follows)."""
+    slot = st.empty()
     done = st.session_state.pop(DONE, None)
     if done:
-        st.success(done, icon=":material/check_circle:")
+        slot.success(done, icon=":material/check_circle:")
 
 
 def action_form(ctx: PageContext, item: ExceptionView) -> None:

@@ -14,8 +14,10 @@ PICK_NEXT = "_users_pick_next"  # a user just added: picked in the next run
 CLEAR_ADD = "_users_clear_add"  # the Add form is emptied in the next run
 
 ctx = page_setup("Users", Permission.ADMINISTER)
+# Always one slot, filled or not: the message coming and going never moves the forms below it.
+notice = st.empty()
 if SAVED in st.session_state:
-    st.success(st.session_state.pop(SAVED), icon=":material/check_circle:")
+    notice.success(st.session_state.pop(SAVED), icon=":material/check_circle:")
 users = call(api.list_users, ctx.ledger, actor=ctx.actor) or []
 st.dataframe(
     pd.DataFrame(
@@ -77,8 +79,8 @@ with edit, st.form("roles"):
             state = "active" if done.active else "inactive"
             saved(plain(f"Saved {done.email}: roles {', '.join(done.roles)}; {state}."))
 if st.session_state.pop(CLEAR_ADD, False):  # emptied only once the user was added, not on a refusal
-    for key in ("new-email", "new-roles", "new-password"):
-        st.session_state.pop(key, None)
+    # Set, not deleted: only a value set here replaces what the browser still shows.
+    st.session_state.update({"new-email": "", "new-roles": [], "new-password": ""})
 with add, st.form("add-user"):
     st.markdown("**Add a user**")
     new_email = st.text_input("E-mail", key="new-email")

@@ -7,7 +7,7 @@ from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ConfigDict
-from sqlalchemy.engine import Connection
+from sqlalchemy.engine import Connection, RowMapping
 
 from engine.lpos.master import list_balances
 from engine.store.sqlfiles import load_sql
@@ -88,13 +88,13 @@ def sales_desk(conn: Connection, user: str, *, day: date, zone: ZoneInfo) -> Sal
     )
 
 
-def _blocked(row: object) -> BlockedTag:
-    data = dict(row)  # type: ignore[call-overload]
+def _blocked(row: RowMapping) -> BlockedTag:
+    data = dict(row)
     status = data.pop("exception_status")
     message = data.pop("message")
     return BlockedTag(
         **data,
-        reason=message or "No exception says why; ask the stores desk.",
+        reason=message or "No exception records why; the tag's audit trail shows what happened.",
         exception_open=status in (ExceptionStatus.OPEN, ExceptionStatus.ACKNOWLEDGED),
     )
 

@@ -61,17 +61,17 @@ def test_a_users_roles_and_active_flag_are_saved_together_or_not_at_all(duck_wor
     assert (mine.roles, mine.active) == (["admin"], True)
 
 
-def test_the_sales_morning(duck_world: World) -> None:
-    ledger = duck_world.ledger
-    before = api.sales_morning(ledger, actor=duck_world.sales)
+def test_the_sales_morning(world: World) -> None:
+    ledger = world.ledger
+    before = api.sales_morning(ledger, actor=world.sales)
     assert before.day == TODAY and before.uploads_today == [] and before.blocked == []
     # LPO-2025-0377 is 93.5 % delivered already; LPO-2025-0412 is 78.7 %.
     assert [lpo.lpo_id for lpo in before.near_limit] == ["LPO-2025-0377"]
     assert before.near_limit_share == api.LPO_NEAR_LIMIT_SHARE == Decimal("0.90")
-    uploaded = duck_world.ingest(area="170")  # LPO-2025-0412 to 1,350.50 of 1,500: 90.03 %
-    held = duck_world.ingest("TAG-20250615-0009_cutexport_v1.csv", lpo="LPO-2025-0391", area="1")
-    duck_world.ingest("TAG-20250615-0010_cutexport_v1.csv", actor=duck_world.manager, area="1")
-    morning = api.sales_morning(ledger, actor=duck_world.sales)
+    uploaded = world.ingest(area="170")  # LPO-2025-0412 to 1,350.50 of 1,500: 90.03 %
+    held = world.ingest("TAG-20250615-0009_cutexport_v1.csv", lpo="LPO-2025-0391", area="1")
+    world.ingest("TAG-20250615-0010_cutexport_v1.csv", actor=world.manager, area="1")
+    morning = api.sales_morning(ledger, actor=world.sales)
     assert [t.tag_id for t in morning.uploads_today] == [held.tag_id, uploaded.tag_id]  # mine, newest first
     assert [(t.tag_id, t.kind, t.exception_id) for t in morning.blocked] == [
         (held.tag_id, ExceptionKind.LPO_ON_HOLD, held.exception_id)
@@ -81,12 +81,10 @@ def test_the_sales_morning(duck_world: World) -> None:
     assert morning.near_limit[1].remaining_m2 == Decimal("148.50")
 
 
-def test_the_stores_morning(duck_world: World) -> None:
-    duck_stores, ledger = duck_world, duck_world.ledger
+def test_the_stores_morning(world: World) -> None:
+    duck_stores, ledger = world, world.ledger
     for kind, name in STORES_FILES:  # the master data, and no stock snapshot yet
-        api.import_materials(
-            ledger, Kind(kind), (DATA_DIR / name).read_bytes(), name, actor=duck_world.stores
-        )
+        api.import_materials(ledger, Kind(kind), (DATA_DIR / name).read_bytes(), name, actor=world.stores)
     morning = api.stores_morning(ledger, actor=duck_stores.stores)
     # The pinned Monday 10:00 in Dubai: the cut-off is today's 16:00, for Tuesday's deliveries.
     cutoff = PINNED_AT.replace(hour=16, minute=0)
@@ -120,12 +118,12 @@ def test_the_next_cutoff_rolls_over_after_todays(tmp_path) -> None:  # type: ign
     assert next_cutoff_at(settings, as_utc(evening)).tzinfo == ZONE
 
 
-def test_the_admin_morning(duck_world: World) -> None:
-    ledger = duck_world.ledger
-    morning = api.admin_morning(ledger, actor=duck_world.admin)
+def test_the_admin_morning(world: World) -> None:
+    ledger = world.ledger
+    morning = api.admin_morning(ledger, actor=world.admin)
     # The Operations page's own health report (its clock check flags this suite's pinned clock).
     assert [c.name for c in morning.health.checks] == [
-        c.name for c in api.health(ledger, actor=duck_world.admin).checks
+        c.name for c in api.health(ledger, actor=world.admin).checks
     ]
     assert morning.failed_total == 0 and morning.demo_accounts == [] and not morning.demo_data
     assert {job.name for job in morning.jobs} == set(api.job_catalogue()) and all(j.ok for j in morning.jobs)
@@ -143,6 +141,6 @@ def test_the_admin_morning(duck_world: World) -> None:
             trace_id=new_ulid().lower(),
         )
         ledger.db.write(lambda conn, failed=failed: conn.execute(failed))
-    morning = api.admin_morning(ledger, actor=duck_world.admin)
+    morning = api.admin_morning(ledger, actor=world.admin)
     assert morning.failed_total == 1 and morning.failed_runs[0].error == "snapshot missing"
     assert not next(j for j in morning.jobs if j.name == "allocation_t1").ok
