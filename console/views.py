@@ -3,7 +3,8 @@ business time zone, to the minute (``zone``)."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import json
+from collections.abc import Mapping, Sequence
 from zoneinfo import ZoneInfo
 
 import pandas as pd
@@ -162,3 +163,23 @@ def tag_versions_frame(versions: Sequence[TagVersionView], *, zone: ZoneInfo) ->
             for v in sorted(versions, key=lambda v: v.version, reverse=True)
         ]
     )
+
+
+def details_frame(payload: Mapping[str, object]) -> pd.DataFrame:
+    """An exception's details as two columns people read: the field as a label, its value as text
+    (nested values as compact JSON; nothing for an empty value)."""
+    return pd.DataFrame(
+        [
+            {"Detail": key.replace("_", " ").capitalize(), "Value": _detail_text(value)}
+            for key, value in payload.items()
+        ],
+        columns=["Detail", "Value"],
+    )
+
+
+def _detail_text(value: object) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, (dict, list)):
+        return json.dumps(value, default=str, ensure_ascii=False)
+    return str(value)

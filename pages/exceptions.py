@@ -1,12 +1,10 @@
 """Exceptions: one inbox for the user's desks; acknowledge, assign, resolve or dismiss with notes."""
 
-import json
-
 import streamlit as st
 
 from console.exceptions import action_form, open_exception, show_done
 from console.text import plain
-from console.views import exceptions_frame
+from console.views import details_frame, exceptions_frame
 from console.widgets import call, page_footer, page_setup, pager
 from engine import api
 from engine.api import ExceptionKind, ExceptionStatus, Permission
@@ -87,7 +85,7 @@ if item.kind is ExceptionKind.MAPPING_REVIEW:  # resolved there, where its waiti
         "../pages/mapping_review.py", label="Resolve it on the Mapping review page", icon=":material/rule:"
     )
 with st.expander("Details"):
-    st.code(json.dumps(item.payload, indent=2, default=str), language="json")
+    st.dataframe(details_frame(item.payload), hide_index=True, width="stretch")
     if item.resolver_notes:
         st.text(f"Notes: {item.resolver_notes}")
 
