@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from console.stores_views import UNIT_TOTAL_COLUMNS, unit_totals_frame
+from console.stores_views import MEDIA_TYPES, UNIT_TOTAL_COLUMNS, unit_totals_frame
 from console.text import plain
 from console.widgets import call, form_done, form_request_id, page_setup
 from engine import api
@@ -48,16 +48,16 @@ if status is not None:
         st.dataframe(unit_totals_frame(latest.by_unit), hide_index=True, column_config=UNIT_TOTAL_COLUMNS)
         cols = st.columns(4)
         for col, fmt in zip(cols, ("csv", "xlsx"), strict=False):
-            download = call(api.export_stock, ctx.ledger, fmt=fmt, actor=ctx.actor)
-            if download is not None:
-                col.download_button(
-                    f"Export .{fmt}",
-                    download.content,
-                    file_name=download.file_name,
-                    mime=download.media_type,
-                    icon=":material/download:",
-                    key=f"stock-{fmt}",
-                )
+            col.download_button(
+                f"Export .{fmt}",
+                lambda fmt=fmt: (
+                    api.export_stock(ctx.ledger, fmt=fmt, actor=ctx.actor).content
+                ),  # when pressed
+                file_name=f"{latest.file_stem}.{fmt}",
+                mime=MEDIA_TYPES[fmt],
+                icon=":material/download:",
+                key=f"stock-{fmt}",
+            )
         st.caption(
             f"Loaded by {plain(latest.loaded_by)} at {ctx.when(latest.loaded_at)} ({ctx.zone_name}) · "
             f"trace `{latest.trace_id}`"

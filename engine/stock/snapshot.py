@@ -69,6 +69,15 @@ class SnapshotSummary(BaseModel):
     trace_id: str
     by_unit: list[UnitTotal] = []
 
+    @property
+    def file_stem(self) -> str:
+        return snapshot_file_stem(self.snapshot_date)
+
+
+def snapshot_file_stem(snapshot_date: date) -> str:
+    """``stock_20270104``: the name of a snapshot's export files."""
+    return f"stock_{snapshot_date:%Y%m%d}"
+
 
 def parse_snapshot(conn: Connection, content: bytes, file_name: str) -> list[StockRow]:
     rows = read_rows(content, file_name)

@@ -9,7 +9,9 @@ import pandas as pd
 from streamlit.testing.v1 import AppTest
 
 from engine import api
+from engine.clock import next_working_day
 from engine.vocab import Role
+from tests.conftest import TODAY
 from tests.console.test_pages import as_role, by_label, unescape
 
 
@@ -125,3 +127,27 @@ def test_the_stock_page_shows_totals_per_unit_never_one_sum(demo: api.Ledger) ->
     assert len(set(per_unit["Unit"])) == len(per_unit), "one row per unit"
     loaded = next(c.value for c in at.caption if str(c.value).startswith("Loaded by"))
     assert "UTC" not in loaded and demo.settings.timezone in loaded, "the business time zone"
+
+
+def test_coverage_shows_its_figures_as_tables(demo: api.Ledger) -> None:
+    at = as_role(Role.STORES)
+    at.switch_page("../pages/coverage.py").run()
+    assert not at.exception
+    decisions, days = (frame.value for frame in at.dataframe)
+    report = api.coverage(demo, actor=api.CLI_OPERATOR)
+    lines = dict(zip(decisions["Decision"], decisions["Lines"], strict=True))
+    assert lines["Master (AUTO)"] == report.auto and lines["Waiting review"] == report.waiting_review
+    assert list(days["Production date"]) == [str(d.run_date) for d in report.allocation_days]
+    assert 0 < days["Success"].iloc[0] <= 1
+
+
+def test_the_pick_list_files_are_named_for_their_date(demo: api.Ledger) -> None:
+    at = as_role(Role.STORES)
+    at.switch_page("../pages/allocation.py").run()
+    assert not at.exception
+    assert [b.label for b in at.get("download_button")] == ["Pick list (.csv)", "Pick list (.pdf)"]
+    day = next_working_day(TODAY, demo.settings.working_weekdays)  # the date the demo allocates
+    picks = api.pick_list(demo, day, actor=api.CLI_OPERATOR)
+    assert picks.file_stem == f"picklist_{day:%Y%m%d}"
+    made = api.pick_list_file(demo, day, fmt="pdf", actor=api.CLI_OPERATOR)
+    assert made.file_name == f"{picks.file_stem}.pdf"
