@@ -18,7 +18,7 @@ from engine.errors import ValidationError
 from engine.ids import new_ulid
 from engine.ledger.audit import record_action
 from engine.ledger.files import FileStore, check_display_name
-from engine.materials.importer import read_rows
+from engine.materials.importer import check_header, read_table, row_problem
 from engine.store.gateway import Database
 from engine.store.schema import sap_material, stock_level, stock_snapshot
 from engine.store.sqlfiles import load_sql
@@ -80,7 +80,10 @@ def snapshot_file_stem(snapshot_date: date) -> str:
 
 
 def parse_snapshot(conn: Connection, content: bytes, file_name: str) -> list[StockRow]:
-    rows = read_rows(content, file_name)
+    header, rows = read_table(content, file_name)
+    required = [c for c in SNAPSHOT_COLUMNS if StockRow.model_fields[c].is_required()]
+    # SAP exports may carry more columns than these: only a missing one is refused.
+    check_header("stock snapshot", SNAPSHOT_COLUMNS, required, header, file_name, strict=False)
     if not rows:
         raise ValidationError(f"{file_name} has no stock rows.", field="file")
     known = set(conn.execute(sa.select(sap_material.c.sap_code)).scalars())
@@ -92,8 +95,7 @@ def parse_snapshot(conn: Connection, content: bytes, file_name: str) -> list[Sto
         try:
             record = StockRow.model_validate(data)
         except PydanticValidationError as exc:
-            first = exc.errors()[0]
-            problems.append(f"row {number}: {'.'.join(map(str, first['loc']))} {first['msg'].lower()}")
+            problems.append(f"row {number}: {row_problem(exc.errors()[0])}")
             continue
         if record.sap_code not in known:
             problems.append(f"row {number}: SKU {record.sap_code} is not in the SAP materials")
