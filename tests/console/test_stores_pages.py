@@ -151,3 +151,13 @@ def test_the_pick_list_files_are_named_for_their_date(demo: api.Ledger) -> None:
     assert picks.file_stem == f"picklist_{day:%Y%m%d}"
     made = api.pick_list_file(demo, day, fmt="pdf", actor=api.CLI_OPERATOR)
     assert made.file_name == f"{picks.file_stem}.pdf"
+
+
+def test_an_unknown_tag_is_shown_on_the_allocation_page_not_in_a_box(demo: api.Ledger) -> None:
+    at = as_role(Role.STORES)
+    at.switch_page("../pages/allocation.py").run()
+    by_label(at.text_input, "Or one tag").input("TAG-123")
+    by_label(at.button, "Run allocation").click().run()
+    assert not at.exception
+    assert "No tag TAG-123." in [unescape(w.value) for w in at.warning]
+    assert not at.get("expandable"), "the progress box is gone once the run failed"
