@@ -161,3 +161,13 @@ def test_an_unknown_tag_is_shown_on_the_allocation_page_not_in_a_box(demo: api.L
     assert not at.exception
     assert "No tag TAG-123." in [unescape(w.value) for w in at.warning]
     assert not at.get("expandable"), "the progress box is gone once the run failed"
+
+
+def test_a_row_stored_by_someone_else_is_no_unsaved_change_here(demo: api.Ledger) -> None:
+    at = master_page(demo)
+    content = "nesting_description,canonical_code,uom\naaa first panel,PNL-PHE-20-8080,m2\n"
+    api.import_materials(demo, api.Kind.MASTER, content.encode(), "other.csv", actor=api.CLI_OPERATOR)
+    at.run()
+    assert not at.exception
+    assert not [w for w in at.warning if "unsaved" in str(w.value)]
+    assert by_label(at.button, "Save changes").disabled
