@@ -7,6 +7,7 @@ there are and offers Save and Discard."""
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 import pandas as pd
@@ -24,13 +25,20 @@ def _stored_frame(columns: tuple[str, ...], rows: list[dict[str, object]]) -> pd
     """The stored rows as the grid shows them: flags as check boxes, everything else as the text it
     was typed as (a decimal stays exactly what was typed; the engine parses it), empty as empty."""
     frame = pd.DataFrame(
-        [
-            {c: bool(r[c]) if c in FLAGS else ("" if r[c] is None else str(r[c])) for c in columns}
-            for r in rows
-        ],
+        [{c: bool(r[c]) if c in FLAGS else _text(r[c]) for c in columns} for r in rows],
         columns=list(columns),
     )
     return _numbered(frame)
+
+
+def _text(value: object) -> str:
+    """A stored value as it is edited: empty for none, a decimal without trailing zeros (4.8, not
+    4.800000: the same number when it is saved back)."""
+    if value is None:
+        return ""
+    if isinstance(value, Decimal):
+        return format(value.normalize(), "f")
+    return str(value)
 
 
 def _numbered(frame: pd.DataFrame) -> pd.DataFrame:

@@ -55,15 +55,19 @@ ALLOCATION_COLUMNS: dict[str, Any] = {
     "#": st.column_config.NumberColumn(width=36),
     "Status": st.column_config.TextColumn(width=100),
     "Description": st.column_config.TextColumn(width=190),
-    "Needed": st.column_config.TextColumn(width=75),
+    "Needed": st.column_config.TextColumn(alignment="right", width=75),
     "SKU": st.column_config.TextColumn(width=80),
-    "Pick": st.column_config.TextColumn(width=65, help="What to pick of this SKU, in its SAP unit"),
-    "Short": st.column_config.TextColumn(width=65, help="What the stock could not cover"),
+    "Pick": st.column_config.TextColumn(
+        alignment="right", width=65, help="What to pick of this SKU, in its SAP unit"
+    ),
+    "Short": st.column_config.TextColumn(alignment="right", width=65, help="What the stock could not cover"),
     "Why": st.column_config.TextColumn(width=170),
     "Material": st.column_config.TextColumn(width=130),
     "Exception": st.column_config.TextColumn(width=120),
-    "Covers": st.column_config.TextColumn(width=80, help="The material quantity this pick covers"),
-    "Factor": st.column_config.TextColumn(width=60, help="Material units in one SAP unit"),
+    "Covers": st.column_config.TextColumn(
+        alignment="right", width=80, help="The material quantity this pick covers"
+    ),
+    "Factor": st.column_config.TextColumn(alignment="right", width=60, help="Material units in one SAP unit"),
 }
 
 
@@ -92,9 +96,11 @@ NOT_COVERED_COLUMNS: dict[str, Any] = {
     "#": st.column_config.NumberColumn(width=36),
     "Status": st.column_config.TextColumn(width=100),
     "Description": st.column_config.TextColumn(width=190),
-    "Missing": st.column_config.TextColumn(width=75, help="Not on the pick list: find it elsewhere"),
-    "Needed": st.column_config.TextColumn(width=75),
-    "Covered": st.column_config.TextColumn(width=75),
+    "Missing": st.column_config.TextColumn(
+        alignment="right", width=75, help="Not on the pick list: find it elsewhere"
+    ),
+    "Needed": st.column_config.TextColumn(alignment="right", width=75),
+    "Covered": st.column_config.TextColumn(alignment="right", width=75),
     "Material": st.column_config.TextColumn(width=130),
     "Why": st.column_config.TextColumn(width=200),
     "Exception": st.column_config.TextColumn(width=120),
@@ -135,9 +141,11 @@ def unit_totals_frame(totals: Sequence[UnitTotal]) -> pd.DataFrame:
 UNIT_TOTAL_COLUMNS: dict[str, Any] = {
     "Unit": st.column_config.TextColumn(width=100),
     "SKUs": st.column_config.NumberColumn(width=60),
-    "Unrestricted": st.column_config.TextColumn(width=120, help="The only stock allocation draws from"),
-    "Quality inspection": st.column_config.TextColumn(width=140),
-    "Blocked": st.column_config.TextColumn(width=100),
+    "Unrestricted": st.column_config.TextColumn(
+        alignment="right", width=120, help="The only stock allocation draws from"
+    ),
+    "Quality inspection": st.column_config.TextColumn(alignment="right", width=140),
+    "Blocked": st.column_config.TextColumn(alignment="right", width=100),
 }
 
 

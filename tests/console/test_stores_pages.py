@@ -171,3 +171,11 @@ def test_a_row_stored_by_someone_else_is_no_unsaved_change_here(demo: api.Ledger
     assert not at.exception
     assert not [w for w in at.warning if "unsaved" in str(w.value)]
     assert by_label(at.button, "Save changes").disabled
+
+
+def test_decimals_read_as_typed_and_save_back_unchanged(demo: api.Ledger) -> None:
+    at = as_role(Role.STORES)
+    at.switch_page("../pages/skus.py").run()
+    frame = at.dataframe[0].value
+    assert "4.8" in set(frame["conversion_to_canonical"]), "4.8, not 4.800000"
+    assert by_label(at.button, "Save changes").disabled, "showing a number differently is no change"
