@@ -29,10 +29,18 @@ with st.form("stock-upload"):
             actor=ctx.actor,
             request_id=form_request_id("stock", upload.file_id),
         )
-        if loaded is not None:
+        if loaded is not None and loaded.already_loaded:
+            st.info(
+                plain(
+                    f"{upload.name} was already loaded as the snapshot of {loaded.snapshot_date} at "
+                    f"{ctx.when(loaded.loaded_at)} by {loaded.loaded_by}: nothing changed."
+                )
+            )
+        elif loaded is not None:
             st.success(
                 plain(f"Snapshot of {loaded.snapshot_date} loaded: {loaded.rows} rows, {loaded.skus} SKUs.")
             )
+        if loaded is not None:
             form_done("stock")
 
 status = call(api.stock_status, ctx.ledger, actor=ctx.actor)

@@ -67,7 +67,9 @@ class SnapshotSummary(BaseModel):
     loaded_by: str
     loaded_at: datetime
     trace_id: str
+    file_id: str | None = None
     by_unit: list[UnitTotal] = []
+    already_loaded: bool = False  # the very file of the latest snapshot, loaded again: nothing changed
 
     @property
     def file_stem(self) -> str:
@@ -140,6 +142,9 @@ def import_snapshot(
         actor=actor,
         trace_id=trace_id,
     )
+    latest = latest_snapshot(conn)
+    if latest is not None and latest.file_id == stored.file_id:
+        return latest.model_copy(update={"already_loaded": True})
     snapshot_id, now = new_ulid(), utcnow()
     conn.execute(
         stock_snapshot.insert().values(

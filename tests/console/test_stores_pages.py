@@ -179,3 +179,19 @@ def test_decimals_read_as_typed_and_save_back_unchanged(demo: api.Ledger) -> Non
     frame = at.dataframe[0].value
     assert "4.8" in set(frame["conversion_to_canonical"]), "4.8, not 4.800000"
     assert by_label(at.button, "Save changes").disabled, "showing a number differently is no change"
+
+
+def test_the_same_stock_file_twice_says_it_was_already_loaded(demo: api.Ledger) -> None:
+    from tests.conftest import snapshot_csv
+
+    at = as_role(Role.STORES)
+    at.switch_page("../pages/stock_snapshot.py").run()
+    content = snapshot_csv(TODAY, {"40004030": "9"})
+    for _ in range(2):
+        by_label(at.file_uploader, "SAP stock snapshot (.csv or .xlsx)").upload("t1.csv", content, "text/csv")
+        by_label(at.button, "Load snapshot").click().run()
+        assert not at.exception
+    assert not at.success
+    [info] = [unescape(i.value) for i in at.info if "already loaded" in str(i.value)]
+    assert info.startswith(f"t1.csv was already loaded as the snapshot of {TODAY} at ")
+    assert info.endswith("by stores@demo.local: nothing changed.")
