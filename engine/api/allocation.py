@@ -91,6 +91,7 @@ def allocate(
 ) -> AllocationResult:
     """Allocate a date (or one tag's date). A snapshot older than the stock rule allows is refused
     (``StaleSnapshot``) unless ``accept_stale`` says the caller knows and wants it anyway."""
+    tag_id = (tag_id or "").strip().upper() or None  # as typed: " tag-20270104-0001 " is that tag
     with traced() as trace_id:
         return run_once(
             ledger.db,

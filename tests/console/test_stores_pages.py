@@ -195,3 +195,12 @@ def test_the_same_stock_file_twice_says_it_was_already_loaded(demo: api.Ledger) 
     [info] = [unescape(i.value) for i in at.info if "already loaded" in str(i.value)]
     assert info.startswith(f"t1.csv was already loaded as the snapshot of {TODAY} at ")
     assert info.endswith("by stores@demo.local: nothing changed.")
+
+
+def test_a_tag_typed_in_lower_case_is_allocated(demo: api.Ledger) -> None:
+    at = as_role(Role.STORES)
+    at.switch_page("../pages/allocation.py").run()
+    by_label(at.text_input, "Or one tag").input(f" tag-{TODAY:%Y%m%d}-0001 ")
+    by_label(at.button, "Run allocation").click().run()
+    assert not at.exception and not [w for w in at.warning if "No tag" in str(w.value)]
+    assert any("1 tag(s)" in unescape(s.value) for s in at.success)
