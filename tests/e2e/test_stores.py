@@ -77,8 +77,10 @@ def test_unsaved_master_data_edits_survive_leaving_the_page(page: Page, console:
     assert box is not None
     # The last column (Notes) of the first row: the header is ~35 px, a row ~34 px at this viewport.
     page.mouse.dblclick(box["x"] + box["width"] - 40, box["y"] + 35 + 17)
-    page.keyboard.type("checked on site")
-    page.keyboard.press("Enter")
+    cell_editor = page.locator("textarea.gdg-input")  # the grid's editor over the cell
+    expect(cell_editor).to_be_visible()
+    cell_editor.fill("checked on site")
+    cell_editor.press("Enter")
     warning = main.get_by_test_id("stAlert").filter(has_text="1 unsaved change(s)")
     expect(warning).to_be_visible()
 
