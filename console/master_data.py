@@ -7,6 +7,7 @@ there are and offers Save and Discard."""
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 import pandas as pd
@@ -24,13 +25,20 @@ def _stored_frame(columns: tuple[str, ...], rows: list[dict[str, object]]) -> pd
     """The stored rows as the grid shows them: flags as check boxes, everything else as the text it
     was typed as (a decimal stays exactly what was typed; the engine parses it), empty as empty."""
     frame = pd.DataFrame(
-        [
-            {c: bool(r[c]) if c in FLAGS else ("" if r[c] is None else str(r[c])) for c in columns}
-            for r in rows
-        ],
+        [{c: bool(r[c]) if c in FLAGS else _text(r[c]) for c in columns} for r in rows],
         columns=list(columns),
     )
     return _numbered(frame)
+
+
+def _text(value: object) -> str:
+    """A stored value as it is edited: empty for none, a decimal without trailing zeros (4.8, not
+    4.800000: the same number when it is saved back)."""
+    if value is None:
+        return ""
+    if isinstance(value, Decimal):
+        return format(value.normalize(), "f")
+    return str(value)
 
 
 def _numbered(frame: pd.DataFrame) -> pd.DataFrame:
@@ -48,10 +56,10 @@ def _same(left: pd.Series, right: pd.Series) -> bool:
     return all((_value(left[c]) or None) == (_value(right[c]) or None) for c in left.index)
 
 
-def _unsaved(stored: pd.DataFrame, edited: pd.DataFrame) -> int:
-    """Rows changed or added in the grid and not saved yet."""
-    changed = sum(not _same(stored.iloc[n], edited.iloc[n]) for n in range(min(len(stored), len(edited))))
-    return changed + max(len(edited) - len(stored), 0)
+def _unsaved(origin: pd.DataFrame, edited: pd.DataFrame) -> int:
+    """Rows changed or added in the grid since the editing began (``origin``), not saved yet."""
+    changed = sum(not _same(origin.iloc[n], edited.iloc[n]) for n in range(min(len(origin), len(edited))))
+    return changed + max(len(edited) - len(origin), 0)
 
 
 def _records(edited: pd.DataFrame) -> list[tuple[int, dict[str, object]]]:
@@ -73,6 +81,7 @@ def _fresh_editor(kind: Kind) -> None:
     """The next run shows the stored rows in a new grid (after a save, an import or a discard)."""
     st.session_state.pop(f"_unsaved_{kind}", None)
     st.session_state.pop(f"_editor_base_{kind}", None)
+    st.session_state.pop(f"_editor_origin_{kind}", None)
     st.session_state[f"_editor_version_{kind}"] = st.session_state.get(f"_editor_version_{kind}", 0) + 1
     st.rerun()
 
@@ -86,9 +95,12 @@ def render_kind(ctx: PageContext, kind: Kind, *, help_text: str) -> None:
     stored = _stored_frame(spec.columns, rows)
     key = f"editor-{kind}-{st.session_state.get(f'_editor_version_{kind}', 0)}"
     if key not in st.session_state or f"_editor_base_{kind}" not in st.session_state:
-        # A new grid (first visit, or back from another page): the edits kept from before, if any.
+        # A new grid (first visit, or back from another page): the edits kept from before, if any,
+        # counted against the rows as they were when the editing began.
         kept = st.session_state.get(f"_unsaved_{kind}")
         st.session_state[f"_editor_base_{kind}"] = stored if kept is None else _numbered(kept)
+        if kept is None:
+            st.session_state[f"_editor_origin_{kind}"] = stored
     edited = st.data_editor(
         st.session_state[f"_editor_base_{kind}"],
         num_rows="add",
@@ -105,7 +117,7 @@ def render_kind(ctx: PageContext, kind: Kind, *, help_text: str) -> None:
             },
         },
     )
-    unsaved = _unsaved(stored, edited)
+    unsaved = _unsaved(st.session_state.get(f"_editor_origin_{kind}", stored), edited)
     if unsaved:
         st.session_state[f"_unsaved_{kind}"] = edited
         st.warning(

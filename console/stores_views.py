@@ -10,7 +10,14 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from engine.api import AllocationRow, PickList, UnitTotal, format_qty
+from engine.api import AllocationRow, CoverageReport, PickList, UnitTotal, format_qty
+
+# The files the stores pages offer are made when their button is pressed, so the type is known first.
+MEDIA_TYPES = {
+    "csv": "text/csv",
+    "pdf": "application/pdf",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+}
 
 
 def _qty(value: Decimal | None, unit: str | None = None) -> str:
@@ -48,15 +55,19 @@ ALLOCATION_COLUMNS: dict[str, Any] = {
     "#": st.column_config.NumberColumn(width=36),
     "Status": st.column_config.TextColumn(width=100),
     "Description": st.column_config.TextColumn(width=190),
-    "Needed": st.column_config.TextColumn(width=75),
+    "Needed": st.column_config.TextColumn(alignment="right", width=75),
     "SKU": st.column_config.TextColumn(width=80),
-    "Pick": st.column_config.TextColumn(width=65, help="What to pick of this SKU, in its SAP unit"),
-    "Short": st.column_config.TextColumn(width=65, help="What the stock could not cover"),
+    "Pick": st.column_config.TextColumn(
+        alignment="right", width=65, help="What to pick of this SKU, in its SAP unit"
+    ),
+    "Short": st.column_config.TextColumn(alignment="right", width=65, help="What the stock could not cover"),
     "Why": st.column_config.TextColumn(width=170),
     "Material": st.column_config.TextColumn(width=130),
     "Exception": st.column_config.TextColumn(width=120),
-    "Covers": st.column_config.TextColumn(width=80, help="The material quantity this pick covers"),
-    "Factor": st.column_config.TextColumn(width=60, help="Material units in one SAP unit"),
+    "Covers": st.column_config.TextColumn(
+        alignment="right", width=80, help="The material quantity this pick covers"
+    ),
+    "Factor": st.column_config.TextColumn(alignment="right", width=60, help="Material units in one SAP unit"),
 }
 
 
@@ -85,9 +96,11 @@ NOT_COVERED_COLUMNS: dict[str, Any] = {
     "#": st.column_config.NumberColumn(width=36),
     "Status": st.column_config.TextColumn(width=100),
     "Description": st.column_config.TextColumn(width=190),
-    "Missing": st.column_config.TextColumn(width=75, help="Not on the pick list: find it elsewhere"),
-    "Needed": st.column_config.TextColumn(width=75),
-    "Covered": st.column_config.TextColumn(width=75),
+    "Missing": st.column_config.TextColumn(
+        alignment="right", width=75, help="Not on the pick list: find it elsewhere"
+    ),
+    "Needed": st.column_config.TextColumn(alignment="right", width=75),
+    "Covered": st.column_config.TextColumn(alignment="right", width=75),
     "Material": st.column_config.TextColumn(width=130),
     "Why": st.column_config.TextColumn(width=200),
     "Exception": st.column_config.TextColumn(width=120),
@@ -128,7 +141,60 @@ def unit_totals_frame(totals: Sequence[UnitTotal]) -> pd.DataFrame:
 UNIT_TOTAL_COLUMNS: dict[str, Any] = {
     "Unit": st.column_config.TextColumn(width=100),
     "SKUs": st.column_config.NumberColumn(width=60),
-    "Unrestricted": st.column_config.TextColumn(width=120, help="The only stock allocation draws from"),
-    "Quality inspection": st.column_config.TextColumn(width=140),
-    "Blocked": st.column_config.TextColumn(width=100),
+    "Unrestricted": st.column_config.TextColumn(
+        alignment="right", width=120, help="The only stock allocation draws from"
+    ),
+    "Quality inspection": st.column_config.TextColumn(alignment="right", width=140),
+    "Blocked": st.column_config.TextColumn(alignment="right", width=100),
+}
+
+
+def decisions_frame(report: CoverageReport) -> pd.DataFrame:
+    counts = {
+        "Master (AUTO)": report.auto,
+        "Override": report.override,
+        "Manual": report.manual,
+        "Waiting review": report.waiting_review,
+        "Waiting unit rule": report.waiting_conversion,
+        "Not tracked": report.not_tracked,
+    }
+    total = report.lines or 1  # no lines yet: every share is 0
+    return pd.DataFrame(
+        [{"Decision": name, "Lines": n, "Share": n / total} for name, n in counts.items()],
+        columns=["Decision", "Lines", "Share"],
+    )
+
+
+DECISION_COLUMNS: dict[str, Any] = {
+    "Decision": st.column_config.TextColumn(width=140),
+    "Lines": st.column_config.NumberColumn(width=60),
+    "Share": st.column_config.ProgressColumn(width=150, format="percent", min_value=0, max_value=1),
+}
+
+
+def allocation_days_frame(report: CoverageReport) -> pd.DataFrame:
+    return pd.DataFrame(
+        [
+            {
+                "Production date": str(d.run_date),
+                "Allocated": d.allocated,
+                "Partial": d.partial,
+                "Unallocated": d.unallocated,
+                "Skipped": d.skipped,
+                "Success": d.success_rate or 0.0,
+            }
+            for d in report.allocation_days
+        ]
+    )
+
+
+ALLOCATION_DAY_COLUMNS: dict[str, Any] = {
+    "Production date": st.column_config.TextColumn(width=120),
+    "Allocated": st.column_config.NumberColumn(width=80),
+    "Partial": st.column_config.NumberColumn(width=70),
+    "Unallocated": st.column_config.NumberColumn(width=95),
+    "Skipped": st.column_config.NumberColumn(width=75),
+    "Success": st.column_config.ProgressColumn(
+        width=130, format="percent", min_value=0, max_value=1, help="Fully allocated, of the lines tried"
+    ),
 }

@@ -1,9 +1,16 @@
-"""Coverage (stores): auto-map rate, review queue size and age, overrides in use, allocation success."""
+"""Coverage (stores): auto-map rate, review queue size and age, overrides in use, allocation success.
 
-import pandas as pd
-import plotly.express as px
+Tables with bars rather than charts: the figures are few, and the page opens at once (a chart library
+is loaded by the browser on first use and took seconds)."""
+
 import streamlit as st
 
+from console.stores_views import (
+    ALLOCATION_DAY_COLUMNS,
+    DECISION_COLUMNS,
+    allocation_days_frame,
+    decisions_frame,
+)
 from console.widgets import call, page_setup
 from engine import api
 from engine.api import Permission
@@ -36,28 +43,11 @@ st.caption(
     "unit rule"
 )
 
-left, right = st.columns(2)
-decisions = pd.DataFrame(
-    {
-        "Decision": ["Master (AUTO)", "Override", "Manual", "Waiting review", "Waiting unit rule"],
-        "Lines": [
-            report.auto,
-            report.override,
-            report.manual,
-            report.waiting_review,
-            report.waiting_conversion,
-        ],
-    }
-)
-left.plotly_chart(px.bar(decisions, x="Decision", y="Lines", title="How lines were mapped"), width="stretch")
+left, right = st.columns([2, 3])
+left.markdown("**How lines were mapped**")
+left.dataframe(decisions_frame(report), hide_index=True, column_config=DECISION_COLUMNS)
+right.markdown("**Allocation per production date**")
 if report.allocation_days:
-    days = pd.DataFrame([d.model_dump() for d in report.allocation_days]).melt(
-        id_vars="run_date", var_name="Outcome", value_name="Lines"
-    )
-    days["Production date"] = days["run_date"].astype(str)  # dates as categories, not midnight timestamps
-    chart = px.bar(
-        days, x="Production date", y="Lines", color="Outcome", title="Allocation per production date"
-    )
-    right.plotly_chart(chart, width="stretch")
+    right.dataframe(allocation_days_frame(report), hide_index=True, column_config=ALLOCATION_DAY_COLUMNS)
 else:
     right.info("No allocation has run yet.")

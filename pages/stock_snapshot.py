@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from console.stores_views import UNIT_TOTAL_COLUMNS, unit_totals_frame
+from console.stores_views import MEDIA_TYPES, UNIT_TOTAL_COLUMNS, unit_totals_frame
 from console.text import plain
 from console.widgets import call, form_done, form_request_id, page_setup
 from engine import api
@@ -29,10 +29,18 @@ with st.form("stock-upload"):
             actor=ctx.actor,
             request_id=form_request_id("stock", upload.file_id),
         )
-        if loaded is not None:
+        if loaded is not None and loaded.already_loaded:
+            st.info(
+                plain(
+                    f"{upload.name} was already loaded as the snapshot of {loaded.snapshot_date} at "
+                    f"{ctx.when(loaded.loaded_at)} by {loaded.loaded_by}: nothing changed."
+                )
+            )
+        elif loaded is not None:
             st.success(
                 plain(f"Snapshot of {loaded.snapshot_date} loaded: {loaded.rows} rows, {loaded.skus} SKUs.")
             )
+        if loaded is not None:
             form_done("stock")
 
 status = call(api.stock_status, ctx.ledger, actor=ctx.actor)
@@ -48,16 +56,16 @@ if status is not None:
         st.dataframe(unit_totals_frame(latest.by_unit), hide_index=True, column_config=UNIT_TOTAL_COLUMNS)
         cols = st.columns(4)
         for col, fmt in zip(cols, ("csv", "xlsx"), strict=False):
-            download = call(api.export_stock, ctx.ledger, fmt=fmt, actor=ctx.actor)
-            if download is not None:
-                col.download_button(
-                    f"Export .{fmt}",
-                    download.content,
-                    file_name=download.file_name,
-                    mime=download.media_type,
-                    icon=":material/download:",
-                    key=f"stock-{fmt}",
-                )
+            col.download_button(
+                f"Export .{fmt}",
+                lambda fmt=fmt: (
+                    api.export_stock(ctx.ledger, fmt=fmt, actor=ctx.actor).content
+                ),  # when pressed
+                file_name=f"{latest.file_stem}.{fmt}",
+                mime=MEDIA_TYPES[fmt],
+                icon=":material/download:",
+                key=f"stock-{fmt}",
+            )
         st.caption(
             f"Loaded by {plain(latest.loaded_by)} at {ctx.when(latest.loaded_at)} ({ctx.zone_name}) · "
             f"trace `{latest.trace_id}`"

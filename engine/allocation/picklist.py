@@ -87,6 +87,11 @@ class PickList(BaseModel):
         return not self.items
 
     @property
+    def file_stem(self) -> str:
+        """``picklist_20270105`` (``_TAG-…`` for one tag): the name of its CSV and PDF files."""
+        return f"picklist_{self.run_date:%Y%m%d}" + (f"_{self.tag_id}" if self.tag_id else "")
+
+    @property
     def short(self) -> list[NotCovered]:
         return [gap for gap in self.not_covered if gap.status is not AllocationStatus.SKIPPED]
 

@@ -60,7 +60,9 @@ def export_stock(
         rows = snapshot.export_snapshot(conn, snapshot_id)
     if not rows:
         raise NotFound(f"No stock snapshot {snapshot_id}.", snapshot_id=snapshot_id)
-    stem = f"stock_{rows[0]['snapshot_date']:%Y%m%d}"
+    day = rows[0]["snapshot_date"]
+    assert isinstance(day, date)
+    stem = snapshot.snapshot_file_stem(day)
     return table_file(stem, snapshot.SNAPSHOT_COLUMNS, rows, fmt=fmt)
 
 
@@ -89,6 +91,7 @@ def allocate(
 ) -> AllocationResult:
     """Allocate a date (or one tag's date). A snapshot older than the stock rule allows is refused
     (``StaleSnapshot``) unless ``accept_stale`` says the caller knows and wants it anyway."""
+    tag_id = (tag_id or "").strip().upper() or None  # as typed: " tag-20270104-0001 " is that tag
     with traced() as trace_id:
         return run_once(
             ledger.db,
@@ -134,7 +137,7 @@ def pick_list_file(
 ) -> FileDownload:
     with ledger.db.read() as conn:
         picks = picklist.pick_list(conn, run_date, tag_id)
-    stem = f"picklist_{run_date:%Y%m%d}" + (f"_{tag_id}" if tag_id else "")
+    stem = picks.file_stem
     if fmt == "pdf":
         return FileDownload(
             file_name=f"{stem}.pdf", content=picklist.to_pdf(picks), media_type="application/pdf"

@@ -13,7 +13,7 @@ from __future__ import annotations
 import csv
 import io
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import date
 from typing import Any
 
@@ -106,8 +106,22 @@ def read_table(content: bytes, file_name: str) -> tuple[list[str], list[tuple[in
 def check_columns(spec: KindSpec, header: list[str], file_name: str) -> None:
     """A file of other columns is refused in one line (expected against found), not once per row;
     a column the kind does not know is refused too, as its values would be dropped silently."""
-    missing = [c for c in required_columns(spec) if c not in header]
-    unknown = [h for h in header if h not in spec.columns]
+    check_header(spec.title, spec.columns, required_columns(spec), header, file_name, strict=True)
+
+
+def check_header(
+    title: str,
+    columns: Sequence[str],
+    required: Sequence[str],
+    header: list[str],
+    file_name: str,
+    *,
+    strict: bool,
+) -> None:
+    """The one-line refusal of a file whose header lacks a ``required`` column (or, when ``strict``,
+    has one that is not in ``columns``)."""
+    missing = [c for c in required if c not in header]
+    unknown = [h for h in header if h not in columns] if strict else []
     if not missing and not unknown:
         return
     wrong = "; ".join(
@@ -119,8 +133,8 @@ def check_columns(spec: KindSpec, header: list[str], file_name: str) -> None:
         if part
     )
     raise ValidationError(
-        f"{file_name} does not have the columns of the {spec.title.lower()} ({wrong}). Expected "
-        f"{', '.join(spec.columns)}; found {', '.join(header) or 'no header'}.",
+        f"{file_name} does not have the columns of the {title.lower()} ({wrong}). Expected "
+        f"{', '.join(columns)}; found {', '.join(header) or 'no header'}.",
         field="file",
     )
 
@@ -141,7 +155,7 @@ def validate_rows(
         try:
             record = spec.model.model_validate(data)
         except PydanticValidationError as exc:
-            problems.append(f"row {number}: {_reason(exc.errors()[0])}")
+            problems.append(f"row {number}: {row_problem(exc.errors()[0])}")
             continue
         key = tuple(getattr(record, k) for k in spec.key)
         if key in seen:
@@ -172,7 +186,8 @@ _REASONS = {
 }
 
 
-def _reason(error: Any) -> str:
+def row_problem(error: Any) -> str:
+    """A pydantic error of one row in the words of the table: the column's label and what is wrong."""
     field = str(error["loc"][0]) if error["loc"] else ""
     label = column_label(field) if field else "The row"
     template = _REASONS.get(error["type"])

@@ -18,7 +18,7 @@ from engine.errors import ValidationError
 from engine.ids import new_ulid
 from engine.ledger.audit import record_action
 from engine.ledger.files import FileStore, check_display_name
-from engine.materials.importer import read_rows
+from engine.materials.importer import check_header, read_table, row_problem
 from engine.store.gateway import Database
 from engine.store.schema import sap_material, stock_level, stock_snapshot
 from engine.store.sqlfiles import load_sql
@@ -67,11 +67,25 @@ class SnapshotSummary(BaseModel):
     loaded_by: str
     loaded_at: datetime
     trace_id: str
+    file_id: str | None = None
     by_unit: list[UnitTotal] = []
+    already_loaded: bool = False  # the very file of the latest snapshot, loaded again: nothing changed
+
+    @property
+    def file_stem(self) -> str:
+        return snapshot_file_stem(self.snapshot_date)
+
+
+def snapshot_file_stem(snapshot_date: date) -> str:
+    """``stock_20270104``: the name of a snapshot's export files."""
+    return f"stock_{snapshot_date:%Y%m%d}"
 
 
 def parse_snapshot(conn: Connection, content: bytes, file_name: str) -> list[StockRow]:
-    rows = read_rows(content, file_name)
+    header, rows = read_table(content, file_name)
+    required = [c for c in SNAPSHOT_COLUMNS if StockRow.model_fields[c].is_required()]
+    # SAP exports may carry more columns than these: only a missing one is refused.
+    check_header("stock snapshot", SNAPSHOT_COLUMNS, required, header, file_name, strict=False)
     if not rows:
         raise ValidationError(f"{file_name} has no stock rows.", field="file")
     known = set(conn.execute(sa.select(sap_material.c.sap_code)).scalars())
@@ -83,8 +97,7 @@ def parse_snapshot(conn: Connection, content: bytes, file_name: str) -> list[Sto
         try:
             record = StockRow.model_validate(data)
         except PydanticValidationError as exc:
-            first = exc.errors()[0]
-            problems.append(f"row {number}: {'.'.join(map(str, first['loc']))} {first['msg'].lower()}")
+            problems.append(f"row {number}: {row_problem(exc.errors()[0])}")
             continue
         if record.sap_code not in known:
             problems.append(f"row {number}: SKU {record.sap_code} is not in the SAP materials")
@@ -129,6 +142,9 @@ def import_snapshot(
         actor=actor,
         trace_id=trace_id,
     )
+    latest = latest_snapshot(conn)
+    if latest is not None and latest.file_id == stored.file_id:
+        return latest.model_copy(update={"already_loaded": True})
     snapshot_id, now = new_ulid(), utcnow()
     conn.execute(
         stock_snapshot.insert().values(

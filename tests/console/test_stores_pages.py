@@ -9,7 +9,9 @@ import pandas as pd
 from streamlit.testing.v1 import AppTest
 
 from engine import api
+from engine.clock import next_working_day
 from engine.vocab import Role
+from tests.conftest import TODAY
 from tests.console.test_pages import as_role, by_label, unescape
 
 
@@ -125,3 +127,80 @@ def test_the_stock_page_shows_totals_per_unit_never_one_sum(demo: api.Ledger) ->
     assert len(set(per_unit["Unit"])) == len(per_unit), "one row per unit"
     loaded = next(c.value for c in at.caption if str(c.value).startswith("Loaded by"))
     assert "UTC" not in loaded and demo.settings.timezone in loaded, "the business time zone"
+
+
+def test_coverage_shows_its_figures_as_tables(demo: api.Ledger) -> None:
+    at = as_role(Role.STORES)
+    at.switch_page("../pages/coverage.py").run()
+    assert not at.exception
+    decisions, days = (frame.value for frame in at.dataframe)
+    report = api.coverage(demo, actor=api.CLI_OPERATOR)
+    lines = dict(zip(decisions["Decision"], decisions["Lines"], strict=True))
+    assert lines["Master (AUTO)"] == report.auto and lines["Waiting review"] == report.waiting_review
+    assert list(days["Production date"]) == [str(d.run_date) for d in report.allocation_days]
+    assert 0 < days["Success"].iloc[0] <= 1
+
+
+def test_the_pick_list_files_are_named_for_their_date(demo: api.Ledger) -> None:
+    at = as_role(Role.STORES)
+    at.switch_page("../pages/allocation.py").run()
+    assert not at.exception
+    assert [b.label for b in at.get("download_button")] == ["Pick list (.csv)", "Pick list (.pdf)"]
+    day = next_working_day(TODAY, demo.settings.working_weekdays)  # the date the demo allocates
+    picks = api.pick_list(demo, day, actor=api.CLI_OPERATOR)
+    assert picks.file_stem == f"picklist_{day:%Y%m%d}"
+    made = api.pick_list_file(demo, day, fmt="pdf", actor=api.CLI_OPERATOR)
+    assert made.file_name == f"{picks.file_stem}.pdf"
+
+
+def test_an_unknown_tag_is_shown_on_the_allocation_page_not_in_a_box(demo: api.Ledger) -> None:
+    at = as_role(Role.STORES)
+    at.switch_page("../pages/allocation.py").run()
+    by_label(at.text_input, "Or one tag").input("TAG-123")
+    by_label(at.button, "Run allocation").click().run()
+    assert not at.exception
+    assert "No tag TAG-123." in [unescape(w.value) for w in at.warning]
+    assert not at.get("expandable"), "the progress box is gone once the run failed"
+
+
+def test_a_row_stored_by_someone_else_is_no_unsaved_change_here(demo: api.Ledger) -> None:
+    at = master_page(demo)
+    content = "nesting_description,canonical_code,uom\naaa first panel,PNL-PHE-20-8080,m2\n"
+    api.import_materials(demo, api.Kind.MASTER, content.encode(), "other.csv", actor=api.CLI_OPERATOR)
+    at.run()
+    assert not at.exception
+    assert not [w for w in at.warning if "unsaved" in str(w.value)]
+    assert by_label(at.button, "Save changes").disabled
+
+
+def test_decimals_read_as_typed_and_save_back_unchanged(demo: api.Ledger) -> None:
+    at = as_role(Role.STORES)
+    at.switch_page("../pages/skus.py").run()
+    frame = at.dataframe[0].value
+    assert "4.8" in set(frame["conversion_to_canonical"]), "4.8, not 4.800000"
+    assert by_label(at.button, "Save changes").disabled, "showing a number differently is no change"
+
+
+def test_the_same_stock_file_twice_says_it_was_already_loaded(demo: api.Ledger) -> None:
+    from tests.conftest import snapshot_csv
+
+    at = as_role(Role.STORES)
+    at.switch_page("../pages/stock_snapshot.py").run()
+    content = snapshot_csv(TODAY, {"40004030": "9"})
+    for _ in range(2):
+        by_label(at.file_uploader, "SAP stock snapshot (.csv or .xlsx)").upload("t1.csv", content, "text/csv")
+        by_label(at.button, "Load snapshot").click().run()
+        assert not at.exception
+    assert not at.success
+    [info] = [unescape(i.value) for i in at.info if "already loaded" in str(i.value)]
+    assert info.startswith(f"t1.csv was already loaded as the snapshot of {TODAY} at ")
+    assert info.endswith("by stores@demo.local: nothing changed.")
+
+
+def test_a_tag_typed_in_lower_case_is_allocated(demo: api.Ledger) -> None:
+    at = as_role(Role.STORES)
+    at.switch_page("../pages/allocation.py").run()
+    by_label(at.text_input, "Or one tag").input(f" tag-{TODAY:%Y%m%d}-0001 ")
+    by_label(at.button, "Run allocation").click().run()
+    assert not at.exception and not [w for w in at.warning if "No tag" in str(w.value)]
+    assert any("1 tag(s)" in unescape(s.value) for s in at.success)

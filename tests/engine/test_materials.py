@@ -242,12 +242,19 @@ def test_bad_rows_change_nothing(duck_stores: World, case: str) -> None:
         (
             "negative",
             "snapshot_date,plant,storage_location,sap_code,unrestricted_qty\n{d},AE01,FG01,40001021,-5\n",
-            "row 2: unrestricted_qty",
+            "row 2: Unrestricted qty must be at least 0",
         ),
         (
             "not a number",
             "snapshot_date,plant,storage_location,sap_code,unrestricted_qty\n{d},AE01,FG01,40001021,lots\n",
-            "row 2: unrestricted_qty",
+            "row 2: Unrestricted qty must be a number",
+        ),
+        (
+            "other columns",
+            "date,sku,qty\n" + "{d},40001021,5\n" * 20,
+            "stock.csv does not have the columns of the stock snapshot (missing snapshot_date, plant, "
+            "storage_location, sap_code, unrestricted_qty). Expected snapshot_date, plant, storage_location, "
+            "sap_code, unrestricted_qty, quality_inspection_qty, blocked_qty; found date, sku, qty.",
         ),
         (
             "two dates",

@@ -11,7 +11,7 @@ import pytest
 
 from engine import api
 from engine.demo.builder import DATA_DIR
-from tests.conftest import DELIVERY, World
+from tests.conftest import DELIVERY, STOCK_DATE, World, snapshot_csv
 
 pytestmark = pytest.mark.clock  # snapshot ages: run on every weekday (test_clock)
 
@@ -31,3 +31,18 @@ def test_the_snapshot_totals_are_per_unit(duck_stores: World) -> None:
     assert {unit: t.unrestricted for unit, t in by_unit.items()} == dict(expected)
     assert {"sht", "rol", "pcs", "tin"} <= set(by_unit), "sheets, rolls, pieces, tins: a total each"
     assert sum(t.skus for t in by_unit.values()) == latest.skus
+
+
+def test_the_same_file_loaded_again_changes_nothing_and_says_so(duck_stores: World) -> None:
+    world = duck_stores
+    content = snapshot_csv(STOCK_DATE, {"40004030": "12"})
+    first = api.import_stock(world.ledger, content, "stock.csv", actor=world.stores)
+    again = api.import_stock(world.ledger, content, "stock.csv", actor=world.stores)
+    assert not first.already_loaded and again.already_loaded
+    assert again.snapshot_id == first.snapshot_id and again.loaded_at == first.loaded_at
+    other = api.import_stock(
+        world.ledger, snapshot_csv(STOCK_DATE, {"40004030": "11"}), "b.csv", actor=world.stores
+    )
+    assert not other.already_loaded and other.snapshot_id != first.snapshot_id
+    back = api.import_stock(world.ledger, content, "stock.csv", actor=world.stores)
+    assert not back.already_loaded, "the first file again, after another one of its date, is a correction"
