@@ -80,12 +80,14 @@ def local_time(value: datetime | None, zone: ZoneInfo) -> str:
 
 def show_error(error: EngineError) -> None:
     """An engine error as the message people see: the one place that decides how it looks. A
-    refusal, a broken store or a fault is an error; input to fix (a field, a stale view, something
-    missing) is a warning."""
+    refusal, something missing or in the way (no such tag, a BLOCKED tag, a stale view), a broken
+    store or a fault is an error; input to fix in the form itself (a field) is a warning."""
     if isinstance(error, Forbidden):
         st.error(plain(error.message), icon=":material/block:")
-    elif isinstance(error, (ValidationError, NotFound, Conflict)):
+    elif isinstance(error, ValidationError):
         st.warning(plain(error.message), icon=":material/warning:")
+    elif isinstance(error, (NotFound, Conflict)):
+        st.error(plain(error.message), icon=":material/error:")
     elif isinstance(error, StoreUnavailable):
         st.error(plain(error.message), icon=":material/database:")
     else:

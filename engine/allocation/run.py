@@ -28,7 +28,7 @@ from engine.allocation.models import AllocatedLine, AllocationResult, DueLine, S
 from engine.allocation.problems import Problems, record_problems, settle_stale, shortage
 from engine.auth.roles import Actor
 from engine.clock import utcnow
-from engine.errors import NotFound, ValidationError
+from engine.errors import Conflict, NotFound, ValidationError
 from engine.ids import new_ulid, new_ulids
 from engine.ledger.audit import record_action
 from engine.mapping.master import MasterData
@@ -176,7 +176,7 @@ def _tag_date(conn: Connection, tag_id: str) -> date:
     if tag is None:
         raise NotFound(f"No tag {tag_id}.", tag_id=tag_id)
     if tag.status != TagStatus.UPLOADED:
-        raise ValidationError(f"{tag_id} is {tag.status}; only UPLOADED tags are allocated.", field="tag")
+        raise Conflict(f"{tag_id} is {tag.status}; only UPLOADED tags are allocated.", tag_id=tag_id)
     return tag.requested_delivery_date
 
 

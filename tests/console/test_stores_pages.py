@@ -159,7 +159,7 @@ def test_an_unknown_tag_is_shown_on_the_allocation_page_not_in_a_box(demo: api.L
     by_label(at.text_input, "Or one tag").input("TAG-123")
     by_label(at.button, "Run allocation").click().run()
     assert not at.exception
-    assert "No tag TAG-123." in [unescape(w.value) for w in at.warning]
+    assert "No tag TAG-123." in [unescape(e.value) for e in at.error], "an error, where people look"
     assert not at.get("expandable"), "the progress box is gone once the run failed"
 
 
@@ -202,5 +202,5 @@ def test_a_tag_typed_in_lower_case_is_allocated(demo: api.Ledger) -> None:
     at.switch_page("../pages/allocation.py").run()
     by_label(at.text_input, "Or one tag").input(f" tag-{TODAY:%Y%m%d}-0001 ")
     by_label(at.button, "Run allocation").click().run()
-    assert not at.exception and not [w for w in at.warning if "No tag" in str(w.value)]
+    assert not at.exception and not [e for e in at.error if "No tag" in str(e.value)]
     assert any("1 tag(s)" in unescape(s.value) for s in at.success)

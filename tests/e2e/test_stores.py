@@ -48,6 +48,8 @@ def test_an_engine_error_is_shown_on_the_allocation_page(
     open_page(page, "Allocation", "allocation")
     alerts = run_allocation_for_tag(page, tag_id)
     expect(alerts.filter(has_text=message)).to_be_visible()
+    # An error (red), not a warning, and not inside a box.
+    expect(alerts.filter(has_text=message).get_by_test_id("stAlertContentError")).to_be_visible()
     expect_no_progress_box(page)
 
 
