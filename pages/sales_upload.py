@@ -4,10 +4,11 @@ from decimal import Decimal
 
 import streamlit as st
 
+from console.sales import show_upload_result
 from console.text import plain
 from console.widgets import call, call_with_progress, form_done, form_request_id, page_setup
 from engine import api
-from engine.api import IngestRequest, IngestResult, IngestStatus, Permission, build
+from engine.api import IngestRequest, IngestResult, Permission, build
 
 ctx = page_setup(
     "Upload tag sheet",
@@ -97,40 +98,4 @@ balance_line.caption(
 result: IngestResult | None = st.session_state.get("last_upload")
 if result is not None:
     form_done("upload")  # shown: sending it again is a new request (the engine says if it is a duplicate)
-    tag_id = result.tag_id or result.existing_tag_id
-    first = ctx.when(result.answered_at)
-    first = first[11:] if first.startswith(f"{api.business_today(ctx.ledger):%Y-%m-%d}") else first
-    if result.replayed and result.status == IngestStatus.UPLOADED:  # a double click, a retry
-        st.info(
-            f"Already uploaded as **{plain(tag_id)}** at {first}: this form was sent twice, nothing new "
-            f"was stored ({result.line_count} lines on {plain(result.lpo_id)}).",
-            icon=":material/replay:",
-        )
-    elif result.replayed:
-        st.info(f"This form was sent twice; its answer at {first} stands: {plain(result.message)}")
-    elif result.status == IngestStatus.UPLOADED:
-        st.success(
-            f"**{plain(result.tag_id)}** uploaded: {result.line_count} lines on {plain(result.lpo_id)}.",
-            icon=":material/check_circle:",
-        )
-    elif result.status == IngestStatus.DUPLICATE:
-        st.warning(f"Not uploaded again: {plain(result.message)}", icon=":material/content_copy:")
-    elif result.tag_id:
-        st.error(f"**{plain(result.tag_id)}** is stored as BLOCKED: {plain(result.message)}")
-    else:
-        st.error(f"Not uploaded: {plain(result.message)}")
-    st.caption(
-        f"Trace id `{result.trace_id}`"
-        + (f" · file SHA-256 `{result.file_hash[:16]}…`" if result.file_hash else "")
-    )
-    if tag_id:
-        st.page_link(
-            "../pages/tags.py", label=f"Open {tag_id}", icon=":material/sell:", query_params={"tag": tag_id}
-        )
-    if result.exception_id:
-        st.page_link(
-            "../pages/exceptions.py",
-            label=f"Open exception {result.exception_id}",
-            icon=":material/report:",
-            query_params={"exception": result.exception_id},
-        )
+    show_upload_result(ctx, result)

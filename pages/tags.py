@@ -2,31 +2,12 @@
 
 import streamlit as st
 
+from console.sales import LINE_COLUMNS, TAG_COLUMNS, replace_form, show_tag_header
 from console.text import plain
 from console.views import audit_frame, tag_lines_frame, tag_versions_frame, tags_frame
-from console.widgets import call, form_done, form_request_id, page_footer, page_setup, pager
+from console.widgets import call, page_footer, page_setup, pager
 from engine import api
-from engine.api import Permission, ReplaceRequest, TagStatus, build
-
-# Key columns first and sized for a 1,440 px screen; the rest stay in the table, further right.
-TAG_COLUMNS = {
-    "Tag": st.column_config.TextColumn(width="medium", pinned=True),
-    "Status": st.column_config.TextColumn(width="small"),
-    "LPO": st.column_config.TextColumn(width="small"),
-    "Delivery": st.column_config.DateColumn(width="small", format="YYYY-MM-DD"),
-    "Area m2": st.column_config.NumberColumn(width="small", format="%.2f"),
-    "Lines": st.column_config.NumberColumn(width="small"),
-    "Uploaded": st.column_config.TextColumn(width="small"),
-    "Uploaded by": st.column_config.TextColumn(width="medium"),
-    "Exception": st.column_config.TextColumn(width="small"),
-    "File": st.column_config.TextColumn(width="medium"),
-}
-LINE_COLUMNS = {
-    "#": st.column_config.NumberColumn(width=40),
-    "Description": st.column_config.TextColumn(width="large"),
-    "Qty": st.column_config.TextColumn(width="small"),
-    "Unit": st.column_config.TextColumn(width="small"),
-}
+from engine.api import Permission, TagStatus
 
 ctx = page_setup("Tags", Permission.VIEW_TAGS)
 zone = ctx.ledger.settings.zone
@@ -77,66 +58,17 @@ lines_tab, file_tab, audit_tab = st.tabs(
 )
 
 
-def replace_form(tag_id: str) -> bool:
-    """The replace form; True once a replacement was made (the views below then re-read the tag)."""
-    with st.form("replace"):
-        st.markdown("**Replace with a corrected sheet** (the current version is kept)")
-        upload = st.file_uploader("Corrected cut export", type=["xlsx", "csv"])
-        reason = st.text_input("Reason", placeholder="What was corrected (at least 3 characters)")
-        if not st.form_submit_button("Replace sheet"):
-            return False
-        if upload is None:
-            st.warning("Choose the corrected cut export first.")
-            return False
-        request = call(
-            build,
-            ReplaceRequest,
-            tag_id=tag_id,
-            reason=reason,
-            content=upload.getvalue(),
-            original_file_name=upload.name,
-            client_request_id=form_request_id("replace", upload.file_id, tag_id, reason),
-        )
-        replaced = request and call(api.replace_tag, ctx.ledger, request, actor=ctx.actor)
-        if not replaced:
-            return False
-        if replaced.replayed:  # a double click or a retry: the first answer again
-            when = ctx.when(replaced.answered_at)
-            st.info(f"Already replaced at {when}: this form was sent twice, nothing new was stored.")
-        st.success(plain(replaced.message), icon=":material/check_circle:")
-        form_done("replace")
-        return True
-
-
 with file_tab:
     file_box = st.container()
     can_replace = ctx.actor.can(Permission.UPLOAD_TAGS) and detail.tag.status == TagStatus.UPLOADED
-    if file_tab.open and can_replace and replace_form(detail.tag.tag_id):
+    if file_tab.open and can_replace and replace_form(ctx, detail.tag.tag_id):
         detail = call(api.show_tag, ctx.ledger, chosen, actor=ctx.actor) or detail  # re-read what changed
         found = call(api.list_tags, ctx.ledger, actor=ctx.actor, **filters, offset=offset, limit=100)
 
 tag = detail.tag
 show_list()
 with header:
-    st.subheader(f"{tag.tag_id} · {tag.status}")
-    cols = st.columns(4)
-    cols[0].metric("LPO", plain(tag.lpo_id))
-    cols[1].metric("Required area", f"{tag.required_area_m2:,.2f} m2")
-    cols[2].metric("Delivery", f"{tag.requested_delivery_date:%Y-%m-%d}")
-    cols[3].metric("Lines", tag.line_count)
-    st.caption(
-        f"Uploaded by {plain(tag.uploaded_by)} at {ctx.when(tag.uploaded_at)} ({ctx.zone_name}) · file "
-        f"{plain(tag.original_file_name)} · version {tag.version} · trace `{tag.trace_id}`"
-    )
-    if detail.blocked_reason:
-        st.error(f"Blocked: {plain(detail.blocked_reason)}", icon=":material/block:")
-    if tag.exception_id:
-        st.page_link(
-            "../pages/exceptions.py",
-            label=f"Blocking exception {tag.exception_id}",
-            icon=":material/report:",
-            query_params={"exception": tag.exception_id},
-        )
+    show_tag_header(ctx, detail)
 if lines_tab.open:
     lines_tab.dataframe(
         tag_lines_frame(detail.lines), hide_index=True, width="stretch", column_config=LINE_COLUMNS

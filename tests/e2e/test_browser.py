@@ -278,7 +278,7 @@ def test_stores_resolves_a_review_runs_the_allocation_and_downloads_a_pick_list(
     expect(metric(page, "Descriptions waiting")).to_have_text("3")
     pick(page, "Review", "aluminum tape")
     expect(page.get_by_role("heading", name="Aluminum Tape")).to_be_visible()
-    pick(page, "Canonical material", "TAPE-AL-75 (m)", typed="TAPE-AL-75")
+    pick(page, "Canonical material", "TAPE-AL-75 (m) · suggested", typed="TAPE-AL-75")
     expect(page.get_by_role("radio", name="master row (all LPOs)")).to_be_checked()
     page.get_by_role("button", name="Resolve").click()
     expect(page.get_by_text("aluminum tape → TAPE-AL-75: 1 line(s) mapped.")).to_be_visible()
@@ -297,9 +297,13 @@ def test_stores_resolves_a_review_runs_the_allocation_and_downloads_a_pick_list(
     assert re.fullmatch(r"picklist_\d{8}\.csv", download.suggested_filename), download.suggested_filename
     saved = tmp_path / download.suggested_filename
     download.save_as(saved)
-    rows = saved.read_text(encoding="utf-8-sig").splitlines()
+    picked, not_covered = saved.read_text(encoding="utf-8-sig").split("\n\n", 1)
+    rows = picked.splitlines()
     assert rows[0].startswith("date,sap_code,description,sap_qty")
     by_sku = {row.split(",")[1]: row for row in rows[1:]}
+    # What the pick list cannot cover has its own section: the 2 partial and the 2 skipped lines.
+    assert not_covered.startswith("Not covered: lines allocated short or skipped"), not_covered
+    assert len(not_covered.strip().splitlines()) == 2 + 4, not_covered
     assert {"40001021", "40001022", "40002075", "40005020"} <= set(by_sku), rows
     tape = by_sku["40002075"]
     assert ",40002075,ALU FOIL TAPE 75MM X 50M T1,3,rol," in tape, "2 rolls, and 1 for the line mapped now"
