@@ -4,6 +4,8 @@ PYTHON ?= python3.11
 VENV := .venv
 PY := $(VENV)/bin/python
 PORT ?= 8501
+# pytest workers of `make test`: the browser tests share one console on one worker, the rest spread.
+TEST_WORKERS ?= 2
 export PYTHONDONTWRITEBYTECODE := 1
 
 .DEFAULT_GOAL := help
@@ -59,7 +61,7 @@ typecheck: $(VENV)/.dev ## mypy (strict on engine/ and jobs/)
 	$(VENV)/bin/mypy
 
 test: $(VENV)/.dev chromium faketime lint typecheck ## everything: lint, types, unit, integration, console, browser tests
-	$(VENV)/bin/pytest
+	$(VENV)/bin/pytest -n $(TEST_WORKERS) --dist loadgroup
 
 unit: $(VENV)/.dev faketime ## the suite without the browser tests
 	$(VENV)/bin/pytest -m "not browser"

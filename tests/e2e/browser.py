@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 from playwright.sync_api import BrowserContext, Locator, Page, Response, expect
+from playwright.sync_api import Error as PlaywrightError
 
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-results" / "screenshots"
 ROOT = Path(__file__).resolve().parents[2]
@@ -172,6 +173,7 @@ def enter_area(page: Page, area: str, shown: str) -> None:
     field.fill(area)
     field.press("Tab")
     expect(field).to_have_value(shown)
+    wait_for_run(page)  # the field is outside the form: its change reruns the page
 
 
 def choose_file(page: Page, path: Path) -> None:
@@ -182,17 +184,26 @@ def choose_file(page: Page, path: Path) -> None:
         page.locator("input[type=file]").set_input_files(str(path))
     assert sent.value.ok, f"file upload to the console answered {sent.value.status}"
     expect(page.get_by_role("region", name="Cut export")).to_contain_text(path.name)
+    wait_for_run(page)  # the chosen sheet is read (its net area offered) in a rerun
 
 
 def submit_upload(page: Page) -> str:
     """Press "Upload tag sheet" and wait for a result with a new trace id; returns its text."""
     trace = page.get_by_text(re.compile(r"^Trace id "))
+    wait_for_run(page)
     before = trace.inner_text() if trace.count() else None
     page.get_by_test_id("stFormSubmitButton").get_by_role("button", name="Upload tag sheet").click()
-    if before is None:
-        expect(trace).to_be_visible()
-    else:
-        expect(trace).not_to_have_text(before)
+
+    # While the page reruns, the previous run's elements stay until replaced (two trace ids for a moment).
+    def answered() -> bool:
+        try:
+            return (
+                trace.count() == 1 and trace.inner_text(timeout=1000) != before and not script_running(page)
+            )
+        except PlaywrightError:  # an element replaced between two looks: look again
+            return False
+
+    wait_for(answered, "the upload's answer with a new trace id", timeout_s=UI_TIMEOUT_MS / 1000)
     # The newest message box (st.success/st.warning/st.error), without its icon's ligature text.
     alert = page.get_by_test_id("stMain").get_by_test_id("stAlert").last
     return alert.get_by_test_id("stMarkdownContainer").inner_text().strip()
@@ -215,3 +226,13 @@ def copy_as_chosen_again(path: Path, directory: Path) -> Path:
     again = directory / path.name
     shutil.copyfile(path, again)
     return again
+
+
+def script_running(page: Page) -> bool:
+    """Streamlit marks its root element while the page script runs on the server."""
+    return page.get_by_test_id("stApp").get_attribute("data-test-script-state") == "running"
+
+
+def wait_for_run(page: Page) -> None:
+    """Wait until the page's script run (if one is going) has finished and its elements are drawn."""
+    expect(page.get_by_test_id("stApp")).not_to_have_attribute("data-test-script-state", "running")

@@ -111,3 +111,12 @@ def context(browser: Browser, console: Console, request: pytest.FixtureRequest) 
 @pytest.fixture
 def page(context: BrowserContext) -> Page:
     return context.new_page()
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """With ``pytest -n`` (``make test``), every browser test runs on one worker, so one console
+    serves them all while the other workers run the rest of the suite."""
+    here = Path(__file__).parent
+    for item in items:
+        if here in item.path.parents:
+            item.add_marker(pytest.mark.xdist_group("browser"))
