@@ -171,31 +171,6 @@ def test_the_admin_home(page: Page, console: Console) -> None:
     screenshot(page, "operations-admin")
 
 
-# The last element each page renders: once it shows, the page is complete.
-LAST_ON_PAGE = {
-    ("Exceptions", "exceptions"): lambda page: page.get_by_role("button", name="Apply"),
-    ("Audit trail", "audit"): lambda page: page.get_by_text("Enter a trace id, an entity id or a user."),
-    ("Operations", "operations"): lambda page: page.get_by_role("button", name="Run now").nth(1),
-    ("Users", "users"): lambda page: page.get_by_role("button", name="Add"),
-    ("Home", ""): lambda page: page.get_by_role("heading", name="Inbox"),
-}
-
-
-def test_first_render_of_the_desk_pages(page: Page, console: Console) -> None:
-    """Prints how long each page takes from the sidebar click to its last element (recorded in
-    BENCHMARKS.md); fails only on a page that never completes."""
-    sign_in(page, console, ADMIN)
-    expect(page.get_by_role("heading", name="Inbox")).to_be_visible()
-    all_nav_links(page)
-    for (title, path), last in LAST_ON_PAGE.items():
-        started = time.monotonic()
-        page.get_by_role("navigation", name="App pages").get_by_role("link", name=title, exact=True).click()
-        expect(page.get_by_role("heading", name=title, exact=True)).to_be_visible()
-        expect(last(page).first).to_be_visible()
-        print(f"first render, {title} (admin): {time.monotonic() - started:.2f} s")
-        screenshot(page, f"{path or 'home'}-admin")
-
-
 def test_an_acted_on_exception_stays_on_screen_with_its_confirmation(
     page: Page, console: Console, tmp_path: Path
 ) -> None:

@@ -4,17 +4,13 @@ cover."""
 
 from __future__ import annotations
 
-import json
-import os
-import re
-import time
 from pathlib import Path
 
 import pytest
 from playwright.sync_api import Locator, Page, expect
 
 from tests.conftest import TODAY
-from tests.e2e.browser import ROOT, STORES, Console, all_nav_links, open_page, sign_in
+from tests.e2e.browser import STORES, Console, open_page, sign_in
 
 pytestmark = pytest.mark.browser
 BLOCKED_TAG = f"TAG-{TODAY:%Y%m%d}-0002"  # the demo's upload on an LPO on hold
@@ -93,42 +89,3 @@ def test_unsaved_master_data_edits_survive_leaving_the_page(page: Page, console:
     main.get_by_role("button", name="Discard changes").click()
     expect(warning).to_have_count(0)
     expect(main.get_by_role("button", name="Save changes")).to_be_disabled()
-
-
-STORES_PAGES = (
-    ("Mapping review", "mapping-review"),
-    ("Material master", "master"),
-    ("Overrides", "overrides"),
-    ("LPO brand maps", "brand-maps"),
-    ("SKUs", "skus"),
-    ("Stock snapshot", "stock"),
-    ("Allocation", "allocation"),
-    ("Coverage", "coverage"),
-)
-FIRST_RENDER = ROOT / "test-results" / "first-render-stores.json"
-RENDER_BUDGET_S = 1.5  # issue 7: every page's first render on the demo data
-RENDER_LIMIT_S = 10.0  # what fails the test: a shared, loaded test machine is slower than the budget
-
-
-def test_first_render_of_the_stores_pages(page: Page, console: Console) -> None:
-    """From the click on a page's link to its script having finished with the title shown, each page
-    twice (the first visit loads the page's code and its components). Recorded as a test artefact."""
-    sign_in(page, console, STORES)
-    all_nav_links(page)
-    nav = page.get_by_role("navigation", name="App pages")
-    timings: dict[str, list[float]] = {}
-    for _ in range(2):
-        for title, url_path in STORES_PAGES:
-            started = time.monotonic()
-            nav.get_by_role("link", name=title, exact=True).click()
-            expect(page).to_have_url(re.compile(rf"/{url_path}$"))
-            expect(page.get_by_role("heading", name=title, exact=True)).to_be_visible()
-            page.wait_for_selector("[data-test-script-state=notRunning]")
-            timings.setdefault(title, []).append(round(time.monotonic() - started, 2))
-    FIRST_RENDER.parent.mkdir(parents=True, exist_ok=True)
-    FIRST_RENDER.write_text(
-        json.dumps({"budget_s": RENDER_BUDGET_S, "load": os.getloadavg(), "seconds": timings}, indent=2)
-    )
-    print(f"first render of the stores pages (first, second visit): {timings}")
-    slow = {title: seconds for title, seconds in timings.items() if min(seconds) > RENDER_LIMIT_S}
-    assert not slow, f"pages slower than {RENDER_LIMIT_S}s on both visits: {slow}"
