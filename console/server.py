@@ -16,9 +16,11 @@ from starlette.datastructures import Headers, MutableHeaders
 from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Route
+from starlette.routing import Mount, Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from console.api.app import PREFIX as API_PREFIX
+from console.api.app import build as build_api
 from console.handle import close_all, get_ledger
 from engine import api
 from engine.api import CLI_OPERATOR
@@ -99,7 +101,11 @@ class BindingCookie:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope.get("method") not in ("GET", "HEAD"):
+        if (
+            scope["type"] != "http"
+            or scope.get("method") not in ("GET", "HEAD")
+            or scope.get("path", "").startswith(f"{API_PREFIX}/")  # the API takes and sets no cookies
+        ):
             await self.app(scope, receive, send)
             return
         request_headers = Headers(scope=scope)
@@ -144,6 +150,7 @@ ROUTES = [
     Route("/api/session/start", start_session, methods=["GET"]),
     Route("/api/session/end", end_session, methods=["GET"]),
     Route("/api/health", health, methods=["GET"]),
+    Mount(API_PREFIX, app=build_api()),
 ]
 
 

@@ -120,6 +120,20 @@ def cmd_users_password(args: argparse.Namespace, settings: Settings) -> Any:
     return api.reset_password(_ledger(settings), email=args.email, password=password, actor=CLI_OPERATOR)
 
 
+def cmd_apikeys_create(args: argparse.Namespace, settings: Settings) -> Any:
+    return api.create_api_key(
+        _ledger(settings), name=args.name, roles=args.role, expires=args.expires, actor=CLI_OPERATOR
+    )
+
+
+def cmd_apikeys_list(args: argparse.Namespace, settings: Settings) -> Any:
+    return api.list_api_keys(_ledger(settings), actor=CLI_OPERATOR)
+
+
+def cmd_apikeys_revoke(args: argparse.Namespace, settings: Settings) -> Any:
+    return api.revoke_api_key(_ledger(settings), args.key_id, actor=CLI_OPERATOR)
+
+
 def cmd_lpo_import(args: argparse.Namespace, settings: Settings) -> Any:
     return api.import_lpos(
         _ledger(settings), _read(args.file), actor=CLI_OPERATOR, request_id=args.request_id
@@ -390,6 +404,16 @@ def build_parser() -> argparse.ArgumentParser:
     )
     reset.add_argument("--email", required=True)
     reset.add_argument("--password-stdin", action="store_true", help="read the new password from stdin")
+
+    keys = groups.add_parser("apikeys", help="integration API keys").add_subparsers(
+        dest="command", required=True
+    )
+    create = command(keys, "create", cmd_apikeys_create, "create a key (printed once, stored hashed)")
+    create.add_argument("--name", required=True, help="the integration, e.g. nesting")
+    create.add_argument("--role", action="append", required=True, help="repeat or comma-separate for several")
+    create.add_argument("--expires", type=_date, help="YYYY-MM-DD: the key stops working on that day")
+    command(keys, "list", cmd_apikeys_list, "keys with their roles, last use, expiry and revocation")
+    command(keys, "revoke", cmd_apikeys_revoke, "stop a key at once").add_argument("key_id")
 
     lpo = groups.add_parser("lpo", help="customer LPOs").add_subparsers(dest="command", required=True)
     lpo_import = command(lpo, "import", cmd_lpo_import, "import/update LPOs from a CSV")

@@ -93,6 +93,15 @@ class Settings(BaseSettings):
         default=2.0, ge=0, description="how stale another process's master data changes may be seen"
     )
     sla_hours: dict[str, float] = Field(default_factory=dict, description="SLA hours per exception kind")
+    api_rate_per_minute: int = Field(
+        default=120, gt=0, description="integration API requests one key may make per minute (then 429)"
+    )
+    file_url_hosts: str = Field(
+        default="",
+        description="hosts (comma-separated) the integration API may fetch a tag sheet's file_url from; "
+        "none by default",
+    )
+    file_url_timeout_seconds: float = Field(default=20, gt=0, description="a file_url fetch gives up after")
     log_level: str = "INFO"
 
     @classmethod
@@ -134,6 +143,20 @@ class Settings(BaseSettings):
             except ValueError as exc:
                 raise ValueError(f"trusted_proxies: {part!r} is not an address or network") from exc
         return ",".join(parts)
+
+    @field_validator("file_url_hosts")
+    @classmethod
+    def _host_names(cls, value: str) -> str:
+        return ",".join(h.strip().lower().rstrip(".") for h in value.split(",") if h.strip())
+
+    @property
+    def file_url_allowlist(self) -> frozenset[str]:
+        return frozenset(h for h in self.file_url_hosts.split(",") if h)
+
+    @property
+    def api_max_body_bytes(self) -> int:
+        """A tag sheet as base64 in JSON is 4/3 of the file; 64 KiB more for the other fields."""
+        return self.max_upload_bytes * 4 // 3 + 64 * 1024
 
     @property
     def trusted_proxy_networks(self) -> tuple[IPNetwork, ...]:

@@ -9,7 +9,7 @@ from engine.allocation import run as allocation
 from engine.allocation import view as allocation_view
 from engine.allocation.models import AllocationResult
 from engine.allocation.picklist import PickList
-from engine.allocation.view import AllocationRow
+from engine.allocation.view import AllocationRow, TagAllocation
 from engine.api.access import requires
 from engine.auth.roles import Actor, Permission
 from engine.clock import business_day, next_working_day
@@ -123,6 +123,13 @@ def current_allocation(
 ) -> list[AllocationRow]:
     with ledger.db.read() as conn:
         return allocation_view.current_rows(conn, run_date, tag_id)
+
+
+@requires(Permission.VIEW_TAGS)
+def allocation_status(ledger: Ledger, tag_id: str, *, actor: Actor) -> TagAllocation:
+    """The seed's allocation status of one tag: its status and its latest current allocation."""
+    with ledger.db.read() as conn:
+        return allocation_view.tag_allocation(conn, tag_id)
 
 
 @requires(Permission.WORK_STORES)

@@ -12,9 +12,10 @@ from engine.handle import Ledger
 from engine.ledger.files import check_display_name, sha256_hex
 from engine.ledger.requests import run_once
 from engine.logs import traced
+from engine.mapping import history, review
 from engine.mapping import requests as lookups
-from engine.mapping import review
 from engine.mapping.coverage import CoverageReport, coverage_report
+from engine.mapping.history import HistoryEntry
 from engine.mapping.lookup import LineInput, Outcome, lookup
 from engine.mapping.lookup import lookup_batch as _lookup_batch
 from engine.mapping.master import MasterData, cache_for
@@ -74,6 +75,15 @@ def record_lookup(ledger: Ledger, request: LookupRequest, *, actor: Actor) -> Lo
             ),
             retry_integrity=True,
         )
+
+
+@requires(Permission.READ_LEDGER)
+def mapping_history(ledger: Ledger, line_id: str, *, actor: Actor) -> list[HistoryEntry]:
+    """Every decision recorded for a line, oldest first (empty for a line never looked up)."""
+    if not line_id.strip():
+        raise ValidationError("Give the line id whose mapping history to show.", field="ingest_line_id")
+    with ledger.db.read() as conn:
+        return history.line_history(conn, line_id)
 
 
 @requires(Permission.READ_LEDGER)
@@ -200,6 +210,7 @@ def coverage(ledger: Ledger, *, actor: Actor) -> CoverageReport:
 __all__ = [
     "SPECS",
     "CoverageReport",
+    "HistoryEntry",
     "ImportResult",
     "Kind",
     "LineInput",
@@ -215,6 +226,7 @@ __all__ = [
     "list_materials",
     "lookup_batch",
     "lookup_material",
+    "mapping_history",
     "mapping_master",
     "record_lookup",
     "resolve_review",

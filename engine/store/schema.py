@@ -47,6 +47,20 @@ user_session = sa.Table(
     sa.Column("last_seen_at", TS),
     sa.Column("ended_at", TS),
 )
+api_key = sa.Table(
+    "api_key",
+    metadata,
+    sa.Column("key_id", V(26), primary_key=True),
+    sa.Column("name", V(100)),
+    sa.Column("secret_hash", V(64)),
+    sa.Column("roles", V(200)),
+    sa.Column("created_by", V(254)),
+    sa.Column("created_at", TS),
+    sa.Column("expires_on", sa.Date),
+    sa.Column("last_used_at", TS),
+    sa.Column("revoked_at", TS),
+    sa.Column("revoked_by", V(254)),
+)
 user_identity = sa.Table(
     "user_identity",
     metadata,
