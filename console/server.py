@@ -16,7 +16,7 @@ from starlette.datastructures import Headers, MutableHeaders
 from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Mount, Route
+from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from console.api.app import PREFIX as API_PREFIX
@@ -101,11 +101,7 @@ class BindingCookie:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if (
-            scope["type"] != "http"
-            or scope.get("method") not in ("GET", "HEAD")
-            or scope.get("path", "").startswith(f"{API_PREFIX}/")  # the API takes and sets no cookies
-        ):
+        if scope["type"] != "http" or scope.get("method") not in ("GET", "HEAD"):
             await self.app(scope, receive, send)
             return
         request_headers = Headers(scope=scope)
@@ -145,12 +141,30 @@ async def health(request: Request) -> Response:
     )
 
 
-MIDDLEWARE = [Middleware(BindingCookie)]
+class IntegrationApi:
+    """Hands every request under ``/api/v1`` to the integration API, ahead of the page routes and
+    Streamlit's own middleware: the API answers for its whole prefix (an odd path is its 404
+    problem, not a page's plain-text one) and no page cookie is set on its answers."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+        self.api = build_api()
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        path = scope.get("path", "")
+        if scope["type"] == "http" and (path == API_PREFIX or path.startswith(f"{API_PREFIX}/")):
+            # As a Mount would: the API's routes are matched below its prefix.
+            scope = {**scope, "root_path": scope.get("root_path", "") + API_PREFIX}
+            await self.api(scope, receive, send)
+            return
+        await self.app(scope, receive, send)
+
+
+MIDDLEWARE = [Middleware(IntegrationApi), Middleware(BindingCookie)]
 ROUTES = [
     Route("/api/session/start", start_session, methods=["GET"]),
     Route("/api/session/end", end_session, methods=["GET"]),
     Route("/api/health", health, methods=["GET"]),
-    Mount(API_PREFIX, app=build_api()),
 ]
 
 
