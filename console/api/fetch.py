@@ -10,6 +10,7 @@ import time
 from urllib.parse import urljoin, urlsplit
 
 import requests
+import urllib3
 
 from engine.errors import ValidationError
 
@@ -76,10 +77,15 @@ def _read(response: requests.Response, *, host: str, max_bytes: int, deadline: f
     if declared.isdigit() and int(declared) > max_bytes:
         raise _refuse(f"file_url from host {host} is {declared} bytes; the limit is {max_bytes}.")
     content = bytearray()
-    for chunk in response.iter_content(_CHUNK):
-        content += chunk
-        if len(content) > max_bytes:
-            raise _refuse(f"file_url from host {host} is larger than the limit of {max_bytes} bytes.")
-        if time.monotonic() > deadline:
-            raise _refuse(f"file_url from host {host} took longer than the time limit.")
+    try:
+        # read1 hands back what has arrived in one read: iter_content waits for a whole chunk, so a body
+        # trickling in a byte at a time would only meet the deadline check at its end.
+        while chunk := response.raw.read1(_CHUNK, decode_content=True):
+            content += chunk
+            if len(content) > max_bytes:
+                raise _refuse(f"file_url from host {host} is larger than the limit of {max_bytes} bytes.")
+            if time.monotonic() > deadline:
+                raise _refuse(f"file_url from host {host} took longer than the time limit.")
+    except (requests.RequestException, urllib3.exceptions.HTTPError) as exc:  # a stall or a cut connection
+        raise _refuse(f"file_url from host {host} could not be fetched: {type(exc).__name__}.") from exc
     return bytes(content)

@@ -18,7 +18,7 @@ from engine.api import Actor, Gate, Kind, Permission, Role
 from engine.auth.roles import PERMISSIONS
 from engine.errors import EngineError, Forbidden
 from engine.mapping.requests import LookupRequest
-from engine.store.schema import client_request_log, exception_log, tag_sheet, user_action_history
+from engine.store.schema import api_key, client_request_log, exception_log, tag_sheet, user_action_history
 from engine.tags.models import ReplaceRequest
 from tests.conftest import DELIVERY, STOCK_DATE, World, make_settings, seed_stores, seed_world, snapshot_csv
 
@@ -113,6 +113,11 @@ SAMPLES: dict[str, Callable[[dict[str, Any], Role], tuple[tuple[Any, ...], dict[
     "current_allocation": lambda s, r: ((DELIVERY,), {}),
     "pick_list": lambda s, r: ((DELIVERY,), {}),
     "pick_list_file": lambda s, r: ((DELIVERY,), {"fmt": "csv"}),
+    "allocation_status": lambda s, r: ((s["tag_id"],), {}),
+    "mapping_history": lambda s, r: (("LINE-000001",), {}),
+    "create_api_key": lambda s, r: ((), {"name": f"access-{r}", "roles": ["sales"]}),
+    "list_api_keys": lambda s, r: ((), {}),
+    "revoke_api_key": lambda s, r: (("01ARZ3NDEKTSV4RRFFQ69G5FAV",), {}),
 }
 
 GUARDED = sorted(name for name, entry in api.PERMISSION_TABLE.items() if entry.need is not Gate.OPEN)
@@ -132,6 +137,7 @@ def test_functions_that_need_no_actor_are_few_and_named() -> None:
     open_ = {name for name, entry in api.PERMISSION_TABLE.items() if entry.need is Gate.OPEN}
     assert open_ == {
         "actor_for",
+        "api_key_actor",
         "business_today",
         "cookie_secret",
         "db_upgrade",
@@ -155,7 +161,7 @@ def _writes(world: World) -> tuple[int, ...]:
     with world.ledger.db.read() as conn:
         return tuple(
             conn.execute(sa.select(sa.func.count()).select_from(table)).scalar_one()
-            for table in (user_action_history, client_request_log, exception_log, tag_sheet)
+            for table in (user_action_history, client_request_log, exception_log, tag_sheet, api_key)
         )
 
 

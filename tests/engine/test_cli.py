@@ -6,13 +6,14 @@ import json
 import os
 import subprocess
 import sys
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 
 from engine.cli import main
 from engine.demo.builder import DATA_DIR
-from tests.conftest import DELIVERY, STOCK_DATE
+from tests.conftest import DELIVERY, STOCK_DATE, TODAY
 
 SHEET = str(DATA_DIR / "TAG-20250615-0007_cutexport_v1.xlsx")
 
@@ -276,3 +277,38 @@ def test_stores_flow_through_the_cli(cli, tmp_path: Path) -> None:  # type: igno
     assert code == 0 and done["format"] == "xlsx" and exported.read_bytes().startswith(b"PK")
     code, error = cli("materials", "import", "gizmos", str(exported))
     assert code == 1 and "not one of" in error["message"]
+
+
+def test_api_keys_through_the_cli(cli) -> None:  # type: ignore[no-untyped-def]
+    assert cli("db", "upgrade")[0] == 0
+    expires = (TODAY + timedelta(days=90)).isoformat()
+    code, created = cli(
+        "apikeys", "create", "--name", "nesting", "--role", "stores", "--role", "sales", "--expires", expires
+    )
+    assert code == 0 and set(created) == {"key_id", "key", "name", "roles", "expires"}
+    assert created["key"].startswith(f"olk_{created['key_id']}_")
+    assert (created["name"], created["roles"], created["expires"]) == (
+        "nesting",
+        ["sales", "stores"],
+        expires,
+    )
+    code, listed = cli("apikeys", "list")
+    assert code == 0 and [k["key_id"] for k in listed] == [created["key_id"]]
+    assert listed[0]["created_by"] == "system:cli" and listed[0]["revoked_at"] is None
+    secret = created["key"].split("_", 2)[2]
+    assert "key" not in listed[0] and "secret_hash" not in listed[0] and secret not in json.dumps(listed)
+    code, revoked = cli("apikeys", "revoke", created["key_id"])
+    assert code == 0 and revoked["key_id"] == created["key_id"]
+    assert revoked["revoked_by"] == "system:cli" and revoked["revoked_at"]
+    code, again = cli("apikeys", "revoke", created["key_id"])
+    assert code == 1 and again["error"] == "CONFLICT" and again["key_id"] == created["key_id"]
+    code, error = cli("apikeys", "create", "--name", "nesting", "--role", "boss")
+    assert code == 1 and error["error"] == "VALIDATION_ERROR" and error["field"] == "role"
+    assert "Unknown role 'boss'" in error["message"]
+    code, error = cli(
+        "apikeys", "create", "--name", "nesting", "--role", "sales", "--expires", TODAY.isoformat()
+    )
+    assert code == 1 and error["error"] == "VALIDATION_ERROR" and error["field"] == "expires"
+    code, error = cli("apikeys", "revoke", "01ARZ3NDEKTSV4RRFFQ69G5FAV")
+    assert code == 1 and error["error"] == "NOT_FOUND"
+    assert [k["key_id"] for k in cli("apikeys", "list")[1]] == [created["key_id"]], "refusals add no keys"
