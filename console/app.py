@@ -36,6 +36,7 @@ PAGES = (
     ("Ledger", "../pages/audit.py", "Audit trail", P.READ_LEDGER, ":material/history:", "audit"),
     ("Admin", "../pages/operations.py", "Operations", P.ADMINISTER, ":material/monitor_heart:", "operations"),
     ("Admin", "../pages/users.py", "Users", P.ADMINISTER, ":material/group:", "users"),
+    ("Admin", "../pages/api_keys.py", "API keys", P.ADMINISTER, ":material/vpn_key:", "api-keys"),
     ("Account", "../pages/account.py", "Your account", P.READ_LEDGER, ":material/key:", "account"),
 )
 # fmt: on

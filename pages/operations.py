@@ -1,4 +1,5 @@
-"""Operations: health, schema version, jobs with their last runs; run a job now."""
+"""Operations: health, schema version, where the integration API is described, jobs with their last
+runs; run a job now."""
 
 import pandas as pd
 import streamlit as st
@@ -39,6 +40,14 @@ if report is not None:
             "Detail": st.column_config.TextColumn(width="large"),
         },
     )
+
+st.subheader("Integration API")
+st.markdown(
+    "Other systems call OpsLedger under `/api/v1/`; its routes, bodies and answers are in the "
+    "[API reference](/api/v1/reference) (OpenAPI document: [/api/v1/openapi.json](/api/v1/openapi.json)). "
+    "An integration sends its key with every request as `Authorization: Bearer olk_…`."
+)
+st.page_link("../pages/api_keys.py", label="Create or revoke API keys", icon=":material/vpn_key:")
 
 st.subheader("Jobs")
 scheduled = next_job_runs()

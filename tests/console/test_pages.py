@@ -35,6 +35,7 @@ PAGES = {
     "../pages/audit.py": set(Role),
     "../pages/operations.py": {Role.ADMIN},
     "../pages/users.py": {Role.ADMIN},
+    "../pages/api_keys.py": {Role.ADMIN},
 }
 SESSION_KEY = "_opsledger_session_id"
 
@@ -92,6 +93,7 @@ def test_every_page_for_every_role(demo: api.Ledger, role: Role) -> None:
     ("page", "role"),
     [
         ("pages/users.py", Role.SALES),
+        ("pages/api_keys.py", Role.MANAGER),
         ("pages/operations.py", Role.STORES),
         ("pages/sales_upload.py", Role.STORES),
         ("pages/tags.py", Role.FINANCE),

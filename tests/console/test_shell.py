@@ -57,6 +57,7 @@ def test_own_desks_come_first() -> None:
     [
         ("pages/sales_upload.py", Role.STORES, "Upload tag sheet needs the sales, manager or admin role"),
         ("pages/users.py", Role.SALES, "Users needs the admin role"),
+        ("pages/api_keys.py", Role.STORES, "API keys needs the admin role"),
         ("pages/coverage.py", Role.FINANCE, "Coverage needs the stores or admin role"),
     ],
 )
