@@ -4,43 +4,23 @@ revoked, and a new key shown the one time it exists in the clear."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date
-from enum import StrEnum
 
 import pandas as pd
 import streamlit as st
 
 from console.text import plain
 from console.widgets import PageContext
-from engine.api import ApiKeyView, NewApiKey
+from engine.api import ApiKeyView, KeyState, NewApiKey
 
 
-class KeyState(StrEnum):
-    ACTIVE = "active"
-    REVOKED = "revoked"
-    EXPIRED = "expired"
-
-
-def key_state(key: ApiKeyView, today: date) -> KeyState:
-    """The engine's rule for a presented key (``apikeys.find_key``): a revoked key is refused; so is
-    one on or after its expiry day (business time zone)."""
-    if key.revoked_at is not None:
-        return KeyState.REVOKED
-    if key.expires is not None and key.expires <= today:
-        return KeyState.EXPIRED
-    return KeyState.ACTIVE
-
-
-def live_keys(keys: Sequence[ApiKeyView], today: date) -> dict[str, str]:
+def live_keys(keys: Sequence[ApiKeyView]) -> dict[str, str]:
     """The keys still working, by key id, labelled for a picker: only those are worth revoking."""
     return {
-        k.key_id: f"{k.name} · {', '.join(k.roles)} · {k.key_id}"
-        for k in keys
-        if key_state(k, today) is KeyState.ACTIVE
+        k.key_id: f"{k.name} · {', '.join(k.roles)} · {k.key_id}" for k in keys if k.state is KeyState.ACTIVE
     }
 
 
-def keys_table(ctx: PageContext, keys: Sequence[ApiKeyView], today: date) -> None:
+def keys_table(ctx: PageContext, keys: Sequence[ApiKeyView]) -> None:
     if not keys:
         st.info("No API keys yet. Create one below for each integration.", icon=":material/key:")
         return
@@ -49,7 +29,7 @@ def keys_table(ctx: PageContext, keys: Sequence[ApiKeyView], today: date) -> Non
             {
                 "Name": k.name,
                 "Roles": ", ".join(k.roles),
-                "Status": str(key_state(k, today)),
+                "Status": str(k.state),
                 "Created by": k.created_by,
                 "Created": ctx.when(k.created_at),
                 "Expires": k.expires.isoformat() if k.expires else "never",

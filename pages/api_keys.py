@@ -33,7 +33,7 @@ elif REVOKED in st.session_state:
     notice.success(st.session_state.pop(REVOKED), icon=":material/check_circle:")
 today = api.business_today(ctx.ledger)  # expiry days are business days, as the engine counts them
 keys = call(api.list_api_keys, ctx.ledger, actor=ctx.actor) or []
-keys_table(ctx, keys, today)
+keys_table(ctx, keys)
 
 create, revoke = st.columns(2)
 with create, st.form("create-key"):
@@ -63,7 +63,7 @@ with create, st.form("create-key"):
 
 with revoke:
     st.markdown("**Revoke a key**")
-    live = live_keys(keys, today)
+    live = live_keys(keys)
     if not live:
         st.caption("No key is active.")
     else:

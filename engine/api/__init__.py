@@ -58,6 +58,7 @@ from engine.api.allocation import (
 )
 from engine.api.integration import (
     ApiKeyView,
+    KeyState,
     NewApiKey,
     api_key_actor,
     create_api_key,
@@ -204,6 +205,7 @@ __all__ = [
     "JobRunView",
     "JobStatus",
     "JobTrigger",
+    "KeyState",
     "Kind",
     "Ledger",
     "LineInput",

@@ -7,7 +7,7 @@ from datetime import date
 
 from engine.api.access import Gate, requires
 from engine.auth import apikeys
-from engine.auth.apikeys import ApiKeyView, NewApiKey
+from engine.auth.apikeys import ApiKeyView, KeyState, NewApiKey
 from engine.auth.roles import Actor, Permission
 from engine.clock import business_day, utcnow
 from engine.handle import Ledger
@@ -30,15 +30,20 @@ def create_api_key(
 
 @requires(Permission.ADMINISTER)
 def list_api_keys(ledger: Ledger, *, actor: Actor) -> list[ApiKeyView]:
+    """Newest first, each with its state today (active, revoked, expired)."""
+    today = business_day(ledger.settings.zone)
     with ledger.db.read() as conn:
-        return apikeys.list_keys(conn)
+        return apikeys.list_keys(conn, today=today)
 
 
 @requires(Permission.ADMINISTER)
 def revoke_api_key(ledger: Ledger, key_id: str, *, actor: Actor) -> ApiKeyView:
     """Stops the key at once: its next call is refused."""
     with traced() as trace_id:
-        return ledger.db.write(lambda conn: apikeys.revoke_key(conn, actor, key_id, trace_id=trace_id))
+        today = business_day(ledger.settings.zone)
+        return ledger.db.write(
+            lambda conn: apikeys.revoke_key(conn, actor, key_id, today=today, trace_id=trace_id)
+        )
 
 
 @requires(Gate.OPEN)
@@ -54,4 +59,12 @@ def api_key_actor(ledger: Ledger, presented: str) -> Actor:
     return apikeys.key_actor(view)
 
 
-__all__ = ["ApiKeyView", "NewApiKey", "api_key_actor", "create_api_key", "list_api_keys", "revoke_api_key"]
+__all__ = [
+    "ApiKeyView",
+    "KeyState",
+    "NewApiKey",
+    "api_key_actor",
+    "create_api_key",
+    "list_api_keys",
+    "revoke_api_key",
+]

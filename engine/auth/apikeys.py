@@ -13,6 +13,7 @@ import hmac
 import re
 import secrets
 from datetime import date, datetime, timedelta
+from enum import StrEnum
 
 import sqlalchemy as sa
 from pydantic import BaseModel, ConfigDict
@@ -35,8 +36,23 @@ _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 ._-]{0,99}$")
 TOUCH_INTERVAL = timedelta(seconds=60)
 
 
+class KeyState(StrEnum):
+    ACTIVE = "active"
+    REVOKED = "revoked"
+    EXPIRED = "expired"
+
+
+def state_of(revoked_at: datetime | None, expires: date | None, today: date) -> KeyState:
+    """A revoked key is refused; so is one on or after its expiry day (business time zone)."""
+    if revoked_at is not None:
+        return KeyState.REVOKED
+    if expires is not None and expires <= today:
+        return KeyState.EXPIRED
+    return KeyState.ACTIVE
+
+
 class ApiKeyView(BaseModel):
-    """A key as admins see it: never its secret."""
+    """A key as admins see it (never its secret), with its state on the day it was read."""
 
     model_config = ConfigDict(frozen=True)
 
@@ -49,10 +65,7 @@ class ApiKeyView(BaseModel):
     last_used_at: datetime | None
     revoked_at: datetime | None
     revoked_by: str | None
-
-    @property
-    def active(self) -> bool:
-        return self.revoked_at is None
+    state: KeyState
 
 
 class NewApiKey(BaseModel):
@@ -125,8 +138,9 @@ def create_key(
     )
 
 
-def _view(row: sa.Row) -> ApiKeyView:
+def _view(row: sa.Row, today: date) -> ApiKeyView:
     return ApiKeyView(
+        state=state_of(row.revoked_at, row.expires_on, today),
         key_id=row.key_id,
         name=row.name,
         roles=[Role(r) for r in row.roles.split(",") if r],
@@ -139,23 +153,25 @@ def _view(row: sa.Row) -> ApiKeyView:
     )
 
 
-def list_keys(conn: Connection) -> list[ApiKeyView]:
+def list_keys(conn: Connection, *, today: date) -> list[ApiKeyView]:
     rows = conn.execute(sa.select(api_key).order_by(api_key.c.created_at.desc(), api_key.c.key_id))
-    return [_view(row) for row in rows]
+    return [_view(row, today) for row in rows]
 
 
-def revoke_key(conn: Connection, actor: Actor, key_id: str, *, trace_id: str) -> ApiKeyView:
+def revoke_key(conn: Connection, actor: Actor, key_id: str, *, today: date, trace_id: str) -> ApiKeyView:
     key_id = key_id.strip().upper()
     row = conn.execute(sa.select(api_key).where(api_key.c.key_id == key_id)).first()
     if row is None:
         raise NotFound(f"No API key {key_id}.", key_id=key_id)
     if row.revoked_at is not None:
         raise Conflict(f"API key {key_id} ({row.name}) is already revoked.", key_id=key_id)
-    conn.execute(
+    changed = conn.execute(
         api_key.update()
         .where(api_key.c.key_id == key_id, api_key.c.revoked_at.is_(None))
         .values(revoked_at=utcnow(), revoked_by=actor.email)
-    )
+    ).rowcount
+    if changed == 0:  # another admin revoked it between the read and this write
+        raise Conflict(f"API key {key_id} ({row.name}) is already revoked.", key_id=key_id)
     record_action(
         conn,
         actor,
@@ -165,7 +181,7 @@ def revoke_key(conn: Connection, actor: Actor, key_id: str, *, trace_id: str) ->
         trace_id=trace_id,
         before={"name": row.name, "roles": row.roles.split(",")},
     )
-    return _view(conn.execute(sa.select(api_key).where(api_key.c.key_id == key_id)).one())
+    return _view(conn.execute(sa.select(api_key).where(api_key.c.key_id == key_id)).one(), today)
 
 
 def find_key(conn: Connection, presented: str, *, today: date) -> ApiKeyView:
@@ -176,16 +192,17 @@ def find_key(conn: Connection, presented: str, *, today: date) -> ApiKeyView:
     row = conn.execute(sa.select(api_key).where(api_key.c.key_id == match[1])).first()
     if row is None or not hmac.compare_digest(row.secret_hash, _digest(match[2])):
         raise AuthenticationFailed("The API key is not known; ask an admin for a new one.")
-    if row.revoked_at is not None:
+    view = _view(row, today)
+    if view.state is KeyState.REVOKED:
         raise AuthenticationFailed(
             f"The API key {row.key_id} ({row.name}) was revoked; ask an admin for a new one."
         )
-    if row.expires_on is not None and row.expires_on <= today:
+    if view.state is KeyState.EXPIRED:
         raise AuthenticationFailed(
             f"The API key {row.key_id} ({row.name}) expired on {row.expires_on.isoformat()}; "
             "ask an admin for a new one."
         )
-    return _view(row)
+    return view
 
 
 def needs_touch(view: ApiKeyView, now: datetime) -> bool:

@@ -10,7 +10,7 @@ import pytest
 import sqlalchemy as sa
 
 from engine import api
-from engine.api import CLI_OPERATOR, Actor, Ledger
+from engine.api import CLI_OPERATOR, Actor, KeyState, Ledger
 from engine.clock import as_utc, utcnow
 from engine.errors import AuthenticationFailed, Conflict, NotFound, ValidationError
 from engine.store.schema import api_key
@@ -58,7 +58,7 @@ def test_a_key_is_shown_once_and_only_its_digest_is_kept(ledger: Ledger) -> None
     assert [k.key_id for k in listed] == [new.key_id]
     view = listed[0]
     assert view.roles == [Role.SALES, Role.STORES] and view.created_by == ADMIN.email
-    assert view.active and view.last_used_at is None and view.revoked_at is None
+    assert view.state is KeyState.ACTIVE and view.last_used_at is None and view.revoked_at is None
     dumped = view.model_dump_json()
     assert secret not in dumped and stored.secret_hash not in dumped
     assert "secret" not in view.model_dump() and "key" not in view.model_dump()
@@ -150,7 +150,7 @@ def test_a_revoked_key_is_refused_at_once_and_says_so(ledger: Ledger) -> None:
     new = create(ledger)
     assert api.api_key_actor(ledger, new.key)
     revoked = api.revoke_api_key(ledger, new.key_id.lower(), actor=ADMIN)
-    assert revoked.key_id == new.key_id and not revoked.active
+    assert revoked.key_id == new.key_id and revoked.state is KeyState.REVOKED
     assert revoked.revoked_by == ADMIN.email and revoked.revoked_at is not None
     with pytest.raises(AuthenticationFailed, match=f"{new.key_id} \\(nesting\\) was revoked"):
         api.api_key_actor(ledger, new.key)
