@@ -180,4 +180,5 @@ def render_kind(ctx: PageContext, kind: Kind, *, help_text: str) -> None:
                     mime=download.media_type,
                     key=f"export-{kind}-{fmt}",
                     icon=":material/download:",
+                    on_click="ignore",  # a download needs no rerun
                 )

@@ -77,6 +77,7 @@ if run_date:
             mime=MEDIA_TYPES[fmt],
             icon=":material/download:",
             key=f"pick-{fmt}",
+            on_click="ignore",  # a download needs no rerun (one would drop the file being fetched)
         )
     st.subheader("Not covered by the pick list")
     if not picks.not_covered:

@@ -65,6 +65,7 @@ if status is not None:
                 mime=MEDIA_TYPES[fmt],
                 icon=":material/download:",
                 key=f"stock-{fmt}",
+                on_click="ignore",  # a download needs no rerun (one would drop the file being fetched)
             )
         st.caption(
             f"Loaded by {plain(latest.loaded_by)} at {ctx.when(latest.loaded_at)} ({ctx.zone_name}) · "

@@ -82,6 +82,7 @@ if file_tab.open:
             file_name=download.file_name,
             mime=download.media_type,
             icon=":material/download:",
+            on_click="ignore",  # a download needs no rerun
         )
     file_box.dataframe(tag_versions_frame(detail.versions, zone=zone), hide_index=True, width="stretch")
 if audit_tab.open:

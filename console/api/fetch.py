@@ -58,8 +58,11 @@ def fetch(
     deadline = time.monotonic() + timeout
     for _ in range(MAX_REDIRECTS + 1):
         host = check_url(url, allowlist=allowlist, allow_private=allow_private)
+        left = deadline - time.monotonic()  # one time limit for the whole fetch, redirects included
+        if left <= 0:
+            raise _refuse(f"file_url from host {host} took longer than the time limit.")
         try:
-            response = requests.get(url, stream=True, allow_redirects=False, timeout=timeout)
+            response = requests.get(url, stream=True, allow_redirects=False, timeout=left)
         except requests.RequestException as exc:
             raise _refuse(f"file_url from host {host} could not be fetched: {type(exc).__name__}.") from exc
         with response:

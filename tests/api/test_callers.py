@@ -5,6 +5,7 @@ from __future__ import annotations
 import psycopg
 import requests
 
+from engine.store.migrate import latest_version
 from tests.api.client import TIMEOUT, assert_problem, ingest_body, sheet
 from tests.api.conftest import TIGHT_RATE, ApiConsole
 
@@ -133,3 +134,28 @@ def test_what_a_key_changes_is_audited_with_source_api(tight_console: ApiConsole
     assert {(r[1], r[2], r[3]) for r in rows} == {("api:nesting", "sales", "api")}
     uploads = [r for r in rows if r[0] == "TAG_UPLOAD"]
     assert len(uploads) == 1 and uploads[0][4] == answer.json()["client_request_id"], rows
+
+
+def test_health_is_503_while_the_store_is_not_at_this_console_s_schema(tight_console: ApiConsole) -> None:
+    url = f"{tight_console.api}/health"
+    assert requests.get(url, timeout=TIMEOUT).json()["status"] == "ok"
+    assert tight_console.database_url is not None
+    database = tight_console.database_url.replace("postgresql+psycopg", "postgresql")
+    # A newer release migrated the store: this console's code is behind it.
+    with psycopg.connect(database, autocommit=True) as conn:
+        conn.execute(
+            "INSERT INTO schema_migration (version, name, checksum, applied_at) "
+            "VALUES (9999, 'from_a_newer_release', 'x', now())"
+        )
+    try:
+        degraded = requests.get(url, timeout=TIMEOUT)
+        assert degraded.status_code == 503
+        assert degraded.json() == {
+            "status": "degraded",
+            "schema_version": 9999,
+            "latest_schema_version": latest_version("postgresql"),
+        }
+    finally:
+        with psycopg.connect(database, autocommit=True) as conn:
+            conn.execute("DELETE FROM schema_migration WHERE version = 9999")
+    assert requests.get(url, timeout=TIMEOUT).status_code == 200

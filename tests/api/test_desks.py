@@ -142,11 +142,17 @@ def test_an_allocation_runs_for_a_tag_and_its_status_is_read_back(api_console: A
     assert_problem(
         _call(api_console, "POST", "/allocation/run", "nesting", json={"tag_id": tag_id}), 403, "FORBIDDEN"
     )
-    run = _call(
-        api_console, "POST", "/allocation/run", "stores-flow", json={"tag_id": tag_id, "accept_stale": True}
-    )
+    body = {"tag_id": tag_id, "accept_stale": True, "client_request_id": str(uuid.uuid4())}
+    run = _call(api_console, "POST", "/allocation/run", "stores-flow", json=body)
     assert run.status_code == 200, run.text
     result = run.json()
+    # A retry of the same request is the same run; the same key for another request is refused.
+    again = _call(api_console, "POST", "/allocation/run", "stores-flow", json=body)
+    assert again.json()["run_id"] == result["run_id"]
+    reused = _call(
+        api_console, "POST", "/allocation/run", "stores-flow", json={**body, "accept_stale": False}
+    )
+    assert_problem(reused, 409, "CONFLICT")
     assert result["tag_id"] == tag_id and result["lines_total"] > 0 and result["run_id"]
     after = _call(api_console, "GET", "/allocation/status", "nesting", params={"tag_id": tag_id}).json()[
         "data"

@@ -4,6 +4,8 @@ against the running console (no 5xx, no answer that breaks its own schema), and 
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable
+from typing import Any
 
 import requests
 import schemathesis
@@ -72,19 +74,24 @@ def test_every_route_keeps_its_own_schema_and_never_fails_with_a_5xx(fuzz_consol
         response_schema_conformance,
     ]
     for operation in operations:
-
-        @given(case=operation.as_strategy())
-        @settings(
-            max_examples=EXAMPLES, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True
-        )
-        def fuzz(case: schemathesis.Case, path: str = operation.path) -> None:
-            response = case.call_and_validate(
-                base_url=fuzz_console.api, headers=fuzz_console.auth("ops"), checks=checks, timeout=TIMEOUT
-            )
-            seen.setdefault(path, Counter())[response.status_code] += 1
-
-        fuzz()
+        _fuzzer(operation, fuzz_console, checks, seen)()
     # Every operation was called, and the generated requests were not all refused at the door.
     assert set(seen) == set(ROUTES), seen
     assert sum(n for path in seen for code, n in seen[path].items() if code < 300) >= len(ROUTES), seen
     print({path: dict(codes) for path, codes in seen.items()})
+
+
+def _fuzzer(
+    operation: Any, console: ApiConsole, checks: list[Any], seen: dict[str, Counter[int]]
+) -> Callable[[], None]:
+    """A Hypothesis test of one operation: its cases sent to the console and checked."""
+
+    @given(case=operation.as_strategy())
+    @settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True)
+    def fuzz(case: schemathesis.Case) -> None:
+        response = case.call_and_validate(
+            base_url=console.api, headers=console.auth("ops"), checks=checks, timeout=TIMEOUT
+        )
+        seen.setdefault(operation.path, Counter())[response.status_code] += 1
+
+    return fuzz
