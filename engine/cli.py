@@ -134,6 +134,56 @@ def cmd_apikeys_revoke(args: argparse.Namespace, settings: Settings) -> Any:
     return api.revoke_api_key(_ledger(settings), args.key_id, actor=CLI_OPERATOR)
 
 
+def _user(args: argparse.Namespace, settings: Settings) -> tuple[api.Ledger, api.Actor]:
+    ledger = _ledger(settings)
+    return ledger, api.actor_for(ledger, args.user, source=Source.CLI)
+
+
+def cmd_vendors_import(args: argparse.Namespace, settings: Settings) -> Any:
+    ledger, actor = _user(args, settings)
+    return api.import_vendors(ledger, _read(args.file), Path(args.file).name, actor=actor)
+
+
+def cmd_vendors_list(args: argparse.Namespace, settings: Settings) -> Any:
+    return api.list_vendors(_ledger(settings), actor=CLI_OPERATOR)
+
+
+def _invoice_object(outcome: api.MessageOutcome) -> dict[str, Any]:
+    """The issue's invoice object for one message: its (first) invoice, or a skipped answer."""
+    empty = dict.fromkeys(api.InvoiceView.model_fields)
+    first = outcome.invoices[0].model_dump(mode="json") if outcome.invoices else empty
+    answer = {**first, "trace_id": first.get("trace_id") or outcome.trace_id}
+    if outcome.status is api.InvoiceStatus.SKIPPED:
+        answer["status"] = "skipped"
+    answer["reason"] = outcome.reason
+    answer["invoices"] = [v.model_dump(mode="json") for v in outcome.invoices]
+    return answer
+
+
+def cmd_invoices_process(args: argparse.Namespace, settings: Settings) -> Any:
+    ledger, actor = _user(args, settings)
+    return _invoice_object(api.process_mail(ledger, _read(args.file), actor=actor, file_name=Path(args.file).name))
+
+
+def cmd_invoices_poll(args: argparse.Namespace, settings: Settings) -> Any:
+    ledger, actor = _user(args, settings)
+    return api.poll_mail(ledger, actor=actor, source=args.source)
+
+
+def cmd_invoices_list(args: argparse.Namespace, settings: Settings) -> Any:
+    status = _choice(api.InvoiceStatus, args.status)
+    return api.list_invoices(_ledger(settings), actor=CLI_OPERATOR, status=status, offset=args.offset, limit=args.limit)
+
+
+def cmd_invoices_show(args: argparse.Namespace, settings: Settings) -> Any:
+    return api.show_invoice(_ledger(settings), args.invoice_id, actor=CLI_OPERATOR)
+
+
+def cmd_invoices_reprocess(args: argparse.Namespace, settings: Settings) -> Any:
+    ledger, actor = _user(args, settings)
+    return api.reprocess_invoices(ledger, actor=actor, invoice_id=args.invoice_id, vendor=args.vendor)
+
+
 def cmd_lpo_import(args: argparse.Namespace, settings: Settings) -> Any:
     return api.import_lpos(
         _ledger(settings), _read(args.file), actor=CLI_OPERATOR, request_id=args.request_id
@@ -414,6 +464,33 @@ def build_parser() -> argparse.ArgumentParser:
     create.add_argument("--expires", type=_date, help="YYYY-MM-DD: the key stops working on that day")
     command(keys, "list", cmd_apikeys_list, "keys with their roles, last use, expiry and revocation")
     command(keys, "revoke", cmd_apikeys_revoke, "stop a key at once").add_argument("key_id")
+
+    vendors = groups.add_parser("vendors", help="the vendor master (finance)").add_subparsers(
+        dest="command", required=True
+    )
+    vendor_import = command(vendors, "import", cmd_vendors_import, "import/update vendors from CSV or xlsx")
+    vendor_import.add_argument("file")
+    vendor_import.add_argument("--user", required=True, help="e-mail of the finance user")
+    command(vendors, "list", cmd_vendors_list, "the vendor master")
+
+    invoices = groups.add_parser("invoices", help="invoices from the AP mailbox").add_subparsers(
+        dest="command", required=True
+    )
+    process = command(invoices, "process", cmd_invoices_process, "run one .eml through the pipeline")
+    process.add_argument("file")
+    process.add_argument("--user", required=True)
+    poll = command(invoices, "poll", cmd_invoices_poll, "process what waits in the mailbox now")
+    poll.add_argument("--source", choices=["folder", "graph", "imap"])
+    poll.add_argument("--user", required=True)
+    invoice_list = command(invoices, "list", cmd_invoices_list, "invoices, newest first")
+    invoice_list.add_argument("--status")
+    _paging(invoice_list, default_limit=100)
+    command(invoices, "show", cmd_invoices_show, "one invoice").add_argument("invoice_id")
+    again = command(invoices, "reprocess", cmd_invoices_reprocess, "read invoices again against the master")
+    target = again.add_mutually_exclusive_group(required=True)
+    target.add_argument("invoice_id", nargs="?")
+    target.add_argument("--vendor")
+    again.add_argument("--user", required=True)
 
     lpo = groups.add_parser("lpo", help="customer LPOs").add_subparsers(dest="command", required=True)
     lpo_import = command(lpo, "import", cmd_lpo_import, "import/update LPOs from a CSV")

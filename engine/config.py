@@ -93,6 +93,21 @@ class Settings(BaseSettings):
         default=2.0, ge=0, description="how stale another process's master data changes may be seen"
     )
     sla_hours: dict[str, float] = Field(default_factory=dict, description="SLA hours per exception kind")
+    invoice_mailbox: str = Field(
+        default="invoices@opsledger.example",
+        description="the shared AP mailbox invoices arrive in (mail from it is never processed: seed loop rule)",
+    )
+    ap_address: str = Field(default="ap@opsledger.example", description="where routed invoices are sent")
+    allowed_ap_emails: str = Field(
+        default="", description="when set (comma-separated), mail must be addressed to one of these"
+    )
+    default_billing_party: str = Field(default="Company HQ", description="the seed's DEFAULT_BILLING_PARTY")
+    mail_source: str = Field(default="folder", pattern=r"^(folder|graph|imap)$", description="where mail_poll reads")
+    mail_poll_cron: str = Field(default="* * * * *", description="mail_poll: every minute (routed within a minute)")
+    invoice_date_order: str = Field(
+        default="DMY", pattern=r"^(DMY|MDY|YMD)$", description="how an ambiguous 02/11/2026 is read"
+    )
+    invoice_max_pages: int = Field(default=50, gt=0, description="PDF pages read per invoice")
     api_rate_per_minute: int = Field(
         default=120, gt=0, description="integration API requests one key may make per minute (then 429)"
     )
@@ -171,6 +186,16 @@ class Settings(BaseSettings):
         if self.database_url:
             return self.database_url
         return f"duckdb:///{(self.data_dir / 'opsledger.duckdb').resolve()}"
+
+    @property
+    def mail_dir(self) -> Path:
+        """The folder mail source: .eml files dropped here are processed and moved to done/."""
+        return self.data_dir / "inbox" / "mail"
+
+    @property
+    def outbox_dir(self) -> Path:
+        """Routed invoices as .eml files when no Graph sendMail is configured."""
+        return self.data_dir / "outbox" / "ap"
 
     @property
     def zone(self) -> ZoneInfo:

@@ -61,6 +61,9 @@ class ExceptionKind(StrEnum):
     INSUFFICIENT_STOCK = "INSUFFICIENT_STOCK"
     NO_SKU = "NO_SKU"
     STALE_SNAPSHOT = "STALE_SNAPSHOT"
+    UNKNOWN_VENDOR = "UNKNOWN_VENDOR"
+    DUPLICATE_INVOICE = "DUPLICATE_INVOICE"
+    UNREADABLE_INVOICE = "UNREADABLE_INVOICE"
 
 
 class ExceptionStatus(StrEnum):
@@ -127,3 +130,19 @@ class AllocationStatus(StrEnum):
     PARTIAL = "PARTIAL"
     UNALLOCATED = "UNALLOCATED"
     SKIPPED = "SKIPPED"
+
+
+class InvoiceStatus(StrEnum):
+    """The invoice transaction's status (seed 002), plus ``skipped`` for a message that made none."""
+
+    PROCESSED = "processed"
+    UNKNOWN = "unknown"
+    DUPLICATE = "duplicate"
+    ERROR = "error"
+    SKIPPED = "skipped"
+
+
+class MailSourceKind(StrEnum):
+    FOLDER = "folder"
+    GRAPH = "graph"
+    IMAP = "imap"

@@ -23,6 +23,8 @@ def _daily_at(cutoff: str) -> str:
 
 SCHEDULE: tuple[ScheduledJob, ...] = (
     ScheduledJob(name="sla_escalation", cron=lambda s: s.sla_escalation_cron),
+    # Every minute: an invoice is routed within a minute of arriving (the promise).
+    ScheduledJob(name="mail_poll", cron=lambda s: s.mail_poll_cron, misfire_grace_seconds=60),
     # Every day at the cut-off: the next working day's tags get their stock (a rerun replaces).
     ScheduledJob(
         name="allocation_t1", cron=lambda s: _daily_at(s.allocation_cutoff), misfire_grace_seconds=3600

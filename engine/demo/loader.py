@@ -136,6 +136,21 @@ def demo_refusal(ledger: Ledger, *, force: bool) -> str | None:
     return None
 
 
+def _load_finance(ledger: Ledger, today: date) -> int:
+    """The finance desk's morning: the demo vendors, and a few invoice mails dropped in the mail
+    folder and read at once (the mail_poll job reads what arrives later)."""
+    from engine import api
+    from engine.demo.invoices import DEMO_VENDORS_CSV, demo_mails
+
+    api.import_vendors(ledger, DEMO_VENDORS_CSV.encode(), "vendors.csv", actor=CLI_OPERATOR)
+    folder = ledger.settings.mail_dir
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, raw in demo_mails(today, ledger.settings.zone):
+        (folder / name).write_bytes(raw)
+    finance = Actor(email="finance@demo.local", roles=frozenset({Role.FINANCE}), source=Source.CLI)
+    return api.poll_mail(ledger, actor=finance).invoices
+
+
 def load_demo_data(ledger: Ledger, *, force: bool = False) -> DemoLoad:
     from engine import api
 
@@ -188,7 +203,11 @@ def load_demo_data(ledger: Ledger, *, force: bool = False) -> DemoLoad:
         run_date=_next_working_day(today, 1, ledger.settings.working_weekdays),
         actor=CLI_OPERATOR,
     )
-    log.info("demo data loaded", extra={"uploads": results, "allocated_lines": allocation.lines_allocated})
+    invoices = _load_finance(ledger, today)
+    log.info(
+        "demo data loaded",
+        extra={"uploads": results, "allocated_lines": allocation.lines_allocated, "invoices": invoices},
+    )
     return DemoLoad(
         loaded=True, accounts=list(DEMO_ACCOUNTS), uploads=results, allocation_run=allocation.run_id
     )

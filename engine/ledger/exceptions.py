@@ -54,6 +54,11 @@ KIND_RULES: dict[ExceptionKind, KindRule] = {
     ExceptionKind.NO_SKU: KindRule(Desk.STORES, Severity.HIGH, 8),
     # The T-1 run waits for a newer snapshot: hours, production starts the next morning.
     ExceptionKind.STALE_SNAPSHOT: KindRule(Desk.STORES, Severity.HIGH, 4),
+    # Finance desk (seed 002): an unknown or reseller vendor's invoice is routed flagged and waits
+    # for its vendor; a duplicate is not routed again; an unreadable attachment needs a person.
+    ExceptionKind.UNKNOWN_VENDOR: KindRule(Desk.FINANCE, Severity.MEDIUM, 24),
+    ExceptionKind.DUPLICATE_INVOICE: KindRule(Desk.FINANCE, Severity.LOW, 24),
+    ExceptionKind.UNREADABLE_INVOICE: KindRule(Desk.FINANCE, Severity.MEDIUM, 8),
 }
 OPEN_STATES = (ExceptionStatus.OPEN, ExceptionStatus.ACKNOWLEDGED)
 CLOSED_STATES = (ExceptionStatus.RESOLVED, ExceptionStatus.DISMISSED)
@@ -67,6 +72,7 @@ class NewException:
     line_id: str | None = None
     lpo_id: str | None = None
     file_id: str | None = None
+    invoice_id: str | None = None
     qty_impact: Decimal | None = None
     dedupe_key: str | None = None
     payload: dict[str, Any] = field(default_factory=dict)
@@ -159,7 +165,7 @@ def _insert(
                 "tag_id": new.tag_id,
                 "line_id": new.line_id,
                 "lpo_id": new.lpo_id,
-                "invoice_id": None,
+                "invoice_id": new.invoice_id,
                 "carrier_file_id": None,
                 "shipment_id": None,
                 "file_id": new.file_id,

@@ -64,7 +64,20 @@ class JobRun:
 class JobDefinition:
     name: str
     title: str
-    work: Callable[[JobRun], JobOutcome]
+    work: Callable[[JobRun], JobOutcome] | None = None
+    # A batch job whose items each get their own transaction (a mail poll): it runs outside the
+    # run's transaction, with the ledger, the actor and the trace id.
+    batch: Callable[[Ledger, Actor], JobOutcome] | None = None
+
+
+def _mail_poll(ledger: Ledger, actor: Actor) -> JobOutcome:
+    """The AP mailbox agent's poll (DOMAIN "Invoices"): each message in its own transaction."""
+    from engine.api.finance import mail_source
+    from engine.invoices.agent import poll
+
+    result = poll(ledger, mail_source(ledger), actor=actor)
+    counts = {"messages": result.messages, "invoices": result.invoices, "skipped": result.skipped, "errors": result.errors, "routed": result.routed}
+    return JobOutcome(counts, skipped=None if result.messages or result.routed else "no mail waiting")
 
 
 def _sla(run: JobRun) -> JobOutcome:
@@ -113,6 +126,7 @@ CATALOGUE: dict[str, JobDefinition] = {
     "allocation_t1": JobDefinition(
         "allocation_t1", "T-1 stock allocation for the next working day", _allocation_t1
     ),
+    "mail_poll": JobDefinition("mail_poll", "Read the AP mailbox and route invoices", batch=_mail_poll),
 }
 
 
@@ -155,9 +169,12 @@ def run_job(
         log.info("job started", extra={"job": name, "trigger": str(trigger), "run_id": run_id})
         at = now or utcnow()
         try:
-            outcome = ledger.db.write(
-                lambda conn: definition.work(JobRun(ledger, conn, at, trace_id, actor, trigger))
-            )
+            if definition.batch is not None:
+                outcome = definition.batch(ledger, actor)
+            else:
+                work = definition.work
+                assert work is not None, f"job {name} has no work"
+                outcome = ledger.db.write(lambda conn: work(JobRun(ledger, conn, at, trace_id, actor, trigger)))
         except Exception as error:  # a job's failure is recorded on its run, never lost
             message = error.message if isinstance(error, EngineError) else f"{type(error).__name__}: {error}"
             _set(ledger, run_id, status=str(JobStatus.FAILED), finished_at=utcnow(), error=message[:4000])

@@ -1,0 +1,199 @@
+"""The finance desk (seed 002): the vendor master, the AP mailbox agent, invoices and their review."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from engine.api.access import requires
+from engine.auth.roles import Actor, Permission
+from engine.errors import ConfigurationError, NotFound, ValidationError
+from engine.exports import FileDownload, TableFormat, table_file
+from engine.handle import Ledger
+from engine.invoices import agent, review
+from engine.invoices import vendors as master
+from engine.invoices.records import InvoiceView, MessageOutcome, PollResult, invoice_view
+from engine.invoices.review import UnknownSender
+from engine.invoices.sources import FolderSource, Incoming, MailSource, message_key
+from engine.invoices.vendors import VendorImport, VendorRecord, VendorView
+from engine.ledger.files import check_display_name, sha256_hex
+from engine.ledger.requests import run_once
+from engine.logs import traced
+from engine.models import Page, check_paging
+from engine.progress import Progress, no_progress
+from engine.store.schema import invoice
+from engine.vocab import InvoiceStatus, MailSourceKind
+
+import sqlalchemy as sa
+
+
+@requires(Permission.REVIEW_INVOICES)
+def import_vendors(
+    ledger: Ledger, content: bytes, file_name: str, *, actor: Actor, request_id: str | None = None
+) -> VendorImport:
+    """The vendor master from CSV/xlsx: all rows valid or nothing changes (upsert by name)."""
+    records = master.validate(master.read_vendor_file(content, check_display_name(file_name)))
+    return _save(ledger, records, actor=actor, request_id=request_id, parts=(sha256_hex(content),))
+
+
+@requires(Permission.REVIEW_INVOICES)
+def save_vendors(
+    ledger: Ledger, records: list[VendorRecord], *, actor: Actor, request_id: str | None = None
+) -> VendorImport:
+    """The editor's save (and "add this unknown vendor"): the given vendors, added or updated."""
+    master.validate((n, r.model_dump()) for n, r in enumerate(records, 1))
+    return _save(ledger, records, actor=actor, request_id=request_id, parts=tuple(r.model_dump_json() for r in records))
+
+
+def _save(ledger: Ledger, records: list[VendorRecord], *, actor: Actor, request_id: str | None, parts: tuple[object, ...]) -> VendorImport:
+    if not records:
+        raise ValidationError("No vendors to save.", field="file")
+    with traced() as trace_id:
+        return run_once(
+            ledger.db,
+            lambda conn: master.save_vendors(conn, records, actor=actor, trace_id=trace_id),
+            request_id=request_id,
+            operation="vendors.save",
+            parts=parts,
+            model=VendorImport,
+            actor=actor,
+            trace_id=trace_id,
+        )
+
+
+@requires(Permission.REVIEW_INVOICES)
+def list_vendors(ledger: Ledger, *, actor: Actor) -> list[VendorView]:
+    with ledger.db.read() as conn:
+        return master.list_vendors(conn)
+
+
+@requires(Permission.REVIEW_INVOICES)
+def export_vendors(ledger: Ledger, *, fmt: TableFormat | str, actor: Actor) -> FileDownload:
+    with ledger.db.read() as conn:
+        rows = master.export_rows(master.list_vendors(conn))
+    return table_file("vendors", master.COLUMNS, rows, fmt=fmt)
+
+
+@requires(Permission.REVIEW_INVOICES)
+def process_mail(ledger: Ledger, raw: bytes, *, actor: Actor, file_name: str = "message.eml") -> MessageOutcome:
+    """One message given by hand (``invoices process FILE.eml``): the same pipeline as a poll, keyed
+    like the folder source, so the same mail given twice makes one invoice."""
+    incoming = Incoming(source=MailSourceKind.FOLDER, key=message_key(raw), raw=raw, handle=check_display_name(file_name))
+    return agent.process(ledger, incoming, actor=actor)
+
+
+def mail_source(ledger: Ledger, kind: MailSourceKind | str | None = None) -> MailSource:
+    chosen = MailSourceKind(kind or ledger.settings.mail_source)
+    if chosen is MailSourceKind.FOLDER:
+        return FolderSource(ledger.settings.mail_dir)
+    raise ConfigurationError(
+        f"The {chosen} mail source is not available in this build; use the folder source "
+        f"({ledger.settings.mail_dir}) or set OPSLEDGER_MAIL_SOURCE=folder."
+    )
+
+
+@requires(Permission.REVIEW_INVOICES)
+def poll_mail(
+    ledger: Ledger, *, actor: Actor, source: MailSourceKind | str | None = None, progress: Progress = no_progress
+) -> PollResult:
+    """Process what waits in the mailbox now (the mail_poll job does this every minute)."""
+    return agent.poll(ledger, mail_source(ledger, source), actor=actor, progress=progress)
+
+
+@requires(Permission.REVIEW_INVOICES)
+def list_invoices(
+    ledger: Ledger,
+    *,
+    actor: Actor,
+    status: InvoiceStatus | None = None,
+    vendor: str | None = None,
+    offset: int = 0,
+    limit: int = 100,
+) -> Page[InvoiceView]:
+    check_paging(offset, limit)
+    query = sa.select(invoice)
+    if status is not None:
+        query = query.where(invoice.c.status == str(status))
+    if vendor:
+        query = query.where(invoice.c.vendor_name == vendor)
+    with ledger.db.read() as conn:
+        total = conn.execute(sa.select(sa.func.count()).select_from(query.subquery())).scalar_one()
+        rows = conn.execute(query.order_by(invoice.c.created_at.desc(), invoice.c.invoice_id.desc()).offset(offset).limit(limit)).all()
+    return Page[InvoiceView](items=[invoice_view(r) for r in rows], total=total, offset=offset, limit=limit)
+
+
+@requires(Permission.REVIEW_INVOICES)
+def show_invoice(ledger: Ledger, invoice_id: str, *, actor: Actor) -> InvoiceView:
+    with ledger.db.read() as conn:
+        row = conn.execute(sa.select(invoice).where(invoice.c.invoice_id == invoice_id.strip().upper())).first()
+    if row is None:
+        raise NotFound(f"No invoice {invoice_id}.", invoice_id=invoice_id)
+    return invoice_view(row)
+
+
+@requires(Permission.REVIEW_INVOICES)
+def invoice_pdf(ledger: Ledger, invoice_id: str, *, actor: Actor) -> FileDownload:
+    view = show_invoice(ledger, invoice_id, actor=actor)
+    if not view.file_id:
+        raise NotFound(f"Invoice {view.invoice_id} has no stored PDF.", invoice_id=view.invoice_id)
+    with ledger.db.read() as conn:
+        stored, content = ledger.files.read(conn, view.file_id)
+    return FileDownload(file_name=view.attachment_name or f"{view.invoice_id}.pdf", media_type="application/pdf", content=content)
+
+
+@requires(Permission.REVIEW_INVOICES)
+def reprocess_invoices(
+    ledger: Ledger, *, actor: Actor, invoice_id: str | None = None, vendor: str | None = None
+) -> list[InvoiceView]:
+    """One invoice, or every waiting invoice a vendor's master data may now identify, read again and
+    enriched; what becomes routable is routed (again)."""
+    with traced() as trace_id:
+        with ledger.db.read() as conn:
+            chosen = review.targets(conn, invoice_id=invoice_id, vendor=vendor)
+            vendors = master.list_vendors(conn, active_only=True)
+        done = []
+        for view in chosen:
+            reading = review.reread(ledger, view, vendors)
+            updated = ledger.db.write(
+                lambda conn, v=view, r=reading: review.apply(ledger, conn, v, r, actor=actor, trace_id=trace_id),
+                retry_integrity=True,
+            )
+            done.append(agent.route(ledger, updated, actor=actor) if agent.routable(updated) else updated)
+        return done
+
+
+@requires(Permission.REVIEW_INVOICES)
+def route_invoice(ledger: Ledger, invoice_id: str, *, actor: Actor) -> InvoiceView:
+    """Route again (the console's button): the same AP mail, sent once more."""
+    view = show_invoice(ledger, invoice_id, actor=actor)
+    if view.status not in (InvoiceStatus.PROCESSED, InvoiceStatus.UNKNOWN):
+        raise ValidationError(f"Invoice {view.invoice_id} is {view.status}: only processed or unknown invoices are routed.")
+    return agent.route(ledger, view, actor=actor)
+
+
+@requires(Permission.REVIEW_INVOICES)
+def unknown_vendors(ledger: Ledger, *, actor: Actor) -> list[UnknownSender]:
+    with ledger.db.read() as conn:
+        return review.unknown_senders(conn)
+
+
+__all__ = [
+    "InvoiceView",
+    "MessageOutcome",
+    "PollResult",
+    "UnknownSender",
+    "VendorImport",
+    "VendorRecord",
+    "VendorView",
+    "export_vendors",
+    "import_vendors",
+    "invoice_pdf",
+    "list_invoices",
+    "list_vendors",
+    "poll_mail",
+    "process_mail",
+    "reprocess_invoices",
+    "route_invoice",
+    "save_vendors",
+    "show_invoice",
+    "unknown_vendors",
+]
