@@ -162,7 +162,9 @@ def _invoice_object(outcome: api.MessageOutcome) -> dict[str, Any]:
 
 def cmd_invoices_process(args: argparse.Namespace, settings: Settings) -> Any:
     ledger, actor = _user(args, settings)
-    return _invoice_object(api.process_mail(ledger, _read(args.file), actor=actor, file_name=Path(args.file).name))
+    return _invoice_object(
+        api.process_mail(ledger, _read(args.file), actor=actor, file_name=Path(args.file).name)
+    )
 
 
 def cmd_invoices_poll(args: argparse.Namespace, settings: Settings) -> Any:
@@ -172,7 +174,9 @@ def cmd_invoices_poll(args: argparse.Namespace, settings: Settings) -> Any:
 
 def cmd_invoices_list(args: argparse.Namespace, settings: Settings) -> Any:
     status = _choice(api.InvoiceStatus, args.status)
-    return api.list_invoices(_ledger(settings), actor=CLI_OPERATOR, status=status, offset=args.offset, limit=args.limit)
+    return api.list_invoices(
+        _ledger(settings), actor=CLI_OPERATOR, status=status, offset=args.offset, limit=args.limit
+    )
 
 
 def cmd_invoices_show(args: argparse.Namespace, settings: Settings) -> Any:

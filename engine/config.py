@@ -95,15 +95,19 @@ class Settings(BaseSettings):
     sla_hours: dict[str, float] = Field(default_factory=dict, description="SLA hours per exception kind")
     invoice_mailbox: str = Field(
         default="invoices@opsledger.example",
-        description="the shared AP mailbox invoices arrive in (mail from it is never processed: seed loop rule)",
+        description="the AP mailbox invoices arrive in (mail from it is never processed: seed loop rule)",
     )
     ap_address: str = Field(default="ap@opsledger.example", description="where routed invoices are sent")
     allowed_ap_emails: str = Field(
         default="", description="when set (comma-separated), mail must be addressed to one of these"
     )
     default_billing_party: str = Field(default="Company HQ", description="the seed's DEFAULT_BILLING_PARTY")
-    mail_source: str = Field(default="folder", pattern=r"^(folder|graph|imap)$", description="where mail_poll reads")
-    mail_poll_cron: str = Field(default="* * * * *", description="mail_poll: every minute (routed within a minute)")
+    mail_source: str = Field(
+        default="folder", pattern=r"^(folder|graph|imap)$", description="where mail_poll reads"
+    )
+    mail_poll_cron: str = Field(
+        default="* * * * *", description="mail_poll: every minute (routed within a minute)"
+    )
     invoice_date_order: str = Field(
         default="DMY", pattern=r"^(DMY|MDY|YMD)$", description="how an ambiguous 02/11/2026 is read"
     )

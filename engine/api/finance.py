@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pathlib import Path
+import sqlalchemy as sa
 
 from engine.api.access import requires
 from engine.auth.roles import Actor, Permission
@@ -11,6 +11,7 @@ from engine.exports import FileDownload, TableFormat, table_file
 from engine.handle import Ledger
 from engine.invoices import agent, review
 from engine.invoices import vendors as master
+from engine.invoices.pipeline import Reading
 from engine.invoices.records import InvoiceView, MessageOutcome, PollResult, invoice_view
 from engine.invoices.review import UnknownSender
 from engine.invoices.sources import FolderSource, Incoming, MailSource, message_key
@@ -22,8 +23,6 @@ from engine.models import Page, check_paging
 from engine.progress import Progress, no_progress
 from engine.store.schema import invoice
 from engine.vocab import InvoiceStatus, MailSourceKind
-
-import sqlalchemy as sa
 
 
 @requires(Permission.REVIEW_INVOICES)
@@ -41,10 +40,19 @@ def save_vendors(
 ) -> VendorImport:
     """The editor's save (and "add this unknown vendor"): the given vendors, added or updated."""
     master.validate((n, r.model_dump()) for n, r in enumerate(records, 1))
-    return _save(ledger, records, actor=actor, request_id=request_id, parts=tuple(r.model_dump_json() for r in records))
+    return _save(
+        ledger, records, actor=actor, request_id=request_id, parts=tuple(r.model_dump_json() for r in records)
+    )
 
 
-def _save(ledger: Ledger, records: list[VendorRecord], *, actor: Actor, request_id: str | None, parts: tuple[object, ...]) -> VendorImport:
+def _save(
+    ledger: Ledger,
+    records: list[VendorRecord],
+    *,
+    actor: Actor,
+    request_id: str | None,
+    parts: tuple[object, ...],
+) -> VendorImport:
     if not records:
         raise ValidationError("No vendors to save.", field="file")
     with traced() as trace_id:
@@ -74,10 +82,14 @@ def export_vendors(ledger: Ledger, *, fmt: TableFormat | str, actor: Actor) -> F
 
 
 @requires(Permission.REVIEW_INVOICES)
-def process_mail(ledger: Ledger, raw: bytes, *, actor: Actor, file_name: str = "message.eml") -> MessageOutcome:
+def process_mail(
+    ledger: Ledger, raw: bytes, *, actor: Actor, file_name: str = "message.eml"
+) -> MessageOutcome:
     """One message given by hand (``invoices process FILE.eml``): the same pipeline as a poll, keyed
     like the folder source, so the same mail given twice makes one invoice."""
-    incoming = Incoming(source=MailSourceKind.FOLDER, key=message_key(raw), raw=raw, handle=check_display_name(file_name))
+    incoming = Incoming(
+        source=MailSourceKind.FOLDER, key=message_key(raw), raw=raw, handle=check_display_name(file_name)
+    )
     return agent.process(ledger, incoming, actor=actor)
 
 
@@ -93,7 +105,11 @@ def mail_source(ledger: Ledger, kind: MailSourceKind | str | None = None) -> Mai
 
 @requires(Permission.REVIEW_INVOICES)
 def poll_mail(
-    ledger: Ledger, *, actor: Actor, source: MailSourceKind | str | None = None, progress: Progress = no_progress
+    ledger: Ledger,
+    *,
+    actor: Actor,
+    source: MailSourceKind | str | None = None,
+    progress: Progress = no_progress,
 ) -> PollResult:
     """Process what waits in the mailbox now (the mail_poll job does this every minute)."""
     return agent.poll(ledger, mail_source(ledger, source), actor=actor, progress=progress)
@@ -117,14 +133,20 @@ def list_invoices(
         query = query.where(invoice.c.vendor_name == vendor)
     with ledger.db.read() as conn:
         total = conn.execute(sa.select(sa.func.count()).select_from(query.subquery())).scalar_one()
-        rows = conn.execute(query.order_by(invoice.c.created_at.desc(), invoice.c.invoice_id.desc()).offset(offset).limit(limit)).all()
+        rows = conn.execute(
+            query.order_by(invoice.c.created_at.desc(), invoice.c.invoice_id.desc())
+            .offset(offset)
+            .limit(limit)
+        ).all()
     return Page[InvoiceView](items=[invoice_view(r) for r in rows], total=total, offset=offset, limit=limit)
 
 
 @requires(Permission.REVIEW_INVOICES)
 def show_invoice(ledger: Ledger, invoice_id: str, *, actor: Actor) -> InvoiceView:
     with ledger.db.read() as conn:
-        row = conn.execute(sa.select(invoice).where(invoice.c.invoice_id == invoice_id.strip().upper())).first()
+        row = conn.execute(
+            sa.select(invoice).where(invoice.c.invoice_id == invoice_id.strip().upper())
+        ).first()
     if row is None:
         raise NotFound(f"No invoice {invoice_id}.", invoice_id=invoice_id)
     return invoice_view(row)
@@ -136,8 +158,12 @@ def invoice_pdf(ledger: Ledger, invoice_id: str, *, actor: Actor) -> FileDownloa
     if not view.file_id:
         raise NotFound(f"Invoice {view.invoice_id} has no stored PDF.", invoice_id=view.invoice_id)
     with ledger.db.read() as conn:
-        stored, content = ledger.files.read(conn, view.file_id)
-    return FileDownload(file_name=view.attachment_name or f"{view.invoice_id}.pdf", media_type="application/pdf", content=content)
+        _, content = ledger.files.read(conn, view.file_id)
+    return FileDownload(
+        file_name=view.attachment_name or f"{view.invoice_id}.pdf",
+        media_type="application/pdf",
+        content=content,
+    )
 
 
 @requires(Permission.REVIEW_INVOICES)
@@ -152,13 +178,18 @@ def reprocess_invoices(
             vendors = master.list_vendors(conn, active_only=True)
         done = []
         for view in chosen:
-            reading = review.reread(ledger, view, vendors)
-            updated = ledger.db.write(
-                lambda conn, v=view, r=reading: review.apply(ledger, conn, v, r, actor=actor, trace_id=trace_id),
-                retry_integrity=True,
-            )
+            updated = _reprocess_one(ledger, view, review.reread(ledger, view, vendors), actor, trace_id)
             done.append(agent.route(ledger, updated, actor=actor) if agent.routable(updated) else updated)
         return done
+
+
+def _reprocess_one(
+    ledger: Ledger, view: InvoiceView, reading: Reading, actor: Actor, trace_id: str
+) -> InvoiceView:
+    return ledger.db.write(
+        lambda conn: review.apply(ledger, conn, view, reading, actor=actor, trace_id=trace_id),
+        retry_integrity=True,
+    )
 
 
 @requires(Permission.REVIEW_INVOICES)
@@ -166,7 +197,9 @@ def route_invoice(ledger: Ledger, invoice_id: str, *, actor: Actor) -> InvoiceVi
     """Route again (the console's button): the same AP mail, sent once more."""
     view = show_invoice(ledger, invoice_id, actor=actor)
     if view.status not in (InvoiceStatus.PROCESSED, InvoiceStatus.UNKNOWN):
-        raise ValidationError(f"Invoice {view.invoice_id} is {view.status}: only processed or unknown invoices are routed.")
+        raise ValidationError(
+            f"Invoice {view.invoice_id} is {view.status}: only processed or unknown invoices are routed."
+        )
     return agent.route(ledger, view, actor=actor)
 
 

@@ -79,28 +79,74 @@ def demo_mails(today: date, zone: ZoneInfo) -> list[tuple[str, bytes]]:
         "Paper A4 80gsm x 40 boxes",
         "Grand Total: AED 1,260.00",
     ]
-    unknown = ["Desert Rain Catering", "Invoice Number: DRC-204", f"Date: {today:%Y-%m-%d}", "Total: AED 945.50"]
-    reseller = ["Falcon IT Resellers", "Invoice No: FIT-5531", f"Invoice Date: {today:%d/%m/%Y}", "Total: USD 2,400.00"]
+    unknown = [
+        "Desert Rain Catering",
+        "Invoice Number: DRC-204",
+        f"Date: {today:%Y-%m-%d}",
+        "Total: AED 945.50",
+    ]
+    reseller = [
+        "Falcon IT Resellers",
+        "Invoice No: FIT-5531",
+        f"Invoice Date: {today:%d/%m/%Y}",
+        "Total: USD 2,400.00",
+    ]
     return [
-        ("acme-1142.eml", invoice_mail(
-            sender="billing@acme-tools.example", subject="Invoice INV-2026-1142", message_id="<acme-1142@acme-tools.example>",
-            sent_at=at, attachments=[("INV-2026-1142.pdf", invoice_pdf(acme_invoice("INV-2026-1142", today - timedelta(days=1), "315.00")))],
-        )),
-        ("gulf-88120.eml", invoice_mail(
-            sender="Gulf Office Supplies <gos.accounts@mailhost.example>", subject="Invoice GOS-88120",
-            message_id="<gos-88120@mailhost.example>", sent_at=at + timedelta(minutes=7),
-            attachments=[("GOS-88120.pdf", invoice_pdf(gulf))],
-        )),
-        ("desert-rain-204.eml", invoice_mail(
-            sender="accounts@desertrain.example", subject="Catering invoice DRC-204", message_id="<drc-204@desertrain.example>",
-            sent_at=at + timedelta(minutes=12), attachments=[("DRC-204.pdf", invoice_pdf(unknown))],
-        )),
-        ("falcon-5531.eml", invoice_mail(
-            sender="ar@falcon-it.example", subject="Invoice FIT-5531", message_id="<fit-5531@falcon-it.example>",
-            sent_at=at + timedelta(minutes=20), attachments=[("FIT-5531.pdf", invoice_pdf(reseller))],
-        )),
-        ("loop.eml", invoice_mail(
-            sender=MAILBOX, subject="Invoice: ACME Tools LLC - GL 6100", message_id="<loop-1@opsledger.example>",
-            sent_at=at + timedelta(minutes=25), attachments=[("INV-2026-1142.pdf", invoice_pdf(acme_invoice("INV-2026-1142", today, "315.00")))],
-        )),
-    ]  # fmt: skip
+        (
+            "acme-1142.eml",
+            invoice_mail(
+                sender="billing@acme-tools.example",
+                subject="Invoice INV-2026-1142",
+                message_id="<acme-1142@acme-tools.example>",
+                sent_at=at,
+                attachments=[
+                    (
+                        "INV-2026-1142.pdf",
+                        invoice_pdf(acme_invoice("INV-2026-1142", today - timedelta(days=1), "315.00")),
+                    )
+                ],
+            ),
+        ),
+        (
+            "gulf-88120.eml",
+            invoice_mail(
+                sender="Gulf Office Supplies <gos.accounts@mailhost.example>",
+                subject="Invoice GOS-88120",
+                message_id="<gos-88120@mailhost.example>",
+                sent_at=at + timedelta(minutes=7),
+                attachments=[("GOS-88120.pdf", invoice_pdf(gulf))],
+            ),
+        ),
+        (
+            "desert-rain-204.eml",
+            invoice_mail(
+                sender="accounts@desertrain.example",
+                subject="Catering invoice DRC-204",
+                message_id="<drc-204@desertrain.example>",
+                sent_at=at + timedelta(minutes=12),
+                attachments=[("DRC-204.pdf", invoice_pdf(unknown))],
+            ),
+        ),
+        (
+            "falcon-5531.eml",
+            invoice_mail(
+                sender="ar@falcon-it.example",
+                subject="Invoice FIT-5531",
+                message_id="<fit-5531@falcon-it.example>",
+                sent_at=at + timedelta(minutes=20),
+                attachments=[("FIT-5531.pdf", invoice_pdf(reseller))],
+            ),
+        ),
+        (
+            "loop.eml",
+            invoice_mail(
+                sender=MAILBOX,
+                subject="Invoice: ACME Tools LLC - GL 6100",
+                message_id="<loop-1@opsledger.example>",
+                sent_at=at + timedelta(minutes=25),
+                attachments=[
+                    ("INV-2026-1142.pdf", invoice_pdf(acme_invoice("INV-2026-1142", today, "315.00")))
+                ],
+            ),
+        ),
+    ]

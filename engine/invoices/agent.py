@@ -50,7 +50,9 @@ def route(ledger: Ledger, view: InvoiceView, *, actor: Actor) -> InvoiceView:
         "Invoice number": view.invoice_number or "-",
         "Invoice date": view.invoice_date.isoformat() if view.invoice_date else "-",
         "Due date": view.due_date.isoformat() if view.due_date else "-",
-        "Amount": f"{view.total_amount} {view.currency or ''}".strip() if view.total_amount is not None else "-",
+        "Amount": f"{view.total_amount} {view.currency or ''}".strip()
+        if view.total_amount is not None
+        else "-",
         "Payment terms": view.payment_terms or "-",
         "Department": view.expense_dept or routing.UNKNOWN,
         "GL Code": view.gl_code or routing.UNKNOWN,
@@ -72,9 +74,23 @@ def route(ledger: Ledger, view: InvoiceView, *, actor: Actor) -> InvoiceView:
     routed_to = routing.send_to_outbox(routing.compose(mail, settings), settings.outbox_dir, view.invoice_id)
 
     def mark(conn: sa.Connection) -> InvoiceView:
-        conn.execute(invoice.update().where(invoice.c.invoice_id == view.invoice_id).values(routed_to=routed_to, routed_at=now, updated_at=now))
-        record_action(conn, actor, "INVOICE_ROUTED", entity_type="invoice", entity_id=view.invoice_id, trace_id=view.trace_id, after={"to": routed_to, "flagged": mail.flagged})
-        return invoice_view(conn.execute(sa.select(invoice).where(invoice.c.invoice_id == view.invoice_id)).one())
+        conn.execute(
+            invoice.update()
+            .where(invoice.c.invoice_id == view.invoice_id)
+            .values(routed_to=routed_to, routed_at=now, updated_at=now)
+        )
+        record_action(
+            conn,
+            actor,
+            "INVOICE_ROUTED",
+            entity_type="invoice",
+            entity_id=view.invoice_id,
+            trace_id=view.trace_id,
+            after={"to": routed_to, "flagged": mail.flagged},
+        )
+        return invoice_view(
+            conn.execute(sa.select(invoice).where(invoice.c.invoice_id == view.invoice_id)).one()
+        )
 
     return ledger.db.write(mark)
 
@@ -110,7 +126,17 @@ def poll(ledger: Ledger, source: MailSource, *, actor: Actor, progress: Progress
                 skipped += 1
             made += sum(1 for v in outcome.invoices if v.trace_id == outcome.trace_id)
             errors += sum(1 for v in outcome.invoices if v.status is InvoiceStatus.ERROR)
-            routed += sum(1 for v in outcome.invoices if v.routed_at is not None and v.trace_id == outcome.trace_id)
+            routed += sum(
+                1 for v in outcome.invoices if v.routed_at is not None and v.trace_id == outcome.trace_id
+            )
             source.done(incoming)
             progress("reading the mailbox", messages, 0)
-        return PollResult(source=source.kind, messages=messages, invoices=made, skipped=skipped, errors=errors, routed=routed, trace_id=trace_id)
+        return PollResult(
+            source=source.kind,
+            messages=messages,
+            invoices=made,
+            skipped=skipped,
+            errors=errors,
+            routed=routed,
+            trace_id=trace_id,
+        )

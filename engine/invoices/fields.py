@@ -110,8 +110,10 @@ def extract_fields(
     )
     values: dict[str, Any] = {}
     sources: dict[str, FieldSource] = {}
-    for found, source in ((_by_vendor_rules(text, rules, readers), FieldSource.VENDOR_RULE),
-                          (_by_labels(text, readers), FieldSource.GENERIC)):  # fmt: skip
+    for found, source in (
+        (_by_vendor_rules(text, rules, readers), FieldSource.VENDOR_RULE),
+        (_by_labels(text, readers), FieldSource.GENERIC),
+    ):
         for name, value in found.items():
             if name not in values:
                 values[name], sources[name] = value, source

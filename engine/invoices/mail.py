@@ -121,7 +121,9 @@ def _collect(message: EmailMessage, out: list[Attachment], skipped: list[str], d
             skipped.append(f"{name}: empty or unreadable")
             continue
         if len(payload) > MAX_ATTACHMENT_BYTES:
-            skipped.append(f"{name}: {len(payload) // (1024 * 1024)} MB, over the {MAX_ATTACHMENT_BYTES // (1024 * 1024)} MB limit")
+            skipped.append(
+                f"{name}: {len(payload) // 2**20} MB, over the {MAX_ATTACHMENT_BYTES // 2**20} MB limit"
+            )
             continue
         out.append(Attachment(name=name, content_type=content_type, content=payload))
 
@@ -129,7 +131,9 @@ def _collect(message: EmailMessage, out: list[Attachment], skipped: list[str], d
 def parse_message(raw: bytes) -> MailMessage:
     """The message, or a ValidationError when the bytes are no e-mail at all."""
     if len(raw) > MAX_MESSAGE_BYTES:
-        raise ValidationError(f"The message is {len(raw) // (1024 * 1024)} MB, over the limit; it was not read.")
+        raise ValidationError(
+            f"The message is {len(raw) // (1024 * 1024)} MB, over the limit; it was not read."
+        )
     message = email.message_from_bytes(raw, policy=email.policy.default)
     if not isinstance(message, EmailMessage) or not (message.keys()):
         raise ValidationError("These bytes are not an e-mail message (no headers).")

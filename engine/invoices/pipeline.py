@@ -21,15 +21,20 @@ from engine.config import Settings
 from engine.errors import ValidationError
 from engine.handle import Ledger
 from engine.ids import new_ulid
-from engine.invoices import routing
 from engine.invoices.fields import extract_fields
 from engine.invoices.loop import skip_reason
 from engine.invoices.mail import Attachment, MailMessage, parse_message
-from engine.invoices.models import ExtractedFields, FieldSource, VendorSource
+from engine.invoices.models import ExtractedFields
 from engine.invoices.pdftext import UnreadablePdf, looks_like_pdf, read_pdf
 from engine.invoices.records import InvoiceView, MessageOutcome, invoice_view
 from engine.invoices.sources import Incoming
-from engine.invoices.vendors import ProductCategory, VendorMatch, VendorView, list_vendors, match_domain, match_text
+from engine.invoices.vendors import (
+    ProductCategory,
+    VendorMatch,
+    VendorView,
+    match_domain,
+    match_text,
+)
 from engine.ledger.audit import record_action
 from engine.ledger.exceptions import NewException, raise_exception
 from engine.ledger.inbox import notify_desk
@@ -53,7 +58,9 @@ class Reading:
     detected_name: str | None = None
 
 
-def read_attachment(number: int, attachment: Attachment, message: MailMessage, vendors: list[VendorView], settings: Settings) -> Reading:
+def read_attachment(
+    number: int, attachment: Attachment, message: MailMessage, vendors: list[VendorView], settings: Settings
+) -> Reading:
     reading = Reading(number=number, attachment=attachment)
     try:
         reading.text = read_pdf(attachment.content, max_pages=settings.invoice_max_pages).text
@@ -97,20 +104,29 @@ def prepare(incoming: Incoming, vendors: list[VendorView], settings: Settings) -
     pdfs = pdf_attachments(message)
     if not pdfs:
         return Prepared(incoming, message, "no PDF attachment", [])
-    return Prepared(incoming, message, None, [read_attachment(n, a, message, vendors, settings) for n, a in enumerate(pdfs, 1)])
+    return Prepared(
+        incoming,
+        message,
+        None,
+        [read_attachment(n, a, message, vendors, settings) for n, a in enumerate(pdfs, 1)],
+    )
 
 
 def _claim(conn: Connection, key: str, invoice_id: str, now: datetime) -> str | None:
     """The invoice already holding the key, or None after claiming it for this one. The key is the
     table's primary key: of two racing writers the second fails and, re-run, finds the first."""
-    holder = conn.execute(sa.select(invoice_claim.c.invoice_id).where(invoice_claim.c.claim_key == key)).scalar()
+    holder = conn.execute(
+        sa.select(invoice_claim.c.invoice_id).where(invoice_claim.c.claim_key == key)
+    ).scalar()
     if holder is not None:
         return str(holder)
     conn.execute(invoice_claim.insert().values(claim_key=key, invoice_id=invoice_id, created_at=now))
     return None
 
 
-def duplicate_keys(vendor: VendorView, fields: ExtractedFields, message: MailMessage, zone_date: str | None) -> list[str]:
+def duplicate_keys(
+    vendor: VendorView, fields: ExtractedFields, message: MailMessage, zone_date: str | None
+) -> list[str]:
     """DOMAIN "Invoices" step 5: same vendor + invoice number, or same vendor + sender + received
     date (the seed's level 2, kept as DOMAIN states it)."""
     keys = []
@@ -131,7 +147,9 @@ def _status(reading: Reading, duplicate_of: str | None) -> InvoiceStatus:
     return InvoiceStatus.PROCESSED
 
 
-def _exception(reading: Reading, status: InvoiceStatus, message: MailMessage, invoice_id: str, duplicate_of: str | None) -> NewException | None:
+def _exception(
+    reading: Reading, status: InvoiceStatus, message: MailMessage, invoice_id: str, duplicate_of: str | None
+) -> NewException | None:
     who = message.sender or "an unknown sender"
     if status is InvoiceStatus.ERROR:
         return NewException(
@@ -144,7 +162,8 @@ def _exception(reading: Reading, status: InvoiceStatus, message: MailMessage, in
         return NewException(
             ExceptionKind.DUPLICATE_INVOICE,
             f"Invoice {reading.fields.invoice_number or reading.attachment.name} from "
-            f"{reading.match.vendor.vendor_name if reading.match else who} duplicates {duplicate_of}; not routed again.",
+            f"{reading.match.vendor.vendor_name if reading.match else who} duplicates {duplicate_of}; "
+            "not routed again.",
             invoice_id=invoice_id,
             payload={"duplicate_of": duplicate_of},
         )
@@ -152,18 +171,37 @@ def _exception(reading: Reading, status: InvoiceStatus, message: MailMessage, in
         if reading.match is not None:  # a reseller: known, but a person reads it (seed "Reseller Handling")
             text = f"{reading.match.vendor.vendor_name} is a reseller: its invoice from {who} needs review."
         else:
-            text = f"No vendor for the invoice from {who} ({reading.detected_name or 'no name found'}): add it to the vendor master or alias it."
+            text = (
+                f"No vendor for the invoice from {who} ({reading.detected_name or 'no name found'}): "
+                "add it to the vendor master or alias it."
+            )
         return NewException(
             ExceptionKind.UNKNOWN_VENDOR,
             text,
             invoice_id=invoice_id,
             dedupe_key=f"{message.sender_domain or message.sender}:{invoice_id}",
-            payload={"sender": message.sender, "sender_domain": message.sender_domain, "detected_name": reading.detected_name},
+            payload={
+                "sender": message.sender,
+                "sender_domain": message.sender_domain,
+                "detected_name": reading.detected_name,
+            },
         )
     return None
 
 
-def _row(reading: Reading, prepared: Prepared, status: InvoiceStatus, *, invoice_id: str, file_id: str | None, file_hash: str | None, duplicate_of: str | None, settings: Settings, now: datetime, trace_id: str) -> dict[str, object]:
+def _row(
+    reading: Reading,
+    prepared: Prepared,
+    status: InvoiceStatus,
+    *,
+    invoice_id: str,
+    file_id: str | None,
+    file_hash: str | None,
+    duplicate_of: str | None,
+    settings: Settings,
+    now: datetime,
+    trace_id: str,
+) -> dict[str, object]:
     message = prepared.message
     assert message is not None
     vendor = reading.match.vendor if reading.match else None
@@ -206,65 +244,155 @@ def _row(reading: Reading, prepared: Prepared, status: InvoiceStatus, *, invoice
     }
 
 
-def record(ledger: Ledger, conn: Connection, prepared: Prepared, *, actor: Actor, trace_id: str) -> MessageOutcome:
+def record(
+    ledger: Ledger, conn: Connection, prepared: Prepared, *, actor: Actor, trace_id: str
+) -> MessageOutcome:
     """The transaction: claim the message (or answer with what it made before), then its invoices."""
     incoming, message, now = prepared.incoming, prepared.message, utcnow()
     earlier = conn.execute(
-        sa.select(mail_message).where(mail_message.c.source == str(incoming.source), mail_message.c.message_key == incoming.key)
+        sa.select(mail_message).where(
+            mail_message.c.source == str(incoming.source), mail_message.c.message_key == incoming.key
+        )
     ).first()
     if earlier is not None:
-        made = conn.execute(sa.select(invoice).where(invoice.c.source == str(incoming.source), invoice.c.message_key == incoming.key).order_by(invoice.c.attachment_no)).all()
+        made = conn.execute(
+            sa.select(invoice)
+            .where(invoice.c.source == str(incoming.source), invoice.c.message_key == incoming.key)
+            .order_by(invoice.c.attachment_no)
+        ).all()
         return MessageOutcome(
-            source=incoming.source, message_key=incoming.key, status=InvoiceStatus.SKIPPED,
-            reason=f"already processed at {earlier.processed_at:%Y-%m-%d %H:%M} UTC", invoices=[invoice_view(r) for r in made], trace_id=trace_id,
-        )  # fmt: skip
+            source=incoming.source,
+            message_key=incoming.key,
+            status=InvoiceStatus.SKIPPED,
+            reason=f"already processed at {earlier.processed_at:%Y-%m-%d %H:%M} UTC",
+            invoices=[invoice_view(r) for r in made],
+            trace_id=trace_id,
+        )
     status = InvoiceStatus.SKIPPED if prepared.skip else InvoiceStatus.PROCESSED
     conn.execute(
         mail_message.insert().values(
-            source=str(incoming.source), message_key=incoming.key,
-            internet_message_id=message.message_id if message else None, sender=message.sender if message else None,
-            subject=message.subject if message else None, received_at=message.received_at if message else None,
-            status=str(status), reason=prepared.skip, invoices=len(prepared.readings), processed_at=now, trace_id=trace_id,
-        )  # fmt: skip
+            source=str(incoming.source),
+            message_key=incoming.key,
+            internet_message_id=message.message_id if message else None,
+            sender=message.sender if message else None,
+            subject=message.subject if message else None,
+            received_at=message.received_at if message else None,
+            status=str(status),
+            reason=prepared.skip,
+            invoices=len(prepared.readings),
+            processed_at=now,
+            trace_id=trace_id,
+        )
     )
     if prepared.skip or message is None:
-        record_action(conn, actor, "MAIL_SKIPPED", entity_type="mail", entity_id=incoming.key[:200], trace_id=trace_id, after={"reason": prepared.skip, "sender": message.sender if message else None})
-        return MessageOutcome(source=incoming.source, message_key=incoming.key, status=InvoiceStatus.SKIPPED, reason=prepared.skip, invoices=[], trace_id=trace_id)
-    views = [_record_invoice(ledger, conn, prepared, reading, actor=actor, trace_id=trace_id, now=now) for reading in prepared.readings]
-    return MessageOutcome(source=incoming.source, message_key=incoming.key, status=InvoiceStatus.PROCESSED, reason=None, invoices=views, trace_id=trace_id)
+        record_action(
+            conn,
+            actor,
+            "MAIL_SKIPPED",
+            entity_type="mail",
+            entity_id=incoming.key[:200],
+            trace_id=trace_id,
+            after={"reason": prepared.skip, "sender": message.sender if message else None},
+        )
+        return MessageOutcome(
+            source=incoming.source,
+            message_key=incoming.key,
+            status=InvoiceStatus.SKIPPED,
+            reason=prepared.skip,
+            invoices=[],
+            trace_id=trace_id,
+        )
+    views = [
+        _record_invoice(ledger, conn, prepared, reading, actor=actor, trace_id=trace_id, now=now)
+        for reading in prepared.readings
+    ]
+    return MessageOutcome(
+        source=incoming.source,
+        message_key=incoming.key,
+        status=InvoiceStatus.PROCESSED,
+        reason=None,
+        invoices=views,
+        trace_id=trace_id,
+    )
 
 
-def _record_invoice(ledger: Ledger, conn: Connection, prepared: Prepared, reading: Reading, *, actor: Actor, trace_id: str, now: datetime) -> InvoiceView:
+def _record_invoice(
+    ledger: Ledger,
+    conn: Connection,
+    prepared: Prepared,
+    reading: Reading,
+    *,
+    actor: Actor,
+    trace_id: str,
+    now: datetime,
+) -> InvoiceView:
     message = prepared.message
     assert message is not None
     settings = ledger.settings
     invoice_id = new_ulid()
     stored = ledger.files.put(
-        conn, reading.attachment.content, display_name=reading.attachment.name, media_type="application/pdf", actor=actor, trace_id=trace_id
+        conn,
+        reading.attachment.content,
+        display_name=reading.attachment.name,
+        media_type="application/pdf",
+        actor=actor,
+        trace_id=trace_id,
     )
     duplicate_of = None
     if reading.match is not None and not reading.problem:
-        received = message.received_at.astimezone(settings.zone).date().isoformat() if message.received_at else None
+        received = (
+            message.received_at.astimezone(settings.zone).date().isoformat() if message.received_at else None
+        )
         for key in duplicate_keys(reading.match.vendor, reading.fields, message, received):
             holder = _claim(conn, key, invoice_id, now)
             duplicate_of = duplicate_of or holder
     status = _status(reading, duplicate_of)
-    row = _row(reading, prepared, status, invoice_id=invoice_id, file_id=stored.file_id, file_hash=stored.sha256, duplicate_of=duplicate_of, settings=settings, now=now, trace_id=trace_id)
+    row = _row(
+        reading,
+        prepared,
+        status,
+        invoice_id=invoice_id,
+        file_id=stored.file_id,
+        file_hash=stored.sha256,
+        duplicate_of=duplicate_of,
+        settings=settings,
+        now=now,
+        trace_id=trace_id,
+    )
     new = _exception(reading, status, message, invoice_id, duplicate_of)
     if new is not None:
-        row["exception_id"] = raise_exception(conn, new, actor=actor, trace_id=trace_id, sla_overrides=settings.sla_hours)
+        row["exception_id"] = raise_exception(
+            conn, new, actor=actor, trace_id=trace_id, sla_overrides=settings.sla_hours
+        )
     conn.execute(invoice.insert().values(**row))
     record_action(
-        conn, actor, "INVOICE_RECORDED", entity_type="invoice", entity_id=invoice_id, trace_id=trace_id,
-        after={"status": str(status), "vendor": row["vendor_name"], "invoice_number": row["invoice_number"], "sender": message.sender},
-    )  # fmt: skip
+        conn,
+        actor,
+        "INVOICE_RECORDED",
+        entity_type="invoice",
+        entity_id=invoice_id,
+        trace_id=trace_id,
+        after={
+            "status": str(status),
+            "vendor": row["vendor_name"],
+            "invoice_number": row["invoice_number"],
+            "sender": message.sender,
+        },
+    )
     title = {
-        InvoiceStatus.PROCESSED: f"Invoice {row['invoice_number'] or ''} from {row['vendor_name']} routed to AP",
+        InvoiceStatus.PROCESSED: f"Invoice {row['invoice_number'] or ''} from {row['vendor_name']} routed",
         InvoiceStatus.UNKNOWN: f"Unknown vendor: invoice from {message.sender}",
         InvoiceStatus.DUPLICATE: f"Duplicate invoice {row['invoice_number'] or ''} from {row['vendor_name']}",
         InvoiceStatus.ERROR: f"Unreadable invoice from {message.sender}",
     }[status]
-    notify_desk(conn, Desk.FINANCE, title, new.message if new else f"GL {row['gl_code']}, {row['total_amount']} {row['currency'] or ''}", trace_id=trace_id, exception_id=row["exception_id"])  # type: ignore[arg-type]
+    notify_desk(
+        conn,
+        Desk.FINANCE,
+        title,
+        new.message if new else f"GL {row['gl_code']}, {row['total_amount']} {row['currency'] or ''}",
+        trace_id=trace_id,
+        exception_id=str(row["exception_id"]) if row["exception_id"] else None,
+    )
     return invoice_view(conn.execute(sa.select(invoice).where(invoice.c.invoice_id == invoice_id)).one())
 
 

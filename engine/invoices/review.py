@@ -30,14 +30,25 @@ WAITING = (InvoiceStatus.UNKNOWN, InvoiceStatus.ERROR)
 def _message_of(view: InvoiceView) -> MailMessage:
     """The parts of the original mail that identification needs (sender, date), from the row."""
     return MailMessage(
-        message_id=None, sender=view.sender, sender_name=None, to=[], cc=[], subject=view.subject or "",
-        received_at=view.received_at, in_reply_to=None, auto_submitted=None, body_text="", attachments=[],
-    )  # fmt: skip
+        message_id=None,
+        sender=view.sender,
+        sender_name=None,
+        to=[],
+        cc=[],
+        subject=view.subject or "",
+        received_at=view.received_at,
+        in_reply_to=None,
+        auto_submitted=None,
+        body_text="",
+        attachments=[],
+    )
 
 
 def targets(conn: Connection, *, invoice_id: str | None, vendor: str | None) -> list[InvoiceView]:
     if invoice_id:
-        row = conn.execute(sa.select(invoice).where(invoice.c.invoice_id == invoice_id.strip().upper())).first()
+        row = conn.execute(
+            sa.select(invoice).where(invoice.c.invoice_id == invoice_id.strip().upper())
+        ).first()
         if row is None:
             raise NotFound(f"No invoice {invoice_id}.", invoice_id=invoice_id)
         return [invoice_view(row)]
@@ -45,7 +56,9 @@ def targets(conn: Connection, *, invoice_id: str | None, vendor: str | None) -> 
         raise ValidationError("Give an invoice id or a vendor name to reprocess.", field="vendor")
     chosen = get_vendor(conn, vendor)
     waiting = conn.execute(
-        sa.select(invoice).where(invoice.c.status.in_([str(s) for s in WAITING])).order_by(invoice.c.created_at)
+        sa.select(invoice)
+        .where(invoice.c.status.in_([str(s) for s in WAITING]))
+        .order_by(invoice.c.created_at)
     ).all()
     views = [invoice_view(row) for row in waiting]
     # Every waiting invoice is read again: those the vendor's new domains or aliases now identify
@@ -56,18 +69,24 @@ def targets(conn: Connection, *, invoice_id: str | None, vendor: str | None) -> 
 def reread(ledger: Ledger, view: InvoiceView, vendors: list[VendorView]) -> Reading:
     with ledger.db.read() as conn:
         content = ledger.files.read(conn, view.file_id)[1] if view.file_id else b""
-    attachment = Attachment(name=view.attachment_name or "invoice.pdf", content_type="application/pdf", content=content)
+    attachment = Attachment(
+        name=view.attachment_name or "invoice.pdf", content_type="application/pdf", content=content
+    )
     return read_attachment(1, attachment, _message_of(view), vendors, ledger.settings)
 
 
-def apply(ledger: Ledger, conn: Connection, view: InvoiceView, reading: Reading, *, actor: Actor, trace_id: str) -> InvoiceView:
+def apply(
+    ledger: Ledger, conn: Connection, view: InvoiceView, reading: Reading, *, actor: Actor, trace_id: str
+) -> InvoiceView:
     """The invoice as the current master reads it; an UNKNOWN_VENDOR exception it no longer needs is
     resolved, and the invoice is left for routing again."""
     now = utcnow()
     duplicate_of = None
     message = _message_of(view)
     if reading.match is not None and not reading.problem:
-        received = view.received_at.astimezone(ledger.settings.zone).date().isoformat() if view.received_at else None
+        received = (
+            view.received_at.astimezone(ledger.settings.zone).date().isoformat() if view.received_at else None
+        )
         for key in duplicate_keys(reading.match.vendor, reading.fields, message, received):
             holder = _claim(conn, key, view.invoice_id, now)
             if holder is not None and holder != view.invoice_id:
@@ -96,20 +115,31 @@ def apply(ledger: Ledger, conn: Connection, view: InvoiceView, reading: Reading,
         "routed_at": None,  # routed again: now with its GL code, or still flagged
         "updated_at": now,
     }
-    values["field_sources"] = json.dumps({k: str(v) for k, v in reading.fields.sources.items()}, sort_keys=True)
+    values["field_sources"] = json.dumps(
+        {k: str(v) for k, v in reading.fields.sources.items()}, sort_keys=True
+    )
     conn.execute(invoice.update().where(invoice.c.invoice_id == view.invoice_id).values(**values))
     if status is InvoiceStatus.PROCESSED and view.exception_id:
         current = get_exception(conn, view.exception_id)
         if current.status in OPEN_STATES:
             act_on_exception(
-                conn, view.exception_id, ExceptionAction.RESOLVE, actor=actor, trace_id=trace_id,
+                conn,
+                view.exception_id,
+                ExceptionAction.RESOLVE,
+                actor=actor,
+                trace_id=trace_id,
                 notes=f"Reprocessed: vendor {values['vendor_name']} ({values['vendor_source']}).",
-            )  # fmt: skip
+            )
     record_action(
-        conn, actor, "INVOICE_REPROCESSED", entity_type="invoice", entity_id=view.invoice_id, trace_id=trace_id,
+        conn,
+        actor,
+        "INVOICE_REPROCESSED",
+        entity_type="invoice",
+        entity_id=view.invoice_id,
+        trace_id=trace_id,
         before={"status": str(view.status), "vendor": view.vendor_name},
         after={"status": str(status), "vendor": values["vendor_name"], "gl_code": values["gl_code"]},
-    )  # fmt: skip
+    )
     return invoice_view(conn.execute(sa.select(invoice).where(invoice.c.invoice_id == view.invoice_id)).one())
 
 
@@ -127,7 +157,9 @@ class UnknownSender(BaseModel):
 
 def unknown_senders(conn: Connection) -> list[UnknownSender]:
     rows = conn.execute(
-        sa.select(invoice).where(invoice.c.status == str(InvoiceStatus.UNKNOWN), invoice.c.vendor_key.is_(None)).order_by(invoice.c.created_at)
+        sa.select(invoice)
+        .where(invoice.c.status == str(InvoiceStatus.UNKNOWN), invoice.c.vendor_key.is_(None))
+        .order_by(invoice.c.created_at)
     ).all()
     groups: dict[str, list[InvoiceView]] = {}
     for row in rows:
@@ -139,11 +171,18 @@ def unknown_senders(conn: Connection) -> list[UnknownSender]:
     for domain, views in groups.items():
         detected = sorted({v.detected_name for v in views if v.detected_name})
         probe = detected[0] if detected else domain.split(".")[0]
-        similar = [name for name, score, _ in process.extract(probe, names, scorer=fuzz.WRatio, limit=3) if score >= 60]
+        similar = [
+            name
+            for name, score, _ in process.extract(probe, names, scorer=fuzz.WRatio, limit=3)
+            if score >= 60
+        ]
         out.append(
             UnknownSender(
-                sender_domain=domain, senders=sorted({v.sender for v in views if v.sender}),
-                detected_names=detected, invoices=views, similar_vendors=similar,
-            )  # fmt: skip
+                sender_domain=domain,
+                senders=sorted({v.sender for v in views if v.sender}),
+                detected_names=detected,
+                invoices=views,
+                similar_vendors=similar,
+            )
         )
     return sorted(out, key=lambda group: -len(group.invoices))

@@ -43,7 +43,9 @@ def compose(mail: ApMail, settings: Settings) -> EmailMessage:
     message["To"] = check_ap_recipient(settings)
     message["Subject"] = subject(mail)
     message["Date"] = format_datetime(mail.processed_at)
-    message["Message-ID"] = make_msgid(idstring=mail.invoice_id, domain=settings.invoice_mailbox.rsplit("@", 1)[-1])
+    message["Message-ID"] = make_msgid(
+        idstring=mail.invoice_id, domain=settings.invoice_mailbox.rsplit("@", 1)[-1]
+    )
     message["Auto-Submitted"] = "auto-generated"  # RFC 3834: no one auto-answers it, nor do we
     message["X-OpsLedger-Invoice"] = mail.invoice_id
     lines = ["Invoice processed via automation. Details below:", ""]
@@ -52,13 +54,18 @@ def compose(mail: ApMail, settings: Settings) -> EmailMessage:
     lines += [f"{label}: {value}" for label, value in mail.fields.items()]
     lines += [
         f"Transaction ID: {mail.invoice_id}",
-        f"Received: {mail.received_at.astimezone(zone):%Y-%m-%d %H:%M}" if mail.received_at else "Received: -",
+        f"Received: {mail.received_at.astimezone(zone):%Y-%m-%d %H:%M}"
+        if mail.received_at
+        else "Received: -",
         f"Processed: {mail.processed_at.astimezone(zone):%Y-%m-%d %H:%M}",
     ]
     message.set_content("\n".join(lines))
     if mail.attachment is not None:
         message.add_attachment(
-            mail.attachment, maintype="application", subtype="pdf", filename=mail.attachment_name or "invoice.pdf"
+            mail.attachment,
+            maintype="application",
+            subtype="pdf",
+            filename=mail.attachment_name or "invoice.pdf",
         )
     return message
 

@@ -82,7 +82,10 @@ class VendorRecord(BaseModel):
     @field_validator("sender_domains", mode="before")
     @classmethod
     def _domains(cls, value: Any) -> list[str]:
-        domains = [d.lower().lstrip("@").rstrip(".") for d in (_split(value) if not isinstance(value, list) else value)]
+        domains = [
+            d.lower().lstrip("@").rstrip(".")
+            for d in (_split(value) if not isinstance(value, list) else value)
+        ]
         for domain in domains:
             if not _DOMAIN.match(domain):
                 raise ValueError(f"{domain!r} is not a domain like vendor.example")
@@ -91,7 +94,11 @@ class VendorRecord(BaseModel):
     @field_validator("aliases", mode="before")
     @classmethod
     def _aliases(cls, value: Any) -> list[str]:
-        return _split(value) if not isinstance(value, list) else [str(v).strip() for v in value if str(v).strip()]
+        return (
+            _split(value)
+            if not isinstance(value, list)
+            else [str(v).strip() for v in value if str(v).strip()]
+        )
 
     @field_validator("product_category", mode="before")
     @classmethod
@@ -158,8 +165,12 @@ def validate(rows: Iterable[tuple[int, dict[str, Any]]]) -> list[VendorRecord]:
         records.append(record)
     if problems:
         shown = "; ".join(problems[:MAX_PROBLEMS_SHOWN])
-        more = f" (and {len(problems) - MAX_PROBLEMS_SHOWN} more)" if len(problems) > MAX_PROBLEMS_SHOWN else ""
-        raise ValidationError(f"{len(problems)} problem(s) in the vendor master, nothing changed: {shown}{more}.")
+        more = (
+            f" (and {len(problems) - MAX_PROBLEMS_SHOWN} more)" if len(problems) > MAX_PROBLEMS_SHOWN else ""
+        )
+        raise ValidationError(
+            f"{len(problems)} problem(s) in the vendor master, nothing changed: {shown}{more}."
+        )
     return records
 
 
@@ -178,7 +189,9 @@ def _values(record: VendorRecord) -> dict[str, Any]:
     }
 
 
-def save_vendors(conn: Connection, records: list[VendorRecord], *, actor: Actor, trace_id: str) -> VendorImport:
+def save_vendors(
+    conn: Connection, records: list[VendorRecord], *, actor: Actor, trace_id: str
+) -> VendorImport:
     """Upsert by the folded name; a domain may belong to one vendor only (checked against the store)."""
     stored = {row.vendor_key: row for row in conn.execute(sa.select(vendor))}
     incoming = {r.key for r in records}
@@ -190,14 +203,20 @@ def save_vendors(conn: Connection, records: list[VendorRecord], *, actor: Actor,
     }
     clashes = [f"{d} is already {owners[d]}'s" for r in records for d in r.sender_domains if d in owners]
     if clashes:
-        raise ValidationError(f"Sender domains must belong to one vendor: {'; '.join(clashes[:5])}.", field="sender_domains")
+        raise ValidationError(
+            f"Sender domains must belong to one vendor: {'; '.join(clashes[:5])}.", field="sender_domains"
+        )
     created = updated = unchanged = 0
     now = utcnow()
     for record in records:
         values = _values(record)
         before = stored.get(record.key)
         if before is None:
-            conn.execute(vendor.insert().values(vendor_key=record.key, updated_by=actor.email, updated_at=now, **values))
+            conn.execute(
+                vendor.insert().values(
+                    vendor_key=record.key, updated_by=actor.email, updated_at=now, **values
+                )
+            )
             created += 1
         elif any(getattr(before, k) != v for k, v in values.items()):
             conn.execute(
@@ -219,7 +238,9 @@ def save_vendors(conn: Connection, records: list[VendorRecord], *, actor: Actor,
             before={k: getattr(before, k) for k in values} if before is not None else None,
             after=values,
         )
-    return VendorImport(rows=len(records), created=created, updated=updated, unchanged=unchanged, trace_id=trace_id)
+    return VendorImport(
+        rows=len(records), created=created, updated=updated, unchanged=unchanged, trace_id=trace_id
+    )
 
 
 def _view(row: sa.Row) -> VendorView:
@@ -244,7 +265,11 @@ def get_vendor(conn: Connection, name_or_key: str) -> VendorView:
 
 def export_rows(vendors: list[VendorView]) -> list[dict[str, Any]]:
     return [
-        {**_values(v), "venue_required": "yes" if v.venue_required else "no", "active": "yes" if v.active else "no"}
+        {
+            **_values(v),
+            "venue_required": "yes" if v.venue_required else "no",
+            "active": "yes" if v.active else "no",
+        }
         for v in vendors
     ]
 
@@ -271,7 +296,9 @@ def match_domain(vendors: list[VendorView], sender_domain: str | None) -> Vendor
         candidate = ".".join(labels[start:])
         for v in vendors:
             if v.active and candidate in v.sender_domains:
-                return VendorMatch(vendor=v, source=VendorSource.DOMAIN, evidence=f"sender domain {sender_domain}")
+                return VendorMatch(
+                    vendor=v, source=VendorSource.DOMAIN, evidence=f"sender domain {sender_domain}"
+                )
     return None
 
 
@@ -287,7 +314,9 @@ def match_text(vendors: list[VendorView], text: str) -> VendorMatch | None:
             needle = _fold(name)
             if len(needle) < 3:
                 continue  # too short to tell apart from ordinary words
-            if re.search(rf"(?<!\w){re.escape(needle)}(?!\w)", folded) and (best is None or len(needle) > best[0]):
+            if re.search(rf"(?<!\w){re.escape(needle)}(?!\w)", folded) and (
+                best is None or len(needle) > best[0]
+            ):
                 best = (len(needle), v, name)
     if best is None:
         return None

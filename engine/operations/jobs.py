@@ -76,7 +76,13 @@ def _mail_poll(ledger: Ledger, actor: Actor) -> JobOutcome:
     from engine.invoices.agent import poll
 
     result = poll(ledger, mail_source(ledger), actor=actor)
-    counts = {"messages": result.messages, "invoices": result.invoices, "skipped": result.skipped, "errors": result.errors, "routed": result.routed}
+    counts = {
+        "messages": result.messages,
+        "invoices": result.invoices,
+        "skipped": result.skipped,
+        "errors": result.errors,
+        "routed": result.routed,
+    }
     return JobOutcome(counts, skipped=None if result.messages or result.routed else "no mail waiting")
 
 
@@ -174,7 +180,9 @@ def run_job(
             else:
                 work = definition.work
                 assert work is not None, f"job {name} has no work"
-                outcome = ledger.db.write(lambda conn: work(JobRun(ledger, conn, at, trace_id, actor, trigger)))
+                outcome = ledger.db.write(
+                    lambda conn: work(JobRun(ledger, conn, at, trace_id, actor, trigger))
+                )
         except Exception as error:  # a job's failure is recorded on its run, never lost
             message = error.message if isinstance(error, EngineError) else f"{type(error).__name__}: {error}"
             _set(ledger, run_id, status=str(JobStatus.FAILED), finished_at=utcnow(), error=message[:4000])
