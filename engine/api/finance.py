@@ -11,8 +11,16 @@ from engine.exports import FileDownload, TableFormat, table_file
 from engine.handle import Ledger
 from engine.invoices import agent, review
 from engine.invoices import vendors as master
+from engine.invoices.pdftext import UnreadablePdf, first_page_png, read_pdf
 from engine.invoices.pipeline import Reading
-from engine.invoices.records import InvoiceView, MessageOutcome, PollResult, invoice_view
+from engine.invoices.records import (
+    InvoicePreview,
+    InvoiceView,
+    MailboxStatus,
+    MessageOutcome,
+    PollResult,
+    invoice_view,
+)
 from engine.invoices.review import UnknownSender
 from engine.invoices.sources import FolderSource, Incoming, MailSource, message_key
 from engine.invoices.vendors import VendorImport, VendorRecord, VendorView
@@ -21,7 +29,7 @@ from engine.ledger.requests import run_once
 from engine.logs import traced
 from engine.models import Page, check_paging
 from engine.progress import Progress, no_progress
-from engine.store.schema import invoice
+from engine.store.schema import invoice, mail_message
 from engine.vocab import InvoiceStatus, MailSourceKind
 
 
@@ -204,13 +212,62 @@ def route_invoice(ledger: Ledger, invoice_id: str, *, actor: Actor) -> InvoiceVi
 
 
 @requires(Permission.REVIEW_INVOICES)
+def invoice_preview(ledger: Ledger, invoice_id: str, *, actor: Actor) -> InvoicePreview:
+    """The stored PDF's first page as an image and its text, as the pipeline read it."""
+    view = show_invoice(ledger, invoice_id, actor=actor)
+    if not view.file_id:
+        return InvoicePreview(
+            invoice_id=view.invoice_id, first_page_png=None, text="", problem="no stored PDF"
+        )
+    with ledger.db.read() as conn:
+        _, content = ledger.files.read(conn, view.file_id)
+    try:
+        text, problem = read_pdf(content, max_pages=ledger.settings.invoice_max_pages).text, None
+    except UnreadablePdf as unreadable:
+        text, problem = "", unreadable.message
+    return InvoicePreview(
+        invoice_id=view.invoice_id, first_page_png=first_page_png(content), text=text, problem=problem
+    )
+
+
+@requires(Permission.REVIEW_INVOICES)
+def mailbox_status(ledger: Ledger, *, actor: Actor) -> MailboxStatus:
+    settings = ledger.settings
+    source = mail_source(ledger)
+    folder = settings.mail_dir
+    waiting = (
+        (len(list(folder.glob("*.eml"))) if folder.is_dir() else 0)
+        if isinstance(source, FolderSource)
+        else None
+    )
+    with ledger.db.read() as conn:
+        rows = conn.execute(sa.select(invoice.c.status, sa.func.count()).group_by(invoice.c.status)).all()
+        counts = {str(status): int(count) for status, count in rows}
+        skipped = conn.execute(
+            sa.select(sa.func.count()).select_from(mail_message).where(mail_message.c.status == "skipped")
+        ).scalar_one()
+    return MailboxStatus(
+        source=source.kind,
+        location=str(settings.mail_dir) if isinstance(source, FolderSource) else settings.invoice_mailbox,
+        waiting=waiting,
+        ap_address=settings.ap_address,
+        outbox=str(settings.outbox_dir),
+        invoices_by_status=counts,
+        messages_skipped=int(skipped),
+        unrouted=len(agent.unrouted(ledger)),
+    )
+
+
+@requires(Permission.REVIEW_INVOICES)
 def unknown_vendors(ledger: Ledger, *, actor: Actor) -> list[UnknownSender]:
     with ledger.db.read() as conn:
         return review.unknown_senders(conn)
 
 
 __all__ = [
+    "InvoicePreview",
     "InvoiceView",
+    "MailboxStatus",
     "MessageOutcome",
     "PollResult",
     "UnknownSender",
@@ -220,8 +277,10 @@ __all__ = [
     "export_vendors",
     "import_vendors",
     "invoice_pdf",
+    "invoice_preview",
     "list_invoices",
     "list_vendors",
+    "mailbox_status",
     "poll_mail",
     "process_mail",
     "reprocess_invoices",

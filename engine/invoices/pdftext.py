@@ -120,3 +120,29 @@ def _page_text(document: pdfium.PdfDocument, index: int) -> str:
         textpage.close()
         page.close()
     return "\n".join(line.rstrip() for line in text.replace("\r\n", "\n").replace("\r", "\n").split("\n"))
+
+
+def first_page_png(content: bytes, *, width_px: int = 900) -> bytes | None:
+    """The first page as a PNG about ``width_px`` wide (the Invoices page shows it), or None when
+    PDFium cannot open the file."""
+    import io
+
+    with _PDFIUM:
+        try:
+            document = pdfium.PdfDocument(content)
+        except pdfium.PdfiumError:
+            return None
+        try:
+            if len(document) == 0:
+                return None
+            page = document[0]
+            try:
+                scale = width_px / max(page.get_width(), 1.0)
+                image = page.render(scale=scale).to_pil()
+            finally:
+                page.close()
+        finally:
+            document.close()
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG", optimize=True)
+    return buffer.getvalue()

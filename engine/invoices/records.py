@@ -81,3 +81,29 @@ class PollResult(BaseModel):
     errors: int
     routed: int
     trace_id: str
+
+
+class InvoicePreview(BaseModel):
+    """What the Invoices page shows beside the fields: the PDF's first page as a PNG and its text."""
+
+    model_config = ConfigDict(frozen=True)
+
+    invoice_id: str
+    first_page_png: bytes | None
+    text: str
+    problem: str | None
+
+
+class MailboxStatus(BaseModel):
+    """The Mailbox page: where mail is read, what waits, what the last polls did."""
+
+    model_config = ConfigDict(frozen=True)
+
+    source: MailSourceKind
+    location: str
+    waiting: int | None  # messages waiting at the source now (None: the source cannot tell cheaply)
+    ap_address: str
+    outbox: str
+    invoices_by_status: dict[str, int]
+    messages_skipped: int
+    unrouted: int
