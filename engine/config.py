@@ -111,6 +111,11 @@ class Settings(BaseSettings):
     invoice_date_order: str = Field(
         default="DMY", pattern=r"^(DMY|MDY|YMD)$", description="how an ambiguous 02/11/2026 is read"
     )
+    teams_webhook_url: SecretStr | None = Field(
+        default=None,
+        description="a Teams Workflows 'When a Teams webhook request is received' URL (a secret: its sig= "
+        "authorises posting); when set, each routed or flagged invoice posts a card",
+    )
     invoice_max_pages: int = Field(default=50, gt=0, description="PDF pages read per invoice")
     api_rate_per_minute: int = Field(
         default=120, gt=0, description="integration API requests one key may make per minute (then 429)"

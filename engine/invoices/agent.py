@@ -10,7 +10,7 @@ from engine.auth.roles import Actor
 from engine.clock import utcnow
 from engine.errors import ConfigurationError, EngineError
 from engine.handle import Ledger
-from engine.invoices import routing
+from engine.invoices import routing, teams
 from engine.invoices.pipeline import prepare, record, routable
 from engine.invoices.records import InvoiceView, MessageOutcome, PollResult, invoice_view
 from engine.invoices.sources import Incoming, MailSource
@@ -35,6 +35,8 @@ def process(ledger: Ledger, incoming: Incoming, *, actor: Actor) -> MessageOutco
         if outcome.status is InvoiceStatus.SKIPPED:
             return outcome
         routed = [route(ledger, view, actor=actor) if routable(view) else view for view in outcome.invoices]
+        for view in routed:
+            teams.post_card(ledger.settings, view)
         return outcome.model_copy(update={"invoices": routed})
 
 
