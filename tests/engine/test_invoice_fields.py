@@ -335,3 +335,8 @@ def test_invoice2data_template_problems_are_named(template: str, field: str, wor
     with pytest.raises(ValidationError, match=words) as raised:
         rules_from_invoice2data(template)
     assert raised.value.field == field
+
+
+def test_a_total_column_header_does_not_read_the_first_item_line() -> None:
+    assert extract_fields("Description Qty Total\nDrill bits 2 150.00").total_amount is None
+    assert extract_fields("Total\nد.إ 1,250.00").total_amount == Decimal("1250.00")
