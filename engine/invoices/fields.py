@@ -33,7 +33,9 @@ _PARSERS = ["custom-formats", "absolute-time"]
 _DATE_WINDOW = 4  # "3. März 2024" is three tokens; a fourth allows "Monday, 3 March 2024"
 _SEPARATORS = " \t:：#-–=|"
 _NUMBER_RE = re.compile(r"[^\W_][\w\-/.]*")
-_AMOUNT_LINE_RE = re.compile(r"[A-Za-z€$£.إرس ]{0,5}-?\s*\d[\d.,' ]*(?:\s*[A-Za-z€$£.إرس]{1,4})?")
+# A line below a total label holds the amount when it is nothing else: "€ 1.250,00", "GBP 80.00", "315 AED".
+_CURRENCY_MARK = r"(?:[A-Z]{3}|US\$|[€$£]|د\.إ|ر\.س)"
+_AMOUNT_LINE_RE = re.compile(rf"{_CURRENCY_MARK}?\s*-?\s*\d[\d.,' ]*?\s*{_CURRENCY_MARK}?")
 
 
 @dataclass(frozen=True)
@@ -110,10 +112,9 @@ def extract_fields(
     )
     values: dict[str, Any] = {}
     sources: dict[str, FieldSource] = {}
-    for found, source in (
-        (_by_vendor_rules(text, rules, readers), FieldSource.VENDOR_RULE),
-        (_by_labels(text, readers), FieldSource.GENERIC),
-    ):
+    by_vendor = _by_vendor_rules(text, rules, readers)
+    by_labels = _by_labels(text, readers)
+    for found, source in ((by_vendor, FieldSource.VENDOR_RULE), (by_labels, FieldSource.GENERIC)):
         for name, value in found.items():
             if name not in values:
                 values[name], sources[name] = value, source
@@ -200,7 +201,7 @@ def _by_labels(text: str, readers: _Readers) -> dict[str, Any]:
         if held is None or priority > held[0] or (name == "total_amount" and priority == held[0]):
             best[name] = (priority, item.line, value)
             if name == "total_amount":
-                total_line[:] = [lines[item.line], *_next_line(lines, item.line)]
+                total_line[:] = [lines[item.line]] if item.value else _next_line(lines, item.line)
     found = {name: value for name, (_, _, value) in best.items()}
     if "currency" not in found and total_line:
         currency = next(filter(None, map(currency_in, total_line)), None)
@@ -256,13 +257,13 @@ def _read(item: _Labelled, lines: list[str], readers: _Readers) -> Any:
         dates = [d for d in dates if d is not None]
         return dates[min(item.column, len(dates) - 1)] if dates else None
     if name == "total_amount":
-        if not same_line and not any(_AMOUNT_LINE_RE.fullmatch(part) for part in [text, *text.split("  ")]):
+        if not same_line and _AMOUNT_LINE_RE.fullmatch(text) is None:
             return None
         return readers.amount(text)
     if name == "invoice_number":
         return readers.number(text)
     if name == "currency":
-        return currency_code(text.split()[0])
+        return currency_in(text)
     if name == "payment_terms":
         return " ".join(text.split())[:120] or None
     return text  # IGNORED: read so that its value is never taken for another field

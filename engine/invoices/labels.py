@@ -152,39 +152,11 @@ TERMS_RE = re.compile(
     re.IGNORECASE,
 )
 
-# ISO 4217 codes the desk meets; a code outside this list is still read after a "Currency" label.
-CURRENCY_CODES = frozenset(
-    [
-        "AED",
-        "SAR",
-        "QAR",
-        "OMR",
-        "KWD",
-        "BHD",
-        "EGP",
-        "JOD",
-        "USD",
-        "EUR",
-        "GBP",
-        "CHF",
-        "CAD",
-        "AUD",
-        "NZD",
-        "JPY",
-        "CNY",
-        "INR",
-        "PKR",
-        "SGD",
-        "HKD",
-        "SEK",
-        "NOK",
-        "DKK",
-        "PLN",
-        "CZK",
-        "TRY",
-        "ZAR",
-    ]
-)
+# ISO 4217 codes the desk meets. Generic rules read only these (a three-letter word is not a currency);
+# a vendor rule may capture any code.
+_ISO_CODES = "AED SAR QAR OMR KWD BHD EGP JOD USD EUR GBP CHF CAD AUD NZD JPY CNY INR PKR SGD HKD SEK NOK DKK"
+_ISO_CODES += " PLN CZK TRY ZAR"
+CURRENCY_CODES = frozenset(_ISO_CODES.split())
 CURRENCY_SYMBOLS = {"€": "EUR", "$": "USD", "US$": "USD", "£": "GBP", "د.إ": "AED", "ر.س": "SAR"}
 CURRENCY_RE = re.compile(
     r"(?<![A-Za-z])(?P<code>" + "|".join(sorted(CURRENCY_CODES)) + r")(?![A-Za-z])"

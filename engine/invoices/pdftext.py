@@ -39,7 +39,7 @@ _MESSAGES = {
         "for a PDF made by their invoicing software."
     ),
     PdfProblem.TOO_LARGE: (
-        "The PDF is larger than the {limit} MB an invoice may be. Ask the vendor for a smaller file, or "
+        "The PDF is larger than the {limit:.3g} MB an invoice may be. Ask the vendor for a smaller file, or "
         "enter the invoice's fields by hand."
     ),
 }
@@ -51,7 +51,7 @@ class UnreadablePdf(ValidationError):
     code = "UNREADABLE_PDF"
 
     def __init__(
-        self, problem: PdfProblem, *, detail: str | None = None, limit_mb: int | None = None
+        self, problem: PdfProblem, *, detail: str | None = None, limit_mb: float | None = None
     ) -> None:
         super().__init__(
             _MESSAGES[problem].format(limit=limit_mb), field="pdf", problem=problem.value, detail=detail
@@ -83,7 +83,7 @@ def read_pdf(content: bytes, *, max_pages: int = 50, max_bytes: int = 20 * 1024 
     larger than ``max_bytes`` (TOO_LARGE), password-protected (ENCRYPTED), not a PDF or damaged
     (BROKEN), or has no text on any page read (IMAGE_ONLY)."""
     if len(content) > max_bytes:
-        raise UnreadablePdf(PdfProblem.TOO_LARGE, limit_mb=max(1, max_bytes // (1024 * 1024)))
+        raise UnreadablePdf(PdfProblem.TOO_LARGE, limit_mb=max_bytes / (1024 * 1024))
     if not looks_like_pdf(content):
         raise UnreadablePdf(PdfProblem.BROKEN, detail="no %PDF- header in the first 1024 bytes")
     with _PDFIUM:

@@ -15,6 +15,7 @@ UNICODE_FONT = Path("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf")
 def invoice_pdf(*pages: list[str], unicode: bool = False, user_password: str | None = None) -> bytes:
     """A PDF with one page per list of lines; a line with "|" puts its parts in columns."""
     pdf = FPDF()
+    pdf.core_fonts_encoding = "windows-1252"  # the core fonts' own encoding: Latin-1 plus €
     if user_password is not None:
         pdf.set_encryption(owner_password="owner-secret", user_password=user_password)
     if unicode:

@@ -47,6 +47,9 @@ def test_too_large_is_refused_before_it_is_opened() -> None:
     with pytest.raises(UnreadablePdf) as raised:
         read_pdf(content, max_bytes=len(content) - 1)
     assert raised.value.problem is PdfProblem.TOO_LARGE
+    assert "larger than the 0.00" in raised.value.message
+    with pytest.raises(UnreadablePdf, match="larger than the 20 MB"):
+        read_pdf(b"%PDF-1.7" + bytes(20 * 1024 * 1024))
     assert read_pdf(content, max_bytes=len(content)).pages[0].startswith("ACME")
 
 
