@@ -9,7 +9,7 @@ TEST_WORKERS ?= 2
 export PYTHONDONTWRITEBYTECODE := 1
 
 .DEFAULT_GOAL := help
-.PHONY: help run worker test lint fmt typecheck unit e2e bench chromium faketime clean
+.PHONY: help run worker test lint fmt typecheck unit e2e bench chromium faketime poppler clean
 
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -69,7 +69,17 @@ unit: $(VENV)/.dev faketime ## the suite without the browser tests
 e2e: $(VENV)/.dev chromium ## only the browser tests
 	$(VENV)/bin/pytest -m browser
 
-bench: $(VENV)/.dev ## the benchmark suite (figures go into BENCHMARKS.md)
+$(VENV)/.bench: $(VENV)/.dev requirements-bench.txt
+	$(PY) -m pip install --quiet -r requirements-bench.txt
+	@touch $@
+
+poppler: ## install Debian's poppler-utils (pdftotext, the invoice benchmark's anchor) when missing
+	@command -v pdftotext >/dev/null || { \
+	  echo "installing poppler-utils (Debian package) for the invoice benchmark"; \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq poppler-utils >/dev/null; }
+
+bench: $(VENV)/.bench poppler ## the benchmark suite (figures go into BENCHMARKS.md)
 	$(PY) -m tests.benchmarks
 
 clean: ## remove the virtual environment (never the data directory)

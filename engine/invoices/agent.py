@@ -90,9 +90,7 @@ def route(ledger: Ledger, view: InvoiceView, *, actor: Actor) -> InvoiceView:
             trace_id=view.trace_id,
             after={"to": routed_to, "flagged": mail.flagged},
         )
-        return invoice_view(
-            conn.execute(sa.select(invoice).where(invoice.c.invoice_id == view.invoice_id)).one()
-        )
+        return view.model_copy(update={"routed_to": routed_to, "routed_at": now, "updated_at": now})
 
     return ledger.db.write(mark)
 

@@ -393,7 +393,7 @@ def _record_invoice(
         trace_id=trace_id,
         exception_id=str(row["exception_id"]) if row["exception_id"] else None,
     )
-    return invoice_view(conn.execute(sa.select(invoice).where(invoice.c.invoice_id == invoice_id)).one())
+    return invoice_view({**row, "routed_to": None, "routed_at": None})
 
 
 def routable(view: InvoiceView) -> bool:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from datetime import date, datetime
 from decimal import Decimal
+from typing import Any
 
 import sqlalchemy as sa
 from pydantic import BaseModel, ConfigDict
@@ -50,9 +51,10 @@ class InvoiceView(BaseModel):
     trace_id: str
 
 
-def invoice_view(row: sa.Row) -> InvoiceView:
-    data = dict(row._mapping)
-    data["field_sources"] = json.loads(data.get("field_sources") or "{}")
+def invoice_view(row: sa.Row | dict[str, Any]) -> InvoiceView:
+    """From a stored row, or from the values just inserted (no read-back)."""
+    data = dict(row) if isinstance(row, dict) else dict(row._mapping)
+    data["field_sources"] = json.loads(str(data.get("field_sources") or "{}"))
     return InvoiceView.model_validate({k: data.get(k) for k in InvoiceView.model_fields})
 
 
