@@ -111,6 +111,23 @@ class Settings(BaseSettings):
     invoice_date_order: str = Field(
         default="DMY", pattern=r"^(DMY|MDY|YMD)$", description="how an ambiguous 02/11/2026 is read"
     )
+    graph_tenant_id: str | None = Field(
+        default=None, description="Entra ID tenant of the mailbox (Graph source)"
+    )
+    graph_client_id: str | None = Field(default=None, description="the app registration's client id")
+    graph_client_secret: SecretStr | None = Field(default=None, description="its client secret")
+    graph_authority_host: str = Field(
+        default="https://login.microsoftonline.com", description="where MSAL gets tokens (https only)"
+    )
+    graph_base_url: str = Field(default="https://graph.microsoft.com/v1.0", description="the Graph API root")
+    graph_ca_bundle: str | None = Field(
+        default=None, description="a CA bundle to trust for the authority and Graph (tests, proxies)"
+    )
+    ap_delivery: str = Field(
+        default="outbox",
+        pattern=r"^(outbox|graph)$",
+        description="route to AP by the outbox folder or Graph sendMail",
+    )
     teams_webhook_url: SecretStr | None = Field(
         default=None,
         description="a Teams Workflows 'When a Teams webhook request is received' URL (a secret: its sig= "
