@@ -150,3 +150,69 @@ def demo_mails(today: date, zone: ZoneInfo) -> list[tuple[str, bytes]]:
             ),
         ),
     ]
+
+
+# Structured e-invoices (EN 16931): the smallest CII and UBL 2.1 documents the readers accept.
+_CII = """<?xml version="1.0" encoding="UTF-8"?>
+<rsm:CrossIndustryInvoice xmlns:rsm="urn:un:unece:uncefact:data:standard:CrossIndustryInvoice:100"
+ xmlns:ram="urn:un:unece:uncefact:data:standard:ReusableAggregateBusinessInformationEntity:100"
+ xmlns:udt="urn:un:unece:uncefact:data:standard:UnqualifiedDataType:100">
+ <rsm:ExchangedDocumentContext><ram:GuidelineSpecifiedDocumentContextParameter>
+  <ram:ID>urn:cen.eu:en16931:2017</ram:ID></ram:GuidelineSpecifiedDocumentContextParameter></rsm:ExchangedDocumentContext>
+ <rsm:ExchangedDocument><ram:ID>{number}</ram:ID><ram:TypeCode>380</ram:TypeCode>
+  <ram:IssueDateTime><udt:DateTimeString format="102">{issued:%Y%m%d}</udt:DateTimeString></ram:IssueDateTime>
+ </rsm:ExchangedDocument>
+ <rsm:SupplyChainTradeTransaction>
+  <ram:ApplicableHeaderTradeAgreement><ram:SellerTradeParty><ram:Name>{seller}</ram:Name></ram:SellerTradeParty>
+   <ram:BuyerTradeParty><ram:Name>OpsLedger Buyer</ram:Name></ram:BuyerTradeParty>
+  </ram:ApplicableHeaderTradeAgreement>
+  <ram:ApplicableHeaderTradeDelivery/>
+  <ram:ApplicableHeaderTradeSettlement><ram:InvoiceCurrencyCode>{currency}</ram:InvoiceCurrencyCode>
+   <ram:SpecifiedTradePaymentTerms><ram:Description>Net 30</ram:Description>
+    <ram:DueDateDateTime><udt:DateTimeString format="102">{due:%Y%m%d}</udt:DateTimeString>
+    </ram:DueDateDateTime>
+   </ram:SpecifiedTradePaymentTerms>
+   <ram:SpecifiedTradeSettlementHeaderMonetarySummation><ram:GrandTotalAmount>{total}</ram:GrandTotalAmount>
+    <ram:DuePayableAmount>{total}</ram:DuePayableAmount></ram:SpecifiedTradeSettlementHeaderMonetarySummation>
+  </ram:ApplicableHeaderTradeSettlement>
+ </rsm:SupplyChainTradeTransaction>
+</rsm:CrossIndustryInvoice>"""
+_UBL = """<?xml version="1.0" encoding="UTF-8"?>
+<Invoice xmlns="urn:oasis:names:specification:ubl:schema:xsd:Invoice-2"
+ xmlns:cac="urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2"
+ xmlns:cbc="urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2">
+ <cbc:CustomizationID>urn:cen.eu:en16931:2017#compliant#urn:fdc:peppol.eu:2017:poacc:billing:3.0</cbc:CustomizationID>
+ <cbc:ID>{number}</cbc:ID><cbc:IssueDate>{issued:%Y-%m-%d}</cbc:IssueDate><cbc:DueDate>{due:%Y-%m-%d}</cbc:DueDate>
+ <cbc:InvoiceTypeCode>380</cbc:InvoiceTypeCode><cbc:DocumentCurrencyCode>{currency}</cbc:DocumentCurrencyCode>
+ <cac:AccountingSupplierParty><cac:Party><cac:PartyLegalEntity><cbc:RegistrationName>{seller}</cbc:RegistrationName>
+ </cac:PartyLegalEntity></cac:Party></cac:AccountingSupplierParty>
+ <cac:AccountingCustomerParty><cac:Party><cac:PartyLegalEntity>
+ <cbc:RegistrationName>OpsLedger Buyer</cbc:RegistrationName>
+ </cac:PartyLegalEntity></cac:Party></cac:AccountingCustomerParty>
+ <cac:PaymentTerms><cbc:Note>Net 30</cbc:Note></cac:PaymentTerms>
+ <cac:LegalMonetaryTotal><cbc:TaxInclusiveAmount currencyID="{currency}">{total}</cbc:TaxInclusiveAmount>
+  <cbc:PayableAmount currencyID="{currency}">{total}</cbc:PayableAmount></cac:LegalMonetaryTotal>
+</Invoice>"""
+
+
+def einvoice_xml(
+    number: str, *, seller: str, issued: date, total: str, currency: str = "AED", flavor: str = "cii"
+) -> bytes:
+    from xml.sax.saxutils import escape
+
+    template = _CII if flavor == "cii" else _UBL
+    return template.format(
+        number=escape(number),
+        seller=escape(seller),
+        issued=issued,
+        due=issued + timedelta(days=30),
+        total=total,
+        currency=currency,
+    ).encode()
+
+
+def facturx_pdf(lines: Sequence[str], xml: bytes) -> bytes:
+    """A Factur-X PDF: the visible invoice with the CII XML embedded (the factur-x library)."""
+    import facturx
+
+    return bytes(facturx.generate_from_binary(invoice_pdf(lines), xml, check_xsd=False))

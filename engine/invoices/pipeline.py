@@ -21,10 +21,11 @@ from engine.config import Settings
 from engine.errors import ValidationError
 from engine.handle import Ledger
 from engine.ids import new_ulid
+from engine.invoices import einvoice
 from engine.invoices.fields import extract_fields
 from engine.invoices.loop import skip_reason
 from engine.invoices.mail import Attachment, MailMessage, parse_message
-from engine.invoices.models import ExtractedFields
+from engine.invoices.models import ExtractedFields, VendorSource
 from engine.invoices.pdftext import UnreadablePdf, looks_like_pdf, read_pdf
 from engine.invoices.records import InvoiceView, MessageOutcome, invoice_view
 from engine.invoices.sources import Incoming
@@ -61,29 +62,84 @@ class Reading:
 def read_attachment(
     number: int, attachment: Attachment, message: MailMessage, vendors: list[VendorView], settings: Settings
 ) -> Reading:
+    """Structured e-invoice first (embedded in the PDF, or the XML attachment itself), then text."""
     reading = Reading(number=number, attachment=attachment)
-    try:
-        reading.text = read_pdf(attachment.content, max_pages=settings.invoice_max_pages).text
-    except UnreadablePdf as unreadable:
-        reading.problem = unreadable.message
+    is_pdf = looks_like_pdf(attachment.content)
+    structured = einvoice.from_pdf(attachment.content) if is_pdf else einvoice.from_xml(attachment.content)
+    if is_pdf:
+        try:
+            reading.text = read_pdf(attachment.content, max_pages=settings.invoice_max_pages).text
+        except UnreadablePdf as unreadable:
+            if structured is None:
+                reading.problem = unreadable.message
+                return reading
+    if structured is not None:
+        return _read_structured(reading, structured, message, vendors, settings)
+    if not is_pdf:
+        reading.problem = "The XML attachment is not a UBL or CII invoice that can be read safely."
         return reading
     reading.match = match_domain(vendors, message.sender_domain) or match_text(vendors, reading.text)
-    rules = reading.match.vendor.rules if reading.match else None
-    reading.fields = extract_fields(
-        reading.text,
-        rules=rules,
-        date_order=(rules.date_order if rules and rules.date_order else settings.invoice_date_order),  # type: ignore[arg-type]
-        default_currency=rules.default_currency if rules else None,
-    )
+    reading.fields = _text_fields(reading.text, reading.match, settings)
     first_line = next((line.strip() for line in reading.text.splitlines() if line.strip()), None)
     reading.detected_name = (message.sender_name or first_line or message.sender_domain or "")[:200] or None
     return reading
 
 
-def pdf_attachments(message: MailMessage) -> list[Attachment]:
-    """The invoices of a mail: attachments whose bytes are a PDF (the type from the bytes, not the
-    name or the declared content type)."""
-    return [a for a in message.attachments if looks_like_pdf(a.content)]
+def _text_fields(text: str, match: VendorMatch | None, settings: Settings) -> ExtractedFields:
+    rules = match.vendor.rules if match else None
+    return extract_fields(
+        text,
+        rules=rules,
+        date_order=(rules.date_order if rules and rules.date_order else settings.invoice_date_order),  # type: ignore[arg-type]
+        default_currency=rules.default_currency if rules else None,
+    )
+
+
+def _read_structured(
+    reading: Reading,
+    structured: einvoice.EInvoice,
+    message: MailMessage,
+    vendors: list[VendorView],
+    settings: Settings,
+) -> Reading:
+    """Vendor by sender domain, else the seller the XML names; fields from the XML, checked against
+    the total the PDF shows (a mismatch is for a person, never routed silently)."""
+    seller = match_text(vendors, structured.seller_name) if structured.seller_name else None
+    if seller is not None:
+        seller = seller.model_copy(
+            update={
+                "source": VendorSource.EINVOICE,
+                "evidence": f"seller {structured.seller_name!r} in the e-invoice",
+            }
+        )
+    reading.match = (
+        match_domain(vendors, message.sender_domain) or seller or match_text(vendors, reading.text)
+    )
+    reading.fields = structured.fields
+    reading.detected_name = structured.seller_name or message.sender_name or message.sender_domain
+    if reading.text:
+        shown = _text_fields(reading.text, reading.match, settings).total_amount
+        declared = structured.fields.total_amount
+        if shown is not None and declared is not None and shown != declared:
+            reading.problem = (
+                f"The embedded e-invoice says {declared} {structured.fields.currency or ''} but the PDF "
+                f"shows {shown}: check which is right before it is paid."
+            )
+    return reading
+
+
+def _media_type(attachment: Attachment) -> str:
+    return "application/pdf" if looks_like_pdf(attachment.content) else "application/xml"
+
+
+def invoice_attachments(message: MailMessage) -> list[Attachment]:
+    """The invoices of a mail: attachments whose bytes are a PDF, or a UBL/CII XML invoice (the type
+    from the bytes, not the name or the declared content type)."""
+    return [
+        a
+        for a in message.attachments
+        if looks_like_pdf(a.content) or einvoice.looks_like_xml_invoice(a.content)
+    ]
 
 
 @dataclass(frozen=True)
@@ -101,9 +157,9 @@ def prepare(incoming: Incoming, vendors: list[VendorView], settings: Settings) -
         return Prepared(incoming, None, f"not an e-mail message: {error.message}", [])
     if (reason := skip_reason(message, settings)) is not None:
         return Prepared(incoming, message, reason, [])
-    pdfs = pdf_attachments(message)
+    pdfs = invoice_attachments(message)
     if not pdfs:
-        return Prepared(incoming, message, "no PDF attachment", [])
+        return Prepared(incoming, message, "no PDF or e-invoice attachment", [])
     return Prepared(
         incoming,
         message,
@@ -334,7 +390,7 @@ def _record_invoice(
         conn,
         reading.attachment.content,
         display_name=reading.attachment.name,
-        media_type="application/pdf",
+        media_type=_media_type(reading.attachment),
         actor=actor,
         trace_id=trace_id,
     )

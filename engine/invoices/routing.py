@@ -60,11 +60,11 @@ def compose(mail: ApMail, settings: Settings) -> EmailMessage:
         f"Processed: {mail.processed_at.astimezone(zone):%Y-%m-%d %H:%M}",
     ]
     message.set_content("\n".join(lines))
-    if mail.attachment is not None:
+    if mail.attachment is not None:  # the original as it came: a PDF, or an e-invoice's XML
         message.add_attachment(
             mail.attachment,
             maintype="application",
-            subtype="pdf",
+            subtype="pdf" if b"%PDF-" in mail.attachment[:1024] else "xml",
             filename=mail.attachment_name or "invoice.pdf",
         )
     return message
