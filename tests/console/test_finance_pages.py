@@ -217,3 +217,29 @@ def test_poll_now_processes_a_dropped_mail(demo: api.Ledger) -> None:
     (new,) = [i for i in invoices(demo) if i.invoice_number == "INV-2026-1177"]
     assert new.status is InvoiceStatus.PROCESSED and new.vendor_name == "ACME Tools LLC"
     assert any(m.label == "Waiting" and m.value == "0" for m in at.metric)
+
+
+def test_editing_a_vendor_in_the_form(demo: api.Ledger) -> None:
+    at = page(Role.FINANCE, "../pages/vendors.py")
+    by_label(at.selectbox, "Vendor").set_value("ACME Tools LLC").run()
+    assert by_label(at.text_input, "GL code").value == "6100"
+    by_label(at.text_input, "GL code").input("6110")
+    by_label(at.text_input, "Aliases").input("ACME Tools; ACME Dubai")
+    by_label(at.button, "Save vendor").click().run()
+    assert not at.exception, at.exception
+    assert [unescape(s.value) for s in at.success] == ["ACME Tools LLC: 0 added, 1 changed."], texts(at)
+    acme = next(
+        v for v in api.list_vendors(demo, actor=api.CLI_OPERATOR) if v.vendor_name == "ACME Tools LLC"
+    )
+    assert (acme.gl_code, acme.aliases, acme.sender_domains) == (
+        "6110",
+        ["ACME Tools", "ACME Dubai"],
+        ["acme-tools.example"],
+    )
+    # A domain that is another vendor's is refused, and nothing changes.
+    by_label(at.selectbox, "Vendor").set_value("ACME Tools LLC").run()
+    by_label(at.text_input, "Sender domains").input("acme-tools.example; gulfoffice.example")
+    by_label(at.button, "Save vendor").click().run()
+    assert any(
+        "gulfoffice.example is already Gulf Office Supplies's" in unescape(w.value) for w in at.warning
+    )
