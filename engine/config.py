@@ -128,6 +128,14 @@ class Settings(BaseSettings):
         pattern=r"^(outbox|graph)$",
         description="route to AP by the outbox folder or Graph sendMail",
     )
+    openai_api_key: SecretStr | None = Field(
+        default=None, description="turns on the optional language model (vendor and fields it must choose)"
+    )
+    openai_base_url: str | None = Field(
+        default=None, description="an OpenAI-compatible endpoint (Azure, local)"
+    )
+    openai_model: str = Field(default="gpt-4o-mini", description="the model asked")
+    openai_timeout_seconds: float = Field(default=20, gt=0)
     teams_webhook_url: SecretStr | None = Field(
         default=None,
         description="a Teams Workflows 'When a Teams webhook request is received' URL (a secret: its sig= "

@@ -21,7 +21,7 @@ from engine.config import Settings
 from engine.errors import ValidationError
 from engine.handle import Ledger
 from engine.ids import new_ulid
-from engine.invoices import einvoice
+from engine.invoices import einvoice, llm
 from engine.invoices.fields import extract_fields
 from engine.invoices.loop import skip_reason
 from engine.invoices.mail import Attachment, MailMessage, parse_message
@@ -82,7 +82,28 @@ def read_attachment(
     reading.fields = _text_fields(reading.text, reading.match, settings)
     first_line = next((line.strip() for line in reading.text.splitlines() if line.strip()), None)
     reading.detected_name = (message.sender_name or first_line or message.sender_domain or "")[:200] or None
+    if llm.enabled(settings) and (reading.match is None or reading.fields.missing()):
+        _ask_llm(reading, vendors, settings)
     return reading
+
+
+def _ask_llm(reading: Reading, vendors: list[VendorView], settings: Settings) -> None:
+    """Last, and only for what the deterministic steps left open: the vendor (one of the master's,
+    or unknown) and the missing fields (each then has the source ``llm``)."""
+    answer = llm.ask(settings, reading.text, [v.vendor_name for v in vendors if v.active])
+    if answer is None:
+        return
+    if reading.match is None and answer.vendor is not None:
+        chosen = next(v for v in vendors if v.vendor_name == answer.vendor)
+        reading.match = VendorMatch(
+            vendor=chosen, source=VendorSource.LLM, evidence="chosen by the language model"
+        )
+        reading.fields = _text_fields(reading.text, reading.match, settings)  # its own rules now apply
+    missing = set(reading.fields.missing())
+    extra = {k: getattr(answer.fields, k) for k in missing if getattr(answer.fields, k) is not None}
+    if extra:
+        sources = {**reading.fields.sources, **{k: answer.fields.sources[k] for k in extra}}
+        reading.fields = reading.fields.model_copy(update={**extra, "sources": sources})
 
 
 def _text_fields(text: str, match: VendorMatch | None, settings: Settings) -> ExtractedFields:
