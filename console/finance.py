@@ -181,6 +181,43 @@ def invoice_actions(ctx: PageContext, item: InvoiceView) -> None:
             finish(f"{routed.invoice_id} routed to {routed.routed_to or 'the AP address'}.")
 
 
+FIELD_LABELS = {
+    "invoice_number": "Invoice number",
+    "invoice_date": "Invoice date (YYYY-MM-DD)",
+    "due_date": "Due date (YYYY-MM-DD)",
+    "total_amount": "Total amount",
+    "currency": "Currency (ISO code)",
+    "payment_terms": "Payment terms",
+}
+
+
+def correction_form(ctx: PageContext, item: InvoiceView) -> None:
+    """Correct one field; optionally teach the vendor's rules where it stands on its invoices."""
+    with st.expander("Correct a field", icon=":material/edit:"), st.form(f"correct-{item.invoice_id}"):
+        field = st.selectbox("Field", list(FIELD_LABELS), format_func=FIELD_LABELS.__getitem__)
+        value = st.text_input("Right value", help="Empty clears the field.")
+        teach = st.checkbox(
+            "Make it a rule for this vendor",
+            disabled=item.vendor_name is None,
+            help="Its next invoices are read this way (the vendor's own extraction rule).",
+        )
+        if st.form_submit_button("Save correction", icon=":material/save:"):
+            done = call(
+                api.correct_invoice,
+                ctx.ledger,
+                item.invoice_id,
+                field=field,
+                value=value,
+                make_rule=teach,
+                actor=ctx.actor,
+            )
+            if done is not None:
+                learned = "; the vendor's rules learned it" if done.learned_rule else ""
+                if teach and not done.learned_rule:
+                    learned = "; no rule learned: the value is not written on the invoice as given"
+                finish(f"{FIELD_LABELS[field]} of {item.invoice_id} corrected{learned}.")
+
+
 def _save_and_reprocess(ctx: PageContext, record: VendorRecord, form_key: str, what: str) -> None:
     """One intent: the vendor saved, then every invoice waiting for it read again and routed."""
     saved = call(

@@ -5,6 +5,7 @@ import streamlit as st
 
 from console.finance import (
     INVOICE_COLUMNS,
+    correction_form,
     fields_frame,
     invoice_actions,
     invoices_frame,
@@ -76,6 +77,7 @@ with pdf_side:
         st.warning(plain(f"The PDF: {preview.problem}"), icon=":material/picture_as_pdf:")
 with fields_side:
     st.dataframe(fields_frame(item), hide_index=True, width="stretch")
+    correction_form(ctx, item)
     if item.file_id:
         download = call(api.invoice_pdf, ctx.ledger, item.invoice_id, actor=ctx.actor)
         if download is not None:

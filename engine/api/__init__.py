@@ -57,6 +57,7 @@ from engine.api.allocation import (
     stock_status,
 )
 from engine.api.finance import (
+    Correction,
     InvoicePreview,
     InvoiceView,
     MailboxStatus,
@@ -66,6 +67,7 @@ from engine.api.finance import (
     VendorImport,
     VendorRecord,
     VendorView,
+    correct_invoice,
     export_vendors,
     import_vendors,
     invoice_pdf,
@@ -208,6 +210,7 @@ __all__ = [
     "AuditEntry",
     "AuthenticationFailed",
     "Conflict",
+    "Correction",
     "CoverageReport",
     "DemoAccount",
     "DemoLoad",
@@ -291,6 +294,7 @@ __all__ = [
     "business_today",
     "change_password",
     "cookie_secret",
+    "correct_invoice",
     "coverage",
     "create_api_key",
     "current_allocation",

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import sqlalchemy as sa
+from pydantic import BaseModel, ConfigDict
 
 from engine.api.access import requires
 from engine.auth.roles import Actor, Permission
 from engine.errors import ConfigurationError, NotFound, ValidationError
 from engine.exports import FileDownload, TableFormat, table_file
 from engine.handle import Ledger
-from engine.invoices import agent, review
+from engine.invoices import agent, corrections, review
 from engine.invoices import vendors as master
 from engine.invoices.pdftext import UnreadablePdf, first_page_png, read_pdf
 from engine.invoices.pipeline import Reading
@@ -258,6 +259,37 @@ def mailbox_status(ledger: Ledger, *, actor: Actor) -> MailboxStatus:
     )
 
 
+class Correction(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    invoice: InvoiceView
+    learned_rule: dict[str, str]  # what the vendor's rules learned (empty: the value is not on the invoice)
+
+
+@requires(Permission.REVIEW_INVOICES)
+def correct_invoice(
+    ledger: Ledger, invoice_id: str, *, field: str, value: str, actor: Actor, make_rule: bool = False
+) -> Correction:
+    """Set one field by hand (source ``manual``, audited); with ``make_rule`` the vendor's rules learn
+    where the value stands on its invoices, so the next one is read right."""
+    view = show_invoice(ledger, invoice_id, actor=actor)
+    text = ""
+    if make_rule and view.file_id:
+        with ledger.db.read() as conn:
+            _, content = ledger.files.read(conn, view.file_id)
+        try:
+            text = read_pdf(content, max_pages=ledger.settings.invoice_max_pages).text
+        except UnreadablePdf:
+            text = ""
+    with traced() as trace_id:
+        updated, learned = ledger.db.write(
+            lambda conn: corrections.correct(
+                conn, view, field, value, text=text, make_rule=make_rule, actor=actor, trace_id=trace_id
+            )
+        )
+    return Correction(invoice=updated, learned_rule={k: str(v) for k, v in learned.items()})
+
+
 @requires(Permission.REVIEW_INVOICES)
 def unknown_vendors(ledger: Ledger, *, actor: Actor) -> list[UnknownSender]:
     with ledger.db.read() as conn:
@@ -265,6 +297,7 @@ def unknown_vendors(ledger: Ledger, *, actor: Actor) -> list[UnknownSender]:
 
 
 __all__ = [
+    "Correction",
     "InvoicePreview",
     "InvoiceView",
     "MailboxStatus",
@@ -274,6 +307,7 @@ __all__ = [
     "VendorImport",
     "VendorRecord",
     "VendorView",
+    "correct_invoice",
     "export_vendors",
     "import_vendors",
     "invoice_pdf",

@@ -243,3 +243,25 @@ def test_editing_a_vendor_in_the_form(demo: api.Ledger) -> None:
     assert any(
         "gulfoffice.example is already Gulf Office Supplies's" in unescape(w.value) for w in at.warning
     )
+
+
+def test_a_field_is_corrected_and_becomes_the_vendors_rule(demo: api.Ledger) -> None:
+    (acme,) = invoices(demo, vendor="ACME Tools LLC")
+    at = as_role(Role.FINANCE)
+    at.query_params["invoice"] = acme.invoice_id
+    at.switch_page("../pages/invoices.py").run()
+    by_label(at.selectbox, "Field").set_value("payment_terms")
+    by_label(at.text_input, "Right value").input("Net 30")
+    by_label(at.checkbox, "Make it a rule for this vendor").check()
+    next(b for b in at.button if b.label == "Save correction").click().run()
+    assert not at.exception, at.exception
+    assert any(
+        "Payment terms of" in unescape(s.value) and "rules learned it" in unescape(s.value)
+        for s in at.success
+    ), texts(at)
+    corrected = api.show_invoice(demo, acme.invoice_id, actor=api.CLI_OPERATOR)
+    assert corrected.payment_terms == "Net 30" and corrected.field_sources["payment_terms"] == "manual"
+    rules = next(
+        v for v in api.list_vendors(demo, actor=api.CLI_OPERATOR) if v.vendor_name == "ACME Tools LLC"
+    ).rules
+    assert rules is not None and rules.payment_terms
