@@ -103,7 +103,9 @@ def prepare(incoming: Incoming, vendors: list[VendorView], settings: Settings) -
         return Prepared(incoming, message, reason, [])
     pdfs = pdf_attachments(message)
     if not pdfs:
-        return Prepared(incoming, message, "no PDF attachment", [])
+        # A PDF left out (over the size limit, unreadable part) is named, so the skip says why.
+        left_out = f" ({'; '.join(message.skipped_attachments)})" if message.skipped_attachments else ""
+        return Prepared(incoming, message, f"no PDF attachment{left_out}"[:1000], [])
     return Prepared(
         incoming,
         message,
