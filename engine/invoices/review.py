@@ -114,9 +114,16 @@ def apply(
         "billing_party": ledger.settings.default_billing_party if enrich else None,
         "duplicate_of": duplicate_of,
         "error": reading.problem,
-        "routed_at": None,  # routed again: now with its GL code, or still flagged
         "updated_at": now,
     }
+    # Routed again only when the reading changed what AP is told (now with its GL code, or no longer
+    # flagged): an unknown invoice the new master data does not identify is not sent a second time.
+    if (str(status), values["vendor_name"], values["gl_code"]) != (
+        str(view.status),
+        view.vendor_name,
+        view.gl_code,
+    ):
+        values["routed_at"] = None
     values["field_sources"] = json.dumps(
         {k: str(v) for k, v in reading.fields.sources.items()}, sort_keys=True
     )

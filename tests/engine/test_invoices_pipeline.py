@@ -17,7 +17,7 @@ from engine import api
 from engine.api import Ledger
 from engine.demo.invoices import MAILBOX, demo_mails, invoice_pdf
 from engine.invoices.models import VendorSource
-from engine.store.schema import exception_log, mail_message
+from engine.store.schema import exception_log, mail_message, user_action_history
 from engine.vocab import InvoiceStatus
 from tests.conftest import TODAY, ZONE
 from tests.engine.invoice_mails import (
@@ -325,3 +325,36 @@ def test_the_demo_morning_gives_each_status(desk: Ledger) -> None:
         "loop.eml": InvoiceStatus.SKIPPED,
     }
     assert len(outbox(desk)) == 4
+
+
+def test_reprocessing_for_one_vendor_does_not_route_the_others_again(desk: Ledger) -> None:
+    """Adding a vendor re-reads every waiting invoice; one it does not identify is unchanged and is
+    not sent to AP a second time."""
+    other = _only(
+        _process(
+            desk,
+            mail(
+                sender="accounts@never-seen.example",
+                message_id="<ns-77@never-seen.example>",
+                attachments=[("NS-77.pdf", invoice_pdf(["Never Seen Trading", "Invoice Number: NS-77"]))],
+            ),
+        )
+    )
+    waiting = _only(_process(desk, DEMO["desert-rain-204.eml"]))
+    api.save_vendors(
+        desk,
+        [
+            api.VendorRecord(
+                vendor_name="Desert Rain Catering", sender_domains=["desertrain.example"], gl_code="6500"
+            )
+        ],
+        actor=FINANCE,
+    )
+    done = api.reprocess_invoices(desk, actor=FINANCE, vendor="Desert Rain Catering")
+    by_id = {v.invoice_id: v for v in done}
+    assert by_id[waiting.invoice_id].status is InvoiceStatus.PROCESSED
+    assert by_id[waiting.invoice_id].routed_at != waiting.routed_at, "routed again, now with its GL code"
+    unchanged = api.show_invoice(desk, other.invoice_id, actor=FINANCE)
+    assert unchanged.status is InvoiceStatus.UNKNOWN
+    assert unchanged.routed_at == other.routed_at, "not sent to AP again"
+    assert count(desk, user_action_history, user_action_history.c.action == "INVOICE_ROUTED") == 3
