@@ -358,3 +358,24 @@ def test_reprocessing_for_one_vendor_does_not_route_the_others_again(desk: Ledge
     assert unchanged.status is InvoiceStatus.UNKNOWN
     assert unchanged.routed_at == other.routed_at, "not sent to AP again"
     assert count(desk, user_action_history, user_action_history.c.action == "INVOICE_ROUTED") == 3
+
+
+def test_the_pages_reads_preview_list_and_mailbox_status(desk: Ledger) -> None:
+    answers = [_process(desk, raw) for raw in DEMO.values()]
+    acme = answers[0].invoices[0]
+    preview = api.invoice_preview(desk, acme.invoice_id, actor=FINANCE)
+    assert preview.first_page_png is not None and preview.first_page_png.startswith(b"\x89PNG\r\n\x1a\n")
+    assert "Invoice No: INV-2026-1142" in preview.text and preview.problem is None
+    page = api.list_invoices(desk, actor=FINANCE, status=InvoiceStatus.UNKNOWN)
+    assert page.total == 2 and {i.sender for i in page.items} == {
+        "accounts@desertrain.example",
+        "ar@falcon-it.example",
+    }
+    assert [i.invoice_id for i in api.list_invoices(desk, actor=FINANCE, vendor="ACME Tools LLC").items] == [
+        acme.invoice_id
+    ]
+    assert api.list_invoices(desk, actor=FINANCE, limit=1, offset=1).total == 4
+    status = api.mailbox_status(desk, actor=FINANCE)
+    assert status.invoices_by_status == {"processed": 2, "unknown": 2}
+    assert (status.messages_skipped, status.unrouted, status.waiting) == (1, 0, 0)
+    assert status.ap_address == desk.settings.ap_address
