@@ -180,7 +180,9 @@ def prepare(incoming: Incoming, vendors: list[VendorView], settings: Settings) -
         return Prepared(incoming, message, reason, [])
     pdfs = invoice_attachments(message)
     if not pdfs:
-        return Prepared(incoming, message, "no PDF or e-invoice attachment", [])
+        # A PDF left out (over the size limit, unreadable part) is named, so the skip says why.
+        left_out = f" ({'; '.join(message.skipped_attachments)})" if message.skipped_attachments else ""
+        return Prepared(incoming, message, f"no PDF or e-invoice attachment{left_out}"[:1000], [])
     return Prepared(
         incoming,
         message,
@@ -199,6 +201,23 @@ def _claim(conn: Connection, key: str, invoice_id: str, now: datetime) -> str | 
         return str(holder)
     conn.execute(invoice_claim.insert().values(claim_key=key, invoice_id=invoice_id, created_at=now))
     return None
+
+
+def claim_duplicate(
+    conn: Connection, key: str, invoice_id: str, now: datetime, *, source: str, message_key: str
+) -> str | None:
+    """The earlier invoice this one duplicates through ``key``, claiming the key when free. The
+    same-day key is held between mails, not between the invoices of one mail: a mail that carries
+    two invoices of one vendor is two invoices (the same invoice number twice still is a duplicate)."""
+    holder = _claim(conn, key, invoice_id, now)
+    if holder is None or holder == invoice_id or not key.startswith("day:"):
+        return holder
+    sibling = conn.execute(
+        sa.select(invoice.c.invoice_id).where(
+            invoice.c.invoice_id == holder, invoice.c.source == source, invoice.c.message_key == message_key
+        )
+    ).scalar()
+    return None if sibling is not None else holder
 
 
 def duplicate_keys(
@@ -415,15 +434,22 @@ def _record_invoice(
         actor=actor,
         trace_id=trace_id,
     )
-    duplicate_of = None
+    earlier = None
     if reading.match is not None and not reading.problem:
         received = (
             message.received_at.astimezone(settings.zone).date().isoformat() if message.received_at else None
         )
         for key in duplicate_keys(reading.match.vendor, reading.fields, message, received):
-            holder = _claim(conn, key, invoice_id, now)
-            duplicate_of = duplicate_of or holder
-    status = _status(reading, duplicate_of)
+            holder = claim_duplicate(
+                conn,
+                key,
+                invoice_id,
+                now,
+                source=str(prepared.incoming.source),
+                message_key=prepared.incoming.key,
+            )
+            earlier = earlier or holder
+    status = _status(reading, earlier)
     row = _row(
         reading,
         prepared,
@@ -431,12 +457,12 @@ def _record_invoice(
         invoice_id=invoice_id,
         file_id=stored.file_id,
         file_hash=stored.sha256,
-        duplicate_of=duplicate_of,
+        duplicate_of=earlier,
         settings=settings,
         now=now,
         trace_id=trace_id,
     )
-    new = _exception(reading, status, message, invoice_id, duplicate_of)
+    new = _exception(reading, status, message, invoice_id, earlier)
     if new is not None:
         row["exception_id"] = raise_exception(
             conn, new, actor=actor, trace_id=trace_id, sla_overrides=settings.sla_hours

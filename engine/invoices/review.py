@@ -16,7 +16,7 @@ from engine.clock import utcnow
 from engine.errors import NotFound, ValidationError
 from engine.handle import Ledger
 from engine.invoices.mail import Attachment, MailMessage
-from engine.invoices.pipeline import Reading, _claim, _status, duplicate_keys, read_attachment
+from engine.invoices.pipeline import Reading, _status, claim_duplicate, duplicate_keys, read_attachment
 from engine.invoices.records import InvoiceView, invoice_view
 from engine.invoices.vendors import VendorView, get_vendor, list_vendors
 from engine.ledger.audit import record_action
@@ -88,7 +88,9 @@ def apply(
             view.received_at.astimezone(ledger.settings.zone).date().isoformat() if view.received_at else None
         )
         for key in duplicate_keys(reading.match.vendor, reading.fields, message, received):
-            holder = _claim(conn, key, view.invoice_id, now)
+            holder = claim_duplicate(
+                conn, key, view.invoice_id, now, source=str(view.source), message_key=view.message_key
+            )
             if holder is not None and holder != view.invoice_id:
                 duplicate_of = duplicate_of or holder
     status = _status(reading, duplicate_of)
@@ -112,9 +114,16 @@ def apply(
         "billing_party": ledger.settings.default_billing_party if enrich else None,
         "duplicate_of": duplicate_of,
         "error": reading.problem,
-        "routed_at": None,  # routed again: now with its GL code, or still flagged
         "updated_at": now,
     }
+    # Routed again only when the reading changed what AP is told (now with its GL code, or no longer
+    # flagged): an unknown invoice the new master data does not identify is not sent a second time.
+    if (str(status), values["vendor_name"], values["gl_code"]) != (
+        str(view.status),
+        view.vendor_name,
+        view.gl_code,
+    ):
+        values["routed_at"] = None
     values["field_sources"] = json.dumps(
         {k: str(v) for k, v in reading.fields.sources.items()}, sort_keys=True
     )

@@ -16,13 +16,33 @@ import sqlalchemy as sa
 from engine import api
 from engine.api import Actor, Gate, Kind, Permission, Role
 from engine.auth.roles import PERMISSIONS
+from engine.demo.invoices import DEMO_VENDORS_CSV, acme_invoice, invoice_mail, invoice_pdf
 from engine.errors import EngineError, Forbidden
 from engine.mapping.requests import LookupRequest
-from engine.store.schema import api_key, client_request_log, exception_log, tag_sheet, user_action_history
+from engine.store.schema import (
+    api_key,
+    client_request_log,
+    exception_log,
+    invoice,
+    mail_message,
+    tag_sheet,
+    user_action_history,
+    vendor,
+)
 from engine.tags.models import ReplaceRequest
-from tests.conftest import DELIVERY, STOCK_DATE, World, make_settings, seed_stores, seed_world, snapshot_csv
+from tests.conftest import (
+    DELIVERY,
+    PINNED_AT,
+    STOCK_DATE,
+    World,
+    make_settings,
+    seed_stores,
+    seed_world,
+    snapshot_csv,
+)
 
 MISSING_EXCEPTION = "EX-2099-999999"
+MISSING_INVOICE = "01ARZ3NDEKTSV4RRFFQ69G5FAV"
 
 
 @pytest.fixture(scope="module")
@@ -34,6 +54,17 @@ def shared(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]
     assert uploaded.tag_id
     yield {"world": world, "tag_id": uploaded.tag_id}
     ledger.close()
+
+
+def _mail(role: Role) -> bytes:
+    """An ACME invoice mail of the role's own (a role let through makes an invoice of it)."""
+    return invoice_mail(
+        sender="billing@acme-tools.example",
+        subject=f"Invoice ACC-{role}",
+        message_id=f"<access-{role}@acme-tools.example>",
+        sent_at=PINNED_AT,
+        attachments=[("ACC.pdf", invoice_pdf(acme_invoice(f"ACC-{role}", PINNED_AT.date(), "10.00")))],
+    )
 
 
 def _lookup(**fields: Any) -> LookupRequest:
@@ -118,6 +149,23 @@ SAMPLES: dict[str, Callable[[dict[str, Any], Role], tuple[tuple[Any, ...], dict[
     "create_api_key": lambda s, r: ((), {"name": f"access-{r}", "roles": ["sales"]}),
     "list_api_keys": lambda s, r: ((), {}),
     "revoke_api_key": lambda s, r: (("01ARZ3NDEKTSV4RRFFQ69G5FAV",), {}),
+    "import_vendors": lambda s, r: ((DEMO_VENDORS_CSV.encode(), "vendors.csv"), {}),
+    "save_vendors": lambda s, r: (
+        ([api.VendorRecord(vendor_name=f"Access {r} Ltd", gl_code="6400")],),
+        {},
+    ),
+    "list_vendors": lambda s, r: ((), {}),
+    "export_vendors": lambda s, r: ((), {"fmt": "csv"}),
+    "process_mail": lambda s, r: ((_mail(r),), {}),
+    "poll_mail": lambda s, r: ((), {}),
+    "list_invoices": lambda s, r: ((), {}),
+    "show_invoice": lambda s, r: ((MISSING_INVOICE,), {}),
+    "invoice_pdf": lambda s, r: ((MISSING_INVOICE,), {}),
+    "invoice_preview": lambda s, r: ((MISSING_INVOICE,), {}),
+    "reprocess_invoices": lambda s, r: ((), {"invoice_id": MISSING_INVOICE}),
+    "route_invoice": lambda s, r: ((MISSING_INVOICE,), {}),
+    "unknown_vendors": lambda s, r: ((), {}),
+    "mailbox_status": lambda s, r: ((), {}),
 }
 
 GUARDED = sorted(name for name, entry in api.PERMISSION_TABLE.items() if entry.need is not Gate.OPEN)
@@ -161,7 +209,16 @@ def _writes(world: World) -> tuple[int, ...]:
     with world.ledger.db.read() as conn:
         return tuple(
             conn.execute(sa.select(sa.func.count()).select_from(table)).scalar_one()
-            for table in (user_action_history, client_request_log, exception_log, tag_sheet, api_key)
+            for table in (
+                user_action_history,
+                client_request_log,
+                exception_log,
+                tag_sheet,
+                api_key,
+                vendor,
+                mail_message,
+                invoice,
+            )
         )
 
 
