@@ -25,8 +25,10 @@ def skip_reason(message: MailMessage, settings: Settings) -> str | None:
         return "the subject is the agent's own AP routing subject"
     if REGISTRATION_REPLY.match(message.subject):  # rule 4
         return "a reply to a vendor registration mail"
-    if message.auto_submitted and message.auto_submitted != "no":  # RFC 3834: never answer robots
-        return f"an automatic mail (Auto-Submitted: {message.auto_submitted})"
+    # RFC 3834: an automatic *reply* (out of office, a bounce's notice) is never an invoice. Mail that
+    # is merely auto-generated is kept: vendors' billing systems mark their invoices that way.
+    if message.auto_submitted and message.auto_submitted.startswith("auto-replied"):
+        return f"an automatic reply (Auto-Submitted: {message.auto_submitted})"
     return None
 
 

@@ -164,6 +164,7 @@ SAMPLES: dict[str, Callable[[dict[str, Any], Role], tuple[tuple[Any, ...], dict[
     "invoice_preview": lambda s, r: ((MISSING_INVOICE,), {}),
     "reprocess_invoices": lambda s, r: ((), {"invoice_id": MISSING_INVOICE}),
     "route_invoice": lambda s, r: ((MISSING_INVOICE,), {}),
+    "correct_invoice": lambda s, r: ((MISSING_INVOICE,), {"field": "currency", "value": "AED"}),
     "unknown_vendors": lambda s, r: ((), {}),
     "mailbox_status": lambda s, r: ((), {}),
 }

@@ -203,7 +203,7 @@ def _looping(**headers: str) -> bytes:
         ({"From": "AP Team <ap@opsledger.example>"}, "sent by the system mailbox"),
         ({"Subject": "Invoice: ACME Tools LLC - GL 6100"}, "the agent's own AP routing subject"),
         ({"Subject": "RE: Vendor registration for ACME"}, "a reply to a vendor registration mail"),
-        ({"Auto-Submitted": "auto-replied"}, "an automatic mail"),
+        ({"Auto-Submitted": "auto-replied"}, "an automatic reply"),
     ],
     ids=["system-sender", "ap-sender", "ap-subject", "registration-reply", "auto-submitted"],
 )
@@ -213,6 +213,12 @@ def test_the_loop_rules_skip_the_mail(desk: Ledger, headers: dict[str, str], rea
     assert outcome.reason and reason in outcome.reason
     assert invoices(desk) == 0 and outbox(desk) == []
     assert count(desk, mail_message, mail_message.c.status == "skipped") == 1
+
+
+def test_a_vendors_auto_generated_invoice_is_processed(desk: Ledger) -> None:
+    """Billing systems mark their invoices Auto-Submitted: auto-generated; only auto-replies are loops."""
+    outcome = _process(desk, _looping(**{"Auto-Submitted": "auto-generated"}))
+    assert outcome.status is InvoiceStatus.PROCESSED and invoices(desk) == 1
 
 
 def test_the_agents_own_ap_mail_fed_back_in_is_skipped(desk: Ledger) -> None:
