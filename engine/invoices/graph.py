@@ -213,8 +213,9 @@ def mailbox_path(mailbox: str) -> str:
 
 class GraphSource:
     """The inbox by delta query. The delta link is saved only once every message of the poll was
-    taken and marked read: a poll that stops half-way, or a message that could not be marked, makes
-    the next poll start from the old link again, and the ledger answers what it already has."""
+    taken and marked read: a poll that stops half-way, or a message that could not be fetched or
+    marked, makes the next poll start from the old link again, and the ledger answers what it
+    already has."""
 
     kind = MailSourceKind.GRAPH
 
@@ -223,7 +224,7 @@ class GraphSource:
         self.db = db
         self.mailbox = mailbox
         self._open: set[str] = set()  # handed out this poll, not yet done or failed
-        self._unmarked = 0
+        self._left_behind = 0  # messages the next poll must meet again (not read, not marked)
 
     def _start(self) -> str:
         return self.client.url(
@@ -232,7 +233,7 @@ class GraphSource:
 
     def waiting(self) -> Iterator[Incoming]:
         self._open.clear()
-        self._unmarked = 0
+        self._left_behind = 0
         stored = self._stored_link()
         try:
             page = self._get(stored or self._start())
@@ -250,7 +251,12 @@ class GraphSource:
                 if "@removed" in item or item.get("isRead") or not item.get("id"):
                     continue
                 message_id = str(item["id"])
-                raw = self.client.request("GET", self._message_url(message_id) + "/$value").content
+                try:
+                    raw = self.client.request("GET", self._message_url(message_id) + "/$value").content
+                except GraphError as error:  # one message's failure never stops the poll
+                    self._left_behind += int(error.status != 404)  # 404: deleted since the delta page
+                    log.warning("Graph message not read", extra={"key": message_id, "error": error.message})
+                    continue
                 self._open.add(message_id)
                 yield Incoming(source=self.kind, key=message_id, raw=raw, handle=message_id)
             if "@odata.nextLink" in page:
@@ -258,12 +264,12 @@ class GraphSource:
                 continue
             delta_link = page.get("@odata.deltaLink")
             break
-        if delta_link and not self._open and not self._unmarked:
+        if delta_link and not self._open and not self._left_behind:
             self._save_link(str(delta_link))
-        elif self._open or self._unmarked:
+        elif self._open or self._left_behind:
             log.warning(
-                "Graph delta link kept back: some messages were not marked read",
-                extra={"mailbox": self.mailbox, "unanswered": len(self._open), "unmarked": self._unmarked},
+                "Graph delta link kept back: some messages were not taken or not marked read",
+                extra={"mailbox": self.mailbox, "unanswered": len(self._open), "left": self._left_behind},
             )
 
     def done(self, incoming: Incoming) -> None:
@@ -272,7 +278,7 @@ class GraphSource:
             self.client.request("PATCH", self._message_url(incoming.handle), json={"isRead": True})
         except ExternalServiceError as error:
             # Left unread: the next poll meets it again and the ledger answers it without an invoice.
-            self._unmarked += 1
+            self._left_behind += 1
             log.warning("Graph message not marked read", extra={"key": incoming.key, "error": error.message})
 
     def failed(self, incoming: Incoming, reason: str) -> None:

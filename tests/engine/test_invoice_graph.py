@@ -53,6 +53,8 @@ class FakeGraph:
         self.throttle_delta = 0  # this many delta calls get 429 Retry-After: 1
         self.expire_token: str | None = None  # "410" or "syncStateNotFound" for a stored link
         self.fail_patch: set[str] = set()  # ids whose next PATCH fails
+        self.fail_value: dict[str, int] = {}  # ids whose $value answers this status
+        self.fail_send = 0  # this many sendMail calls answer 403 (Mail.Send not granted yet)
         self.snapshots: list[tuple[int, list[str]]] = []  # a delta round's changes, paged by $skiptoken
         self.on_patch: Callable[[str], None] = lambda message_id: None
         fake = self
@@ -108,8 +110,11 @@ class FakeGraph:
         if method == "GET" and path == f"{box}/mailFolders/inbox/messages/delta":
             return self.delta(request, query)
         if method == "GET" and path.startswith(f"{box}/messages/") and path.endswith("/$value"):
-            raw = self.messages[path.removeprefix(f"{box}/messages/").removesuffix("/$value")]["raw"]
-            return self.reply(request, 200, raw, content_type="text/plain")
+            message_id = path.removeprefix(f"{box}/messages/").removesuffix("/$value")
+            if message_id in self.fail_value:
+                status = self.fail_value.pop(message_id)
+                return self.reply(request, status, {"error": {"code": "ErrorItemNotFound", "message": "?"}})
+            return self.reply(request, 200, self.messages[message_id]["raw"], content_type="text/plain")
         if method == "PATCH" and path.startswith(f"{box}/messages/"):
             message_id = path.removeprefix(f"{box}/messages/")
             if message_id in self.fail_patch:
@@ -121,6 +126,9 @@ class FakeGraph:
             self.set_read(message_id, bool(json.loads(body)["isRead"]))
             return self.reply(request, 200, {"id": message_id, "isRead": True})
         if method == "POST" and path == f"{box}/sendMail":
+            if self.fail_send:
+                self.fail_send -= 1
+                return self.reply(request, 403, {"error": {"code": "ErrorAccessDenied", "message": "denied"}})
             self.sent.append(json.loads(body))
             return self.reply(request, 202, b"")
         return self.reply(request, 404, {"error": {"code": "ErrorItemNotFound", "message": path}})
@@ -395,6 +403,38 @@ def test_a_message_not_marked_read_comes_back_and_the_ledger_answers_it(
     with ledger.db.read() as conn:
         keys = conn.execute(sa.select(mail_message.c.message_key, mail_message.c.status)).all()
     assert sorted(keys) == [("m-1", "processed"), ("m-2", "processed")]
+
+
+@pytest.mark.parametrize(("status", "kept_back"), [(404, False), (500, True)])
+def test_a_message_graph_cannot_hand_over_never_stops_the_poll(
+    ledger: api.Ledger, fake: FakeGraph, status: int, kept_back: bool
+) -> None:
+    fake.deliver("m-1", _mail("INV-V-1"))
+    fake.deliver("m-2", _mail("INV-V-2"))
+    fake.fail_value = {"m-1": status}  # 404: deleted since the delta page; 500: try again next poll
+
+    first = _poll(ledger)
+
+    assert (first.messages, first.invoices) == (1, 1) and fake.messages["m-2"]["isRead"]
+    assert (_stored_link(ledger) is None) is kept_back
+    second = _poll(ledger)
+    assert second.invoices == (1 if kept_back else 0)
+    assert [n for _, n, _ in _invoices(ledger)] == (["INV-V-1", "INV-V-2"] if kept_back else ["INV-V-2"])
+
+
+def test_a_refused_sendmail_leaves_the_invoice_for_the_next_poll_to_route(
+    ledger: api.Ledger, fake: FakeGraph
+) -> None:
+    fake.deliver("m-1", _mail("INV-S-1"))
+    fake.fail_send = 1
+
+    first = _poll(ledger)
+
+    assert (first.invoices, first.routed) == (1, 0) and fake.sent == [] and fake.messages["m-1"]["isRead"]
+    assert _invoices(ledger)[0][2] is None
+    second = _poll(ledger)
+    assert (second.messages, second.routed) == (0, 1) and len(fake.sent) == 1
+    assert _invoices(ledger)[0][2] == "ap@opsledger.example (Graph sendMail)"
 
 
 def test_a_wrong_secret_stops_the_poll_with_the_error_and_never_the_secret(
