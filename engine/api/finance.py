@@ -12,6 +12,7 @@ from engine.exports import FileDownload, TableFormat, table_file
 from engine.handle import Ledger
 from engine.invoices import agent, corrections, review
 from engine.invoices import vendors as master
+from engine.invoices.graph import GraphSource, graph_client
 from engine.invoices.pdftext import UnreadablePdf, first_page_png, read_pdf
 from engine.invoices.pipeline import Reading
 from engine.invoices.records import (
@@ -106,9 +107,11 @@ def mail_source(ledger: Ledger, kind: MailSourceKind | str | None = None) -> Mai
     chosen = MailSourceKind(kind or ledger.settings.mail_source)
     if chosen is MailSourceKind.FOLDER:
         return FolderSource(ledger.settings.mail_dir)
+    if chosen is MailSourceKind.GRAPH:
+        return GraphSource(graph_client(ledger.settings), ledger.db, ledger.settings.invoice_mailbox)
     raise ConfigurationError(
         f"The {chosen} mail source is not available in this build; use the folder source "
-        f"({ledger.settings.mail_dir}) or set OPSLEDGER_MAIL_SOURCE=folder."
+        f"({ledger.settings.mail_dir}) or Microsoft Graph: set OPSLEDGER_MAIL_SOURCE=folder or graph."
     )
 
 

@@ -148,7 +148,7 @@ def _load_finance(ledger: Ledger, today: date) -> int:
     for name, raw in demo_mails(today, ledger.settings.zone):
         (folder / name).write_bytes(raw)
     finance = Actor(email="finance@demo.local", roles=frozenset({Role.FINANCE}), source=Source.CLI)
-    return api.poll_mail(ledger, actor=finance).invoices
+    return api.poll_mail(ledger, actor=finance, source="folder").invoices  # the files just dropped
 
 
 def load_demo_data(ledger: Ledger, *, force: bool = False) -> DemoLoad:

@@ -4,13 +4,16 @@ loops isolate each item); configuration errors stop the poll."""
 
 from __future__ import annotations
 
+from email.message import EmailMessage
+
 import sqlalchemy as sa
 
 from engine.auth.roles import Actor
 from engine.clock import utcnow
-from engine.errors import ConfigurationError, EngineError
+from engine.config import Settings
+from engine.errors import ConfigurationError, EngineError, ExternalServiceError
 from engine.handle import Ledger
-from engine.invoices import routing, teams
+from engine.invoices import graph, routing, teams
 from engine.invoices.pipeline import prepare, record, routable
 from engine.invoices.records import InvoiceView, MessageOutcome, PollResult, invoice_view
 from engine.invoices.sources import Incoming, MailSource
@@ -34,15 +37,33 @@ def process(ledger: Ledger, incoming: Incoming, *, actor: Actor) -> MessageOutco
         )
         if outcome.status is InvoiceStatus.SKIPPED:
             return outcome
-        routed = [route(ledger, view, actor=actor) if routable(view) else view for view in outcome.invoices]
+        routed = [
+            _route_now(ledger, view, actor=actor) if routable(view) else view for view in outcome.invoices
+        ]
         for view in routed:
             teams.post_card(ledger.settings, view)
         return outcome.model_copy(update={"invoices": routed})
 
 
+def _route_now(ledger: Ledger, view: InvoiceView, *, actor: Actor) -> InvoiceView:
+    """A refused delivery leaves the invoice unrouted: the next poll routes it (``unrouted``)."""
+    try:
+        return route(ledger, view, actor=actor)
+    except ExternalServiceError as error:
+        log.warning("invoice not routed yet", extra={"invoice_id": view.invoice_id, "error": error.message})
+        return view
+
+
+def deliver(settings: Settings, message: EmailMessage, invoice_id: str) -> str:
+    """By Graph sendMail from the AP mailbox, or into the outbox folder; returns where it went."""
+    if settings.ap_delivery == "graph":
+        return graph.send_mail(graph.graph_client(settings), settings, message)
+    return routing.send_to_outbox(message, settings.outbox_dir, invoice_id)
+
+
 def route(ledger: Ledger, view: InvoiceView, *, actor: Actor) -> InvoiceView:
-    """Send one invoice to AP (outbox folder) and mark it routed; a second call routes it again
-    (the console's *Route again*)."""
+    """Send one invoice to AP (outbox folder or Graph sendMail) and mark it routed; a second call
+    routes it again (the console's *Route again*)."""
     settings = ledger.settings
     with ledger.db.read() as conn:
         content = ledger.files.read(conn, view.file_id)[1] if view.file_id else None
@@ -73,7 +94,7 @@ def route(ledger: Ledger, view: InvoiceView, *, actor: Actor) -> InvoiceView:
         received_at=view.received_at,
         processed_at=now,
     )
-    routed_to = routing.send_to_outbox(routing.compose(mail, settings), settings.outbox_dir, view.invoice_id)
+    routed_to = deliver(settings, routing.compose(mail, settings), view.invoice_id)
 
     def mark(conn: sa.Connection) -> InvoiceView:
         conn.execute(
@@ -110,8 +131,7 @@ def poll(ledger: Ledger, source: MailSource, *, actor: Actor, progress: Progress
     messages = made = skipped = errors = routed = 0
     with traced() as trace_id:
         for view in unrouted(ledger):  # the outbox: routed late rather than never
-            route(ledger, view, actor=actor)
-            routed += 1
+            routed += int(_route_now(ledger, view, actor=actor).routed_at is not None)
         for incoming in source.waiting():
             messages += 1
             try:

@@ -578,3 +578,11 @@ invoice_claim = sa.Table(
     sa.Column("invoice_id", V(26)),
     sa.Column("created_at", TS),
 )
+mail_sync_state = sa.Table(
+    "mail_sync_state",
+    metadata,
+    sa.Column("source", V(20), primary_key=True),
+    sa.Column("mailbox", V(320), primary_key=True),
+    sa.Column("delta_link", sa.Text),
+    sa.Column("updated_at", TS),
+)
