@@ -181,7 +181,7 @@ def invoice_actions(ctx: PageContext, item: InvoiceView) -> None:
             finish(f"{routed.invoice_id} routed to {routed.routed_to or 'the AP address'}.")
 
 
-FIELD_LABELS = {
+CORRECTABLE = {
     "invoice_number": "Invoice number",
     "invoice_date": "Invoice date (YYYY-MM-DD)",
     "due_date": "Due date (YYYY-MM-DD)",
@@ -194,7 +194,7 @@ FIELD_LABELS = {
 def correction_form(ctx: PageContext, item: InvoiceView) -> None:
     """Correct one field; optionally teach the vendor's rules where it stands on its invoices."""
     with st.expander("Correct a field", icon=":material/edit:"), st.form(f"correct-{item.invoice_id}"):
-        field = st.selectbox("Field", list(FIELD_LABELS), format_func=FIELD_LABELS.__getitem__)
+        field = st.selectbox("Field", list(CORRECTABLE), format_func=CORRECTABLE.__getitem__)
         value = st.text_input("Right value", help="Empty clears the field.")
         teach = st.checkbox(
             "Make it a rule for this vendor",
@@ -215,7 +215,7 @@ def correction_form(ctx: PageContext, item: InvoiceView) -> None:
                 learned = "; the vendor's rules learned it" if done.learned_rule else ""
                 if teach and not done.learned_rule:
                     learned = "; no rule learned: the value is not written on the invoice as given"
-                finish(f"{FIELD_LABELS[field]} of {item.invoice_id} corrected{learned}.")
+                finish(f"{CORRECTABLE[field]} of {item.invoice_id} corrected{learned}.")
 
 
 def _save_and_reprocess(ctx: PageContext, record: VendorRecord, form_key: str, what: str) -> None:

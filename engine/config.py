@@ -123,6 +123,11 @@ class Settings(BaseSettings):
     graph_ca_bundle: str | None = Field(
         default=None, description="a CA bundle to trust for the authority and Graph (tests, proxies)"
     )
+    graph_client_state: SecretStr | None = Field(
+        default=None,
+        description="the clientState of the Graph subscription; set it to accept change notifications at "
+        "/api/v1/graph/notifications (the minute poll stays the safety net)",
+    )
     ap_delivery: str = Field(
         default="outbox",
         pattern=r"^(outbox|graph)$",

@@ -98,6 +98,7 @@ class JobStatus(StrEnum):
 class JobTrigger(StrEnum):
     SCHEDULED = "scheduled"
     MANUAL = "manual"
+    NOTIFICATION = "notification"  # a Graph change notification asked for a mail poll
 
 
 class MappingDecision(StrEnum):

@@ -31,6 +31,18 @@ st.markdown(
     f"**Source:** {plain(status.source)}  \n**Location:** `{status.location.replace('`', '')}`  \n"
     f"**AP address:** {plain(status.ap_address)}  \n**Outbox:** `{status.outbox.replace('`', '')}`"
 )
+last = (
+    f"{ctx.when(status.last_poll_at)} ({ctx.zone_name}), {status.last_poll_status}: "
+    + ", ".join(f"{v} {k}" for k, v in sorted(status.last_poll_counts.items()))
+    if status.last_poll_at
+    else "never (the mail_poll job runs every minute while jobs are on)"
+)
+delta = (
+    f"saved {ctx.when(status.delta_saved_at)}" if status.delta_saved_at else "none: the next poll reads all"
+)
+st.markdown(
+    f"**Last poll:** {plain(last)}" + (f"  \n**Delta link:** {delta}" if status.source == "graph" else "")
+)
 st.markdown("**Invoices by status**")
 st.dataframe(
     pd.DataFrame(sorted(status.invoices_by_status.items()), columns=["Status", "Invoices"]),

@@ -30,8 +30,9 @@ from engine.ledger.files import check_display_name, sha256_hex
 from engine.ledger.requests import run_once
 from engine.logs import traced
 from engine.models import Page, check_paging
+from engine.operations import jobs
 from engine.progress import Progress, no_progress
-from engine.store.schema import invoice, mail_message
+from engine.store.schema import invoice, mail_message, mail_sync_state
 from engine.vocab import InvoiceStatus, MailSourceKind
 
 
@@ -250,7 +251,18 @@ def mailbox_status(ledger: Ledger, *, actor: Actor) -> MailboxStatus:
         skipped = conn.execute(
             sa.select(sa.func.count()).select_from(mail_message).where(mail_message.c.status == "skipped")
         ).scalar_one()
+    last = jobs.last_runs(ledger).get("mail_poll")
+    with ledger.db.read() as conn:
+        delta_saved = conn.execute(
+            sa.select(mail_sync_state.c.updated_at).where(
+                mail_sync_state.c.source == str(source.kind), mail_sync_state.c.delta_link.is_not(None)
+            )
+        ).scalar()
     return MailboxStatus(
+        last_poll_at=last.finished_at or last.started_at if last else None,
+        last_poll_status=str(last.status) if last else None,
+        last_poll_counts=last.counts if last else {},
+        delta_saved_at=delta_saved,
         source=source.kind,
         location=str(settings.mail_dir) if isinstance(source, FolderSource) else settings.invoice_mailbox,
         waiting=waiting,

@@ -109,3 +109,7 @@ class MailboxStatus(BaseModel):
     invoices_by_status: dict[str, int]
     messages_skipped: int
     unrouted: int
+    last_poll_at: datetime | None = None  # the mail_poll job's last run
+    last_poll_status: str | None = None
+    last_poll_counts: dict[str, int] = {}
+    delta_saved_at: datetime | None = None  # Graph: when the delta link was last saved (None: full read next)

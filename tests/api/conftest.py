@@ -27,6 +27,7 @@ from engine.config import load_settings
 from tests.conftest import DATA_DIR, PG_SERVER, PINNED_AT, TODAY, _pg_admin
 from tests.e2e.browser import ROOT, START_TIMEOUT_S, free_port, get, tail
 
+GRAPH_STATE = "graph-client-state-for-tests"
 TIGHT_RATE = 4  # calls a minute: the fifth call of a burst is refused
 TIGHT_UPLOAD_MB = 0.05  # 52 KB files: request bodies over ~134 KB are refused
 
@@ -123,7 +124,13 @@ def _no_tracebacks(log_path: Path) -> None:
 def _demo_console(tmp_path_factory: pytest.TempPathFactory, name: str) -> Iterator[ApiConsole]:
     data_dir = tmp_path_factory.mktemp(name) / "data"
     # Loopback is listed so that the tests see it refused as a non-public address, not as unlisted.
-    env = _env(data_dir, demo_data="true", api_rate_per_minute="100000", file_url_hosts="127.0.0.1,localhost")
+    env = _env(
+        data_dir,
+        demo_data="true",
+        api_rate_per_minute="100000",
+        file_url_hosts="127.0.0.1,localhost",
+        graph_client_state=GRAPH_STATE,
+    )
     with pytest.MonkeyPatch.context() as monkeypatch:
         for name, value in env.items():
             monkeypatch.setenv(name, value)

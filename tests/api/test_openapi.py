@@ -33,6 +33,7 @@ ROUTES = {
     "/allocation/run": {"post"},
     "/allocation/status": {"get"},
     "/health": {"get"},
+    "/graph/notifications": {"post"},
 }
 
 

@@ -151,7 +151,8 @@ def with_saved_values(content: bytes, values: dict[str, tuple[str | None, str]])
                 for ref, (kind, value) in values.items():
                     typed = f' t="{kind}"' if kind else ""
                     data = re.sub(
-                        rf'<c r="{ref}"([^>]*)><f>(.*?)</f><v\s*/>'.encode(),
+                        # openpyxl writes an empty value as <v/>, or as <v></v> when lxml is installed
+                        rf'<c r="{ref}"([^>]*)><f>(.*?)</f>(?:<v\s*/>|<v></v>)'.encode(),
                         rf'<c r="{ref}"{typed}><f>\2</f><v>{value}</v>'.encode(),
                         data,
                     )
