@@ -14,10 +14,8 @@ pytestmark = pytest.mark.browser
 def test_finance_adds_an_unknown_vendor_and_its_invoice_is_routed(page: Page, console: Console) -> None:
     sign_in(page, console, FINANCE)
     open_page(page, "Unknown vendors", "unknown-vendors")
-    group = page.get_by_test_id("stVerticalBlockBorderWrapper").filter(
-        has_text="desertrain.example · 1 invoice waiting"
-    )
-    expect(group).to_be_visible()
+    expect(page.get_by_role("heading", name="desertrain.example · 1 invoice waiting")).to_be_visible()
+    group = page.get_by_test_id("stForm").filter(has=page.get_by_label("GL code"))
     expect(group.get_by_label("Vendor name")).to_have_value("Desert Rain Catering")
     group.get_by_label("GL code").fill("6400")
     group.get_by_label("Expense dept").fill("CANTEEN")
