@@ -128,6 +128,14 @@ class Settings(BaseSettings):
         description="the clientState of the Graph subscription; set it to accept change notifications at "
         "/api/v1/graph/notifications (the minute poll stays the safety net)",
     )
+    imap_host: str | None = Field(default=None, description="IMAP server of a mailbox outside Microsoft 365")
+    imap_port: int = Field(default=993, gt=0)
+    imap_security: str = Field(
+        default="ssl", pattern=r"^(ssl|starttls|none)$", description="TLS from the start, STARTTLS, or none"
+    )
+    imap_user: str | None = None
+    imap_password: SecretStr | None = None
+    imap_folder: str = Field(default="INBOX", description="the folder invoices arrive in")
     ap_delivery: str = Field(
         default="outbox",
         pattern=r"^(outbox|graph)$",

@@ -7,12 +7,14 @@ from pydantic import BaseModel, ConfigDict
 
 from engine.api.access import requires
 from engine.auth.roles import Actor, Permission
-from engine.errors import ConfigurationError, NotFound, ValidationError
+from engine.config import Settings
+from engine.errors import NotFound, ValidationError
 from engine.exports import FileDownload, TableFormat, table_file
 from engine.handle import Ledger
 from engine.invoices import agent, corrections, review
 from engine.invoices import vendors as master
 from engine.invoices.graph import GraphSource, graph_client
+from engine.invoices.imap import ImapSource
 from engine.invoices.pdftext import UnreadablePdf, first_page_png, read_pdf
 from engine.invoices.pipeline import Reading
 from engine.invoices.records import (
@@ -110,10 +112,7 @@ def mail_source(ledger: Ledger, kind: MailSourceKind | str | None = None) -> Mai
         return FolderSource(ledger.settings.mail_dir)
     if chosen is MailSourceKind.GRAPH:
         return GraphSource(graph_client(ledger.settings), ledger.db, ledger.settings.invoice_mailbox)
-    raise ConfigurationError(
-        f"The {chosen} mail source is not available in this build; use the folder source "
-        f"({ledger.settings.mail_dir}) or Microsoft Graph: set OPSLEDGER_MAIL_SOURCE=folder or graph."
-    )
+    return ImapSource(ledger.settings)
 
 
 @requires(Permission.REVIEW_INVOICES)
@@ -235,6 +234,14 @@ def invoice_preview(ledger: Ledger, invoice_id: str, *, actor: Actor) -> Invoice
     )
 
 
+def _location(settings: Settings, source: MailSource) -> str:
+    if isinstance(source, FolderSource):
+        return str(settings.mail_dir)
+    if isinstance(source, ImapSource):
+        return f"{settings.imap_user}@{settings.imap_host}:{settings.imap_port}/{settings.imap_folder}"
+    return settings.invoice_mailbox
+
+
 @requires(Permission.REVIEW_INVOICES)
 def mailbox_status(ledger: Ledger, *, actor: Actor) -> MailboxStatus:
     settings = ledger.settings
@@ -264,7 +271,7 @@ def mailbox_status(ledger: Ledger, *, actor: Actor) -> MailboxStatus:
         last_poll_counts=last.counts if last else {},
         delta_saved_at=delta_saved,
         source=source.kind,
-        location=str(settings.mail_dir) if isinstance(source, FolderSource) else settings.invoice_mailbox,
+        location=_location(settings, source),
         waiting=waiting,
         ap_address=settings.ap_address,
         outbox=str(settings.outbox_dir),
