@@ -247,6 +247,7 @@ class ExceptionView(BaseModel):
     tag_id: str | None
     line_id: str | None
     lpo_id: str | None
+    invoice_id: str | None = None
     file_id: str | None
     qty_impact: Decimal | None
     assigned_to: str | None

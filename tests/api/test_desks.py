@@ -163,3 +163,22 @@ def test_an_allocation_runs_for_a_tag_and_its_status_is_read_back(api_console: A
         api_console, "GET", "/allocation/status", "nesting", params={"tag_id": "TAG-20990101-0001"}
     )
     assert_problem(missing, 404, "NOT_FOUND")
+
+
+def test_an_invoices_status_is_read_by_a_finance_key_only(api_console: ApiConsole) -> None:
+    listed = _call(api_console, "GET", "/exceptions", "ops", params={"desk": "finance"}).json()["data"][
+        "items"
+    ]
+    unknown = next(e for e in listed if e["kind"] == "UNKNOWN_VENDOR")
+    answer = _call(api_console, "GET", f"/invoices/{unknown['invoice_id']}", "finance-flow")
+    assert answer.status_code == 200, answer.text
+    assert (
+        answer.json()["data"]["status"] == "unknown"
+        and answer.json()["data"]["exception_id"] == unknown["exception_id"]
+    )
+    assert_problem(
+        _call(api_console, "GET", f"/invoices/{unknown['invoice_id']}", "nesting"), 403, "FORBIDDEN"
+    )
+    assert_problem(
+        _call(api_console, "GET", "/invoices/01HNOSUCHINVOICE0000000000", "finance-flow"), 404, "NOT_FOUND"
+    )

@@ -34,6 +34,7 @@ ROUTES = {
     "/allocation/status": {"get"},
     "/health": {"get"},
     "/graph/notifications": {"post"},
+    "/invoices/{invoice_id}": {"get"},
 }
 
 
