@@ -25,7 +25,10 @@ def test_finance_adds_an_unknown_vendor_and_its_invoice_is_routed(page: Page, co
         page.get_by_text("Desert Rain Catering added; 1 invoice reprocessed: 1 processed, 1 routed")
     ).to_be_visible()
     expect(page.get_by_text("desertrain.example · 1 invoice waiting")).to_have_count(0)
-    open_page(page, "Invoices", "invoices")
+    # The Invoices page puts the invoice it opens in the address (?invoice=…): follow the link, not a URL.
+    page.get_by_role("navigation", name="App pages").get_by_role("link", name="Invoices", exact=True).click()
+    expect(page.get_by_role("heading", name="Invoices", level=1)).to_be_visible()
+    wait_for_run(page)
     listed = page.get_by_test_id("stDataFrame").first
     expect(listed).to_contain_text("Desert Rain Catering")
     expect(listed).to_contain_text("DRC-204")
