@@ -188,6 +188,29 @@ def cmd_invoices_reprocess(args: argparse.Namespace, settings: Settings) -> Any:
     return api.reprocess_invoices(ledger, actor=actor, invoice_id=args.invoice_id, vendor=args.vendor)
 
 
+def cmd_carriers_ingest(args: argparse.Namespace, settings: Settings) -> Any:
+    ledger, actor = _user(args, settings)
+    return api.ingest_carrier_file(
+        ledger,
+        _read(args.file),
+        Path(args.file).name,
+        carrier=args.carrier,
+        account=args.account,
+        tenant=args.tenant,
+        actor=actor,
+    )
+
+
+def cmd_carriers_invoices(args: argparse.Namespace, settings: Settings) -> Any:
+    return api.list_carrier_invoices(
+        _ledger(settings), actor=CLI_OPERATOR, carrier=args.carrier, account=args.account
+    )
+
+
+def cmd_carriers_shipment(args: argparse.Namespace, settings: Settings) -> Any:
+    return api.shipment(_ledger(settings), carrier=args.carrier, tracking=args.tracking, actor=CLI_OPERATOR)
+
+
 def cmd_lpo_import(args: argparse.Namespace, settings: Settings) -> Any:
     return api.import_lpos(
         _ledger(settings), _read(args.file), actor=CLI_OPERATOR, request_id=args.request_id
@@ -495,6 +518,22 @@ def build_parser() -> argparse.ArgumentParser:
     target.add_argument("invoice_id", nargs="?")
     target.add_argument("--vendor")
     again.add_argument("--user", required=True)
+
+    carriers = groups.add_parser("carriers", help="carrier bills (FedEx, UPS)").add_subparsers(
+        dest="command", required=True
+    )
+    carrier_ingest = command(carriers, "ingest", cmd_carriers_ingest, "load one carrier bill file")
+    carrier_ingest.add_argument("file")
+    carrier_ingest.add_argument("--carrier", required=True, choices=["fedex", "ups"])
+    carrier_ingest.add_argument("--account", required=True, help="the account the bill is for")
+    carrier_ingest.add_argument("--tenant")
+    carrier_ingest.add_argument("--user", required=True, help="e-mail of the uploading user")
+    carrier_invoices = command(carriers, "invoices", cmd_carriers_invoices, "carrier invoices met in bills")
+    carrier_invoices.add_argument("--carrier")
+    carrier_invoices.add_argument("--account")
+    carrier_shipment = command(carriers, "shipment", cmd_carriers_shipment, "one shipment and its charges")
+    carrier_shipment.add_argument("--carrier", required=True)
+    carrier_shipment.add_argument("--tracking", required=True)
 
     lpo = groups.add_parser("lpo", help="customer LPOs").add_subparsers(dest="command", required=True)
     lpo_import = command(lpo, "import", cmd_lpo_import, "import/update LPOs from a CSV")

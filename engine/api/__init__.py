@@ -392,3 +392,29 @@ __all__ += [
     "stores_morning",
     "update_user",
 ]
+
+# The managers' desk, carrier bills (issue 9 §1).
+from engine.api.carriers import (
+    CarrierFileResult,
+    CarrierInvoiceView,
+    ChargeView,
+    InvoiceOutcome,
+    ShipmentView,
+    ingest_carrier_file,
+    list_carrier_invoices,
+    shipment,
+)
+from engine.vocab import Carrier, CarrierFileStatus
+
+__all__ += [
+    "Carrier",
+    "CarrierFileResult",
+    "CarrierFileStatus",
+    "CarrierInvoiceView",
+    "ChargeView",
+    "InvoiceOutcome",
+    "ShipmentView",
+    "ingest_carrier_file",
+    "list_carrier_invoices",
+    "shipment",
+]
