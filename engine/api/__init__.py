@@ -370,30 +370,9 @@ __all__ = [
     "upload_lpo",
 ]
 
-# The console pass (issue 7): users saved in one call, the desks' morning views.
+# The console pass (issue 7): users saved in one call, the desks' morning views; the managers' desk
+# carrier bills (issue 9 §1).
 from engine.api.admin import update_user
-from engine.api.desks import (
-    LPO_NEAR_LIMIT_SHARE,
-    AdminDesk,
-    SalesDesk,
-    StoresDesk,
-    admin_morning,
-    sales_morning,
-    stores_morning,
-)
-
-__all__ += [
-    "LPO_NEAR_LIMIT_SHARE",
-    "AdminDesk",
-    "SalesDesk",
-    "StoresDesk",
-    "admin_morning",
-    "sales_morning",
-    "stores_morning",
-    "update_user",
-]
-
-# The managers' desk, carrier bills (issue 9 §1).
 from engine.api.carriers import (
     CarrierFileResult,
     CarrierInvoiceView,
@@ -404,17 +383,34 @@ from engine.api.carriers import (
     list_carrier_invoices,
     shipment,
 )
+from engine.api.desks import (
+    LPO_NEAR_LIMIT_SHARE,
+    AdminDesk,
+    SalesDesk,
+    StoresDesk,
+    admin_morning,
+    sales_morning,
+    stores_morning,
+)
 from engine.vocab import Carrier, CarrierFileStatus
 
 __all__ += [
+    "LPO_NEAR_LIMIT_SHARE",
+    "AdminDesk",
     "Carrier",
     "CarrierFileResult",
     "CarrierFileStatus",
     "CarrierInvoiceView",
     "ChargeView",
     "InvoiceOutcome",
+    "SalesDesk",
     "ShipmentView",
+    "StoresDesk",
+    "admin_morning",
     "ingest_carrier_file",
     "list_carrier_invoices",
+    "sales_morning",
     "shipment",
+    "stores_morning",
+    "update_user",
 ]

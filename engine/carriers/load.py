@@ -79,9 +79,8 @@ def ingest(
         columns = resolve(header, L.fedex_layout())
         check_account(cells, columns, offer.account)
     except ContractMismatch as mismatch:
-        return ledger.db.write(
-            lambda conn: _reject(conn, offer, mismatch.message, len(cells), actor, trace_id)
-        )
+        what = mismatch.message
+        return ledger.db.write(lambda conn: _reject(conn, offer, what, len(cells), actor, trace_id))
     invoices = group_invoices(read_rows(cells, columns))
     # The claim is unique: of two uploads of the same bytes at once, the re-run one finds it and skips.
     return ledger.db.write(
@@ -216,7 +215,9 @@ def _settle(
     before = conn.execute(sa.select(carrier_bill.c.status, carrier_bill.c.file_id).where(key)).first()
     exception_id, note = None, None
     if before is not None and before.status == LOADED:
-        note = f"invoice {invoice.invoice_number} was already loaded from file {before.file_id}; not loaded again"
+        note = (
+            f"invoice {invoice.invoice_number} was already loaded (file {before.file_id}); not loaded again"
+        )
         status = REJECTED
     elif invoice.problem:
         note = f"invoice {invoice.invoice_number} does not add up: {invoice.problem}; not loaded"

@@ -200,7 +200,7 @@ class _Row:
                 continue  # each charge type keeps its slot: empty slots lie between
             if not name:
                 raise ValidationError(
-                    f"Row {self.number}: charge pair {slot} has an amount ({raw.strip()}) but no description.",
+                    f"Row {self.number}: charge pair {slot} has an amount and no description.",
                     field="file",
                 )
             charges.append(Charge(name, amount or Decimal("0")))

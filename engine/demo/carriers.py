@@ -65,7 +65,7 @@ def fedex_csv(
 ) -> bytes:
     """The bytes of a FedEx bill with ``rows`` (``header`` overrides the reference header)."""
     names = header or fedex_header()
-    first = {}
+    first: dict[str, int] = {}
     for at, name in enumerate(names):
         first.setdefault(name, at)
     pairs = [at for at, name in enumerate(names) if name == L.fedex_layout().pair_description]
