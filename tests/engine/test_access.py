@@ -167,6 +167,9 @@ SAMPLES: dict[str, Callable[[dict[str, Any], Role], tuple[tuple[Any, ...], dict[
     "correct_invoice": lambda s, r: ((MISSING_INVOICE,), {"field": "currency", "value": "AED"}),
     "unknown_vendors": lambda s, r: ((), {}),
     "mailbox_status": lambda s, r: ((), {}),
+    "ingest_carrier_file": lambda s, r: ((b"", "bill.csv"), {"carrier": "fedex", "account": "123456789"}),
+    "list_carrier_invoices": lambda s, r: ((), {}),
+    "shipment": lambda s, r: ((), {"carrier": "fedex", "tracking": "700000000001"}),
 }
 
 GUARDED = sorted(name for name, entry in api.PERMISSION_TABLE.items() if entry.need is not Gate.OPEN)
