@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import json
 from decimal import Decimal
+from pathlib import Path
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
 
 from engine import api
 from engine.auth.roles import CLI_OPERATOR
+from engine.cli import main
 from engine.demo.carriers import FedexRow, fedex_csv, fedex_header
 from engine.errors import ValidationError
 from engine.handle import Ledger
@@ -261,3 +265,59 @@ def test_bad_input_is_a_clear_error_and_changes_nothing(ledger: Ledger, content:
     with pytest.raises(ValidationError, match=says):
         ingest(ledger, content)
     assert counts(ledger) == before
+
+
+def test_the_carriers_commands_print_the_contract(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("OPSLEDGER_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("OPSLEDGER_DEMO_DATA", "false")
+    monkeypatch.delenv("OPSLEDGER_DATABASE_URL", raising=False)
+
+    def run(*args: str) -> tuple[int, Any]:
+        code = main(list(args))
+        return code, json.loads(capsys.readouterr().out)
+
+    bill_file = tmp_path / "bill.csv"
+    bill_file.write_bytes(fedex_csv(bill(), due=mps_due()))
+    assert run("users", "add", "--email", "m@test.local", "--role", "manager")[0] == 0
+    code, loaded = run(
+        "carriers",
+        "ingest",
+        str(bill_file),
+        "--carrier",
+        "fedex",
+        "--account",
+        ACCOUNT,
+        "--user",
+        "m@test.local",
+    )
+    assert code == 0 and loaded["status"] == "loaded" and loaded["rows"] == 7
+    assert set(loaded) == {
+        "status",
+        "file_id",
+        "file_hash",
+        "carrier",
+        "account",
+        "rows",
+        "invoices",
+        "exception_id",
+        "message",
+        "trace_id",
+    }
+    first = next(i for i in loaded["invoices"] if i["invoice_number"] == "900000001")
+    assert first == {
+        "invoice_number": "900000001",
+        "invoice_date": "2026-11-09",
+        "rows": 3,
+        "net_total": "55.25",
+        "amount_due": "55.25",
+        "packages": 2,
+        "invoice_level_total": "16.00",
+        "status": "loaded",
+        "exception_id": None,
+    }
+    code, invoices = run("carriers", "invoices", "--carrier", "fedex")
+    assert code == 0 and {i["invoice_number"] for i in invoices} == {"900000001", "900000002", "900000003"}
+    code, shown = run("carriers", "shipment", "--carrier", "fedex", "--tracking", "700000000002")
+    assert code == 0 and shown["billed_cost"] == "27.75" and len(shown["charges"]) == 4
