@@ -44,6 +44,8 @@ from engine.vocab import Carrier, CarrierFileStatus, ExceptionKind
 # Seed 003's reference sync: charge names containing "adjustment" are category 16, all others 11.
 ADJUSTMENT_CATEGORY, CHARGE_CATEGORY = 16, 11
 LOADED, REJECTED = "loaded", "rejected"
+# Tracking numbers looked up per query: well under the bind-parameter limits of every store.
+ATTRIBUTE_CHUNK = 1000
 
 
 @dataclass(frozen=True)
@@ -191,7 +193,7 @@ def _load(
         if outcome.status == LOADED:
             loaded.append(invoice)
     _write_charges(ledger, conn, offer, file_id, loaded)
-    _upsert_attributes(conn, offer, [r for inv in loaded for r in inv.rows], now)
+    _upsert_attributes(ledger, conn, offer, [r for inv in loaded for r in inv.rows], now)
     _sync_reference(conn, offer, loaded, now)
     status = CarrierFileStatus.PARTIAL if len(loaded) < len(invoices) else CarrierFileStatus.LOADED
     message = "; ".join(notes) or f"{len(loaded)} invoice(s) loaded from {offer.file_name}."
@@ -332,7 +334,9 @@ def _level(
     }
 
 
-def _upsert_attributes(conn: Connection, offer: Offer, rows: list[BillRow], now: datetime) -> None:
+def _upsert_attributes(
+    ledger: Ledger, conn: Connection, offer: Offer, rows: list[BillRow], now: datetime
+) -> None:
     """One row per carrier + tracking number; a later bill refreshes what it states, never the cost."""
     latest: dict[str, dict[str, Any]] = {}
     for row in rows:
@@ -352,18 +356,28 @@ def _upsert_attributes(conn: Connection, offer: Offer, rows: list[BillRow], now:
         }
         first = latest.setdefault(row.shipment, {"first_invoice_number": row.invoice_number})
         first.update({k: v for k, v in values.items() if v is not None or k not in first})
-    table = shipment_attributes
-    for tracking, values in latest.items():
-        key = (table.c.carrier == str(offer.carrier)) & (table.c.tracking_number == tracking)
-        if conn.execute(sa.select(table.c.tracking_number).where(key)).first() is None:
+    table, carrier = shipment_attributes, str(offer.carrier)
+    known: set[str] = set()
+    numbers = list(latest)
+    for start in range(0, len(numbers), ATTRIBUTE_CHUNK):
+        chunk = numbers[start : start + ATTRIBUTE_CHUNK]
+        known |= set(
             conn.execute(
-                table.insert().values(
-                    carrier=str(offer.carrier), tracking_number=tracking, updated_at=now, **values
+                sa.select(table.c.tracking_number).where(
+                    (table.c.carrier == carrier) & table.c.tracking_number.in_(chunk)
                 )
-            )
-        else:
-            changes = {k: v for k, v in values.items() if k != "first_invoice_number" and v is not None}
-            conn.execute(table.update().where(key).values(updated_at=now, **changes))
+            ).scalars()
+        )
+    fresh = [
+        {"carrier": carrier, "tracking_number": t, "updated_at": now, **v}
+        for t, v in latest.items()
+        if t not in known
+    ]
+    ledger.db.bulk_insert(conn, table, fresh)
+    for tracking in sorted(known):
+        changes = {k: v for k, v in latest[tracking].items() if k != "first_invoice_number" and v is not None}
+        key = (table.c.carrier == carrier) & (table.c.tracking_number == tracking)
+        conn.execute(table.update().where(key).values(updated_at=now, **changes))
 
 
 def _sync_reference(conn: Connection, offer: Offer, invoices: list[Invoice], now: datetime) -> None:
