@@ -104,6 +104,16 @@ from engine.api.ledger import (
     mark_inbox_read,
     search_audit,
 )
+from engine.api.reconciliation import (
+    DisputeAction,
+    LedgerRow,
+    ReconRun,
+    WmsImport,
+    act_on_dispute,
+    import_wms,
+    list_reconciliation,
+    run_reconciliation,
+)
 from engine.api.sales import (
     ImportSummary,
     IngestRequest,
@@ -391,4 +401,16 @@ __all__ += [
     "sales_morning",
     "stores_morning",
     "update_user",
+]
+
+# The managers' desk (issue 9): WMS shipments, reconciliation and disputes.
+__all__ += [
+    "DisputeAction",
+    "LedgerRow",
+    "ReconRun",
+    "WmsImport",
+    "act_on_dispute",
+    "import_wms",
+    "list_reconciliation",
+    "run_reconciliation",
 ]
