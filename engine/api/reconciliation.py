@@ -27,7 +27,8 @@ def import_wms(ledger: Ledger, content: bytes, file_name: str, *, actor: Actor) 
     records = wms.validate(wms.read_wms_file(content, check_display_name(file_name)))
     with traced() as trace_id:
         return ledger.db.write(
-            lambda conn: wms.save_shipments(ledger.db, conn, records, actor=actor, trace_id=trace_id)
+            lambda conn: wms.save_shipments(ledger.db, conn, records, actor=actor, trace_id=trace_id),
+            retry_integrity=True,  # two imports of the same package at once: the second re-reads
         )
 
 
@@ -41,7 +42,8 @@ def run_reconciliation(
         return ledger.db.write(
             lambda conn: recon.run(
                 conn, as_of=day, carrier=carrier, settings=ledger.settings, actor=actor, trace_id=trace_id
-            )
+            ),
+            retry_integrity=True,  # two runs at once: the second finds the first's exceptions and rows
         )
 
 
