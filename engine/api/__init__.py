@@ -104,6 +104,16 @@ from engine.api.ledger import (
     mark_inbox_read,
     search_audit,
 )
+from engine.api.reconciliation import (
+    DisputeAction,
+    LedgerRow,
+    ReconRun,
+    WmsImport,
+    act_on_dispute,
+    import_wms,
+    list_reconciliation,
+    run_reconciliation,
+)
 from engine.api.sales import (
     ImportSummary,
     IngestRequest,
@@ -413,4 +423,16 @@ __all__ += [
     "shipment",
     "stores_morning",
     "update_user",
+]
+
+# The managers' desk (issue 9): WMS shipments, reconciliation and disputes.
+__all__ += [
+    "DisputeAction",
+    "LedgerRow",
+    "ReconRun",
+    "WmsImport",
+    "act_on_dispute",
+    "import_wms",
+    "list_reconciliation",
+    "run_reconciliation",
 ]
