@@ -148,6 +148,55 @@ def cmd_vendors_list(args: argparse.Namespace, settings: Settings) -> Any:
     return api.list_vendors(_ledger(settings), actor=CLI_OPERATOR)
 
 
+def cmd_wms_import(args: argparse.Namespace, settings: Settings) -> Any:
+    ledger, actor = _user(args, settings)
+    result = api.import_wms(ledger, _read(args.file), Path(args.file).name, actor=actor)
+    return result.model_dump(include={"rows", "inserted", "replaced"})
+
+
+def cmd_reconcile_run(args: argparse.Namespace, settings: Settings) -> Any:
+    ledger, actor = _user(args, settings)
+    run = api.run_reconciliation(ledger, as_of=args.as_of, carrier=args.carrier, actor=actor)
+    return run.model_dump(
+        mode="json",
+        include={"run_id", "as_of", "counts", "exceptions_opened", "exceptions_resolved", "trace_id"},
+    )
+
+
+LEDGER_LIST_KEYS = {
+    "carrier",
+    "tracking_number",
+    "status",
+    "billed_cost",
+    "expected_cost",
+    "variance",
+    "billed_weight_lb",
+    "expected_weight_lb",
+    "exception_id",
+    "dispute_status",
+}
+
+
+def cmd_reconcile_list(args: argparse.Namespace, settings: Settings) -> Any:
+    rows = api.list_reconciliation(
+        _ledger(settings), status=args.status, carrier=args.carrier, actor=CLI_OPERATOR
+    )
+    return [row.model_dump(mode="json", include=LEDGER_LIST_KEYS) for row in rows]
+
+
+def cmd_disputes_act(args: argparse.Namespace, settings: Settings) -> Any:
+    ledger, actor = _user(args, settings)
+    return api.act_on_dispute(
+        ledger,
+        carrier=args.carrier,
+        tracking=args.tracking,
+        action=args.action,
+        amount=args.amount,
+        reference=args.reference,
+        actor=actor,
+    )
+
+
 def _invoice_object(outcome: api.MessageOutcome) -> dict[str, Any]:
     """The issue's invoice object for one message: its (first) invoice, or a skipped answer."""
     empty = dict.fromkeys(api.InvoiceView.model_fields)
@@ -186,6 +235,29 @@ def cmd_invoices_show(args: argparse.Namespace, settings: Settings) -> Any:
 def cmd_invoices_reprocess(args: argparse.Namespace, settings: Settings) -> Any:
     ledger, actor = _user(args, settings)
     return api.reprocess_invoices(ledger, actor=actor, invoice_id=args.invoice_id, vendor=args.vendor)
+
+
+def cmd_carriers_ingest(args: argparse.Namespace, settings: Settings) -> Any:
+    ledger, actor = _user(args, settings)
+    return api.ingest_carrier_file(
+        ledger,
+        _read(args.file),
+        Path(args.file).name,
+        carrier=args.carrier,
+        account=args.account,
+        tenant=args.tenant,
+        actor=actor,
+    )
+
+
+def cmd_carriers_invoices(args: argparse.Namespace, settings: Settings) -> Any:
+    return api.list_carrier_invoices(
+        _ledger(settings), actor=CLI_OPERATOR, carrier=args.carrier, account=args.account
+    )
+
+
+def cmd_carriers_shipment(args: argparse.Namespace, settings: Settings) -> Any:
+    return api.shipment(_ledger(settings), carrier=args.carrier, tracking=args.tracking, actor=CLI_OPERATOR)
 
 
 def cmd_lpo_import(args: argparse.Namespace, settings: Settings) -> Any:
@@ -477,6 +549,33 @@ def build_parser() -> argparse.ArgumentParser:
     vendor_import.add_argument("--user", required=True, help="e-mail of the finance user")
     command(vendors, "list", cmd_vendors_list, "the vendor master")
 
+    wms = groups.add_parser("wms", help="WMS shipment exports (managers)").add_subparsers(
+        dest="command", required=True
+    )
+    wms_import = command(wms, "import", cmd_wms_import, "import shipped packages from CSV or xlsx")
+    wms_import.add_argument("file")
+    wms_import.add_argument("--user", required=True, help="e-mail of the manager")
+    reconcile = groups.add_parser("reconcile", help="carrier bills against WMS").add_subparsers(
+        dest="command", required=True
+    )
+    recon_run = command(reconcile, "run", cmd_reconcile_run, "reconcile every billed or shipped package")
+    recon_run.add_argument("--carrier", help="fedex or ups (default: both)")
+    recon_run.add_argument("--as-of", type=_date, help="YYYY-MM-DD (default: today)")
+    recon_run.add_argument("--user", required=True)
+    recon_list = command(reconcile, "list", cmd_reconcile_list, "the reconciled packages")
+    recon_list.add_argument("--status", help="e.g. COST_VARIANCE")
+    recon_list.add_argument("--carrier")
+    disputes = groups.add_parser("disputes", help="disputes of billing variances").add_subparsers(
+        dest="command", required=True
+    )
+    dispute = command(disputes, "act", cmd_disputes_act, "flag, dispute, accept, reject or close")
+    dispute.add_argument("--carrier", required=True)
+    dispute.add_argument("--tracking", required=True)
+    dispute.add_argument("--action", required=True, choices=["flag", "dispute", "accept", "reject", "close"])
+    dispute.add_argument("--amount", help="the claim (dispute) or the recovered amount (accept)")
+    dispute.add_argument("--reference", help="the carrier's dispute reference (dispute)")
+    dispute.add_argument("--user", required=True)
+
     invoices = groups.add_parser("invoices", help="invoices from the AP mailbox").add_subparsers(
         dest="command", required=True
     )
@@ -495,6 +594,22 @@ def build_parser() -> argparse.ArgumentParser:
     target.add_argument("invoice_id", nargs="?")
     target.add_argument("--vendor")
     again.add_argument("--user", required=True)
+
+    carriers = groups.add_parser("carriers", help="carrier bills (FedEx, UPS)").add_subparsers(
+        dest="command", required=True
+    )
+    carrier_ingest = command(carriers, "ingest", cmd_carriers_ingest, "load one carrier bill file")
+    carrier_ingest.add_argument("file")
+    carrier_ingest.add_argument("--carrier", required=True, choices=["fedex", "ups"])
+    carrier_ingest.add_argument("--account", required=True, help="the account the bill is for")
+    carrier_ingest.add_argument("--tenant")
+    carrier_ingest.add_argument("--user", required=True, help="e-mail of the uploading user")
+    carrier_invoices = command(carriers, "invoices", cmd_carriers_invoices, "carrier invoices met in bills")
+    carrier_invoices.add_argument("--carrier")
+    carrier_invoices.add_argument("--account")
+    carrier_shipment = command(carriers, "shipment", cmd_carriers_shipment, "one shipment and its charges")
+    carrier_shipment.add_argument("--carrier", required=True)
+    carrier_shipment.add_argument("--tracking", required=True)
 
     lpo = groups.add_parser("lpo", help="customer LPOs").add_subparsers(dest="command", required=True)
     lpo_import = command(lpo, "import", cmd_lpo_import, "import/update LPOs from a CSV")

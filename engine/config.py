@@ -155,6 +155,13 @@ class Settings(BaseSettings):
         "authorises posting); when set, each routed or flagged invoice posts a card",
     )
     invoice_max_pages: int = Field(default=50, gt=0, description="PDF pages read per invoice")
+    carrier_dim_divisor: int = Field(default=139, gt=0, description="DIM divisor when a bill row has none")
+    recon_weight_tolerance_lb: float = Field(
+        default=1.0, ge=0, description="billed − expected weight allowed"
+    )
+    recon_grace_days: int = Field(
+        default=21, ge=0, description="days a shipped package may wait for its bill"
+    )
     api_rate_per_minute: int = Field(
         default=120, gt=0, description="integration API requests one key may make per minute (then 429)"
     )

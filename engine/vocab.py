@@ -64,6 +64,13 @@ class ExceptionKind(StrEnum):
     UNKNOWN_VENDOR = "UNKNOWN_VENDOR"
     DUPLICATE_INVOICE = "DUPLICATE_INVOICE"
     UNREADABLE_INVOICE = "UNREADABLE_INVOICE"
+    ERR_FILE_CONTRACT_MISMATCH = "ERR_FILE_CONTRACT_MISMATCH"
+    CARRIER_TOTALS_MISMATCH = "CARRIER_TOTALS_MISMATCH"
+    DUPLICATE_BILLING = "DUPLICATE_BILLING"
+    BILLED_NOT_SHIPPED = "BILLED_NOT_SHIPPED"
+    SHIPPED_NOT_BILLED = "SHIPPED_NOT_BILLED"
+    WEIGHT_VARIANCE = "WEIGHT_VARIANCE"
+    COST_VARIANCE = "COST_VARIANCE"
 
 
 class ExceptionStatus(StrEnum):
@@ -147,3 +154,36 @@ class MailSourceKind(StrEnum):
     FOLDER = "folder"
     GRAPH = "graph"
     IMAP = "imap"
+
+
+class Carrier(StrEnum):
+    FEDEX = "fedex"
+    UPS = "ups"
+
+
+class CarrierFileStatus(StrEnum):
+    LOADED = "loaded"
+    PARTIAL = "partial"
+    SKIPPED = "skipped"
+    REJECTED = "rejected"
+
+
+class ReconStatus(StrEnum):
+    """DOMAIN "Reconciliation": the first that applies, in this order."""
+
+    DUPLICATE_BILLING = "DUPLICATE_BILLING"
+    BILLED_NOT_SHIPPED = "BILLED_NOT_SHIPPED"
+    NOT_IN_WMS_WINDOW = "NOT_IN_WMS_WINDOW"
+    SHIPPED_NOT_BILLED = "SHIPPED_NOT_BILLED"
+    AWAITING_BILL = "AWAITING_BILL"
+    WEIGHT_VARIANCE = "WEIGHT_VARIANCE"
+    COST_VARIANCE = "COST_VARIANCE"
+    MATCHED = "MATCHED"
+
+
+class DisputeStatus(StrEnum):
+    FLAGGED = "FLAGGED"
+    DISPUTED = "DISPUTED"
+    ACCEPTED = "ACCEPTED"
+    REJECTED = "REJECTED"
+    CLOSED = "CLOSED"

@@ -104,6 +104,16 @@ from engine.api.ledger import (
     mark_inbox_read,
     search_audit,
 )
+from engine.api.reconciliation import (
+    DisputeAction,
+    LedgerRow,
+    ReconRun,
+    WmsImport,
+    act_on_dispute,
+    import_wms,
+    list_reconciliation,
+    run_reconciliation,
+)
 from engine.api.sales import (
     ImportSummary,
     IngestRequest,
@@ -370,8 +380,19 @@ __all__ = [
     "upload_lpo",
 ]
 
-# The console pass (issue 7): users saved in one call, the desks' morning views.
+# The console pass (issue 7): users saved in one call, the desks' morning views; the managers' desk
+# carrier bills (issue 9 §1).
 from engine.api.admin import update_user
+from engine.api.carriers import (
+    CarrierFileResult,
+    CarrierInvoiceView,
+    ChargeView,
+    InvoiceOutcome,
+    ShipmentView,
+    ingest_carrier_file,
+    list_carrier_invoices,
+    shipment,
+)
 from engine.api.desks import (
     LPO_NEAR_LIMIT_SHARE,
     AdminDesk,
@@ -381,14 +402,37 @@ from engine.api.desks import (
     sales_morning,
     stores_morning,
 )
+from engine.vocab import Carrier, CarrierFileStatus
 
 __all__ += [
     "LPO_NEAR_LIMIT_SHARE",
     "AdminDesk",
+    "Carrier",
+    "CarrierFileResult",
+    "CarrierFileStatus",
+    "CarrierInvoiceView",
+    "ChargeView",
+    "InvoiceOutcome",
     "SalesDesk",
+    "ShipmentView",
     "StoresDesk",
     "admin_morning",
+    "ingest_carrier_file",
+    "list_carrier_invoices",
     "sales_morning",
+    "shipment",
     "stores_morning",
     "update_user",
+]
+
+# The managers' desk (issue 9): WMS shipments, reconciliation and disputes.
+__all__ += [
+    "DisputeAction",
+    "LedgerRow",
+    "ReconRun",
+    "WmsImport",
+    "act_on_dispute",
+    "import_wms",
+    "list_reconciliation",
+    "run_reconciliation",
 ]

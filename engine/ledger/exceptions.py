@@ -59,6 +59,15 @@ KIND_RULES: dict[ExceptionKind, KindRule] = {
     ExceptionKind.UNKNOWN_VENDOR: KindRule(Desk.FINANCE, Severity.MEDIUM, 24),
     ExceptionKind.DUPLICATE_INVOICE: KindRule(Desk.FINANCE, Severity.LOW, 24),
     ExceptionKind.UNREADABLE_INVOICE: KindRule(Desk.FINANCE, Severity.MEDIUM, 8),
+    # Managers' desk (seed 003): a file that breaks its contract or an invoice that does not add up
+    # stops loading; reconciliation findings are claims to make before the carrier's dispute window.
+    ExceptionKind.ERR_FILE_CONTRACT_MISMATCH: KindRule(Desk.LOGISTICS, Severity.HIGH, 8),
+    ExceptionKind.CARRIER_TOTALS_MISMATCH: KindRule(Desk.LOGISTICS, Severity.HIGH, 8),
+    ExceptionKind.DUPLICATE_BILLING: KindRule(Desk.LOGISTICS, Severity.HIGH, 48),
+    ExceptionKind.BILLED_NOT_SHIPPED: KindRule(Desk.LOGISTICS, Severity.HIGH, 48),
+    ExceptionKind.SHIPPED_NOT_BILLED: KindRule(Desk.LOGISTICS, Severity.LOW, 72),
+    ExceptionKind.WEIGHT_VARIANCE: KindRule(Desk.LOGISTICS, Severity.MEDIUM, 72),
+    ExceptionKind.COST_VARIANCE: KindRule(Desk.LOGISTICS, Severity.MEDIUM, 72),
 }
 OPEN_STATES = (ExceptionStatus.OPEN, ExceptionStatus.ACKNOWLEDGED)
 CLOSED_STATES = (ExceptionStatus.RESOLVED, ExceptionStatus.DISMISSED)
@@ -73,6 +82,8 @@ class NewException:
     lpo_id: str | None = None
     file_id: str | None = None
     invoice_id: str | None = None
+    carrier_file_id: str | None = None
+    shipment_id: str | None = None  # "<carrier>:<tracking number>"
     qty_impact: Decimal | None = None
     dedupe_key: str | None = None
     payload: dict[str, Any] = field(default_factory=dict)
@@ -166,8 +177,8 @@ def _insert(
                 "line_id": new.line_id,
                 "lpo_id": new.lpo_id,
                 "invoice_id": new.invoice_id,
-                "carrier_file_id": None,
-                "shipment_id": None,
+                "carrier_file_id": new.carrier_file_id,
+                "shipment_id": new.shipment_id,
                 "file_id": new.file_id,
                 "qty_impact": new.qty_impact,
                 "dedupe_key": new.dedupe_key,

@@ -21,13 +21,16 @@ from engine.errors import EngineError, Forbidden
 from engine.mapping.requests import LookupRequest
 from engine.store.schema import (
     api_key,
+    carrier_cost_ledger,
     client_request_log,
     exception_log,
     invoice,
     mail_message,
+    reconciliation_run,
     tag_sheet,
     user_action_history,
     vendor,
+    wms_shipment,
 )
 from engine.tags.models import ReplaceRequest
 from tests.conftest import (
@@ -43,6 +46,7 @@ from tests.conftest import (
 
 MISSING_EXCEPTION = "EX-2099-999999"
 MISSING_INVOICE = "01ARZ3NDEKTSV4RRFFQ69G5FAV"
+WMS_CSV = b"carrier,tracking_number,ship_date,expected_cost,weight\nFedEx,700000000001,2026-11-02,11.50,5\n"
 
 
 @pytest.fixture(scope="module")
@@ -167,6 +171,13 @@ SAMPLES: dict[str, Callable[[dict[str, Any], Role], tuple[tuple[Any, ...], dict[
     "correct_invoice": lambda s, r: ((MISSING_INVOICE,), {"field": "currency", "value": "AED"}),
     "unknown_vendors": lambda s, r: ((), {}),
     "mailbox_status": lambda s, r: ((), {}),
+    "ingest_carrier_file": lambda s, r: ((b"", "bill.csv"), {"carrier": "fedex", "account": "123456789"}),
+    "list_carrier_invoices": lambda s, r: ((), {}),
+    "shipment": lambda s, r: ((), {"carrier": "fedex", "tracking": "700000000001"}),
+    "import_wms": lambda s, r: ((WMS_CSV, "wms.csv"), {}),
+    "run_reconciliation": lambda s, r: ((), {"as_of": DELIVERY}),
+    "list_reconciliation": lambda s, r: ((), {}),
+    "act_on_dispute": lambda s, r: ((), {"carrier": "fedex", "tracking": "700000000999", "action": "flag"}),
 }
 
 GUARDED = sorted(name for name, entry in api.PERMISSION_TABLE.items() if entry.need is not Gate.OPEN)
@@ -219,6 +230,9 @@ def _writes(world: World) -> tuple[int, ...]:
                 vendor,
                 mail_message,
                 invoice,
+                wms_shipment,
+                carrier_cost_ledger,
+                reconciliation_run,
             )
         )
 

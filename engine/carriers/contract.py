@@ -1,0 +1,72 @@
+"""The contract check of a FedEx file, before anything is stored (DOMAIN step 1).
+
+Columns are found by header name in the file's own header (first occurrence wins for the names
+FedEx repeats, such as ``Commodity Description``); the pair block must be description/amount
+pairs side by side; every row's account must be the chosen one, leading zeros aside.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from engine.carriers.layout import ACCOUNT, FedexLayout
+from engine.errors import ContractMismatch
+
+
+@dataclass(frozen=True)
+class Columns:
+    """Where the layout's names sit in one file."""
+
+    index: dict[str, int]
+    pairs: tuple[tuple[int, int], ...]  # (description, amount) positions, in file order
+    width: int
+
+    def has(self, name: str) -> bool:
+        return name in self.index
+
+
+def normalise_account(account: str) -> str:
+    """Accounts compare without leading zeros (``000123456789`` is ``123456789``)."""
+    stripped = account.strip().lstrip("0")
+    return stripped or ("0" if account.strip() else "")
+
+
+def resolve(header: list[str], layout: FedexLayout) -> Columns:
+    names = [name.strip() for name in header]
+    index: dict[str, int] = {}
+    for position, name in enumerate(names):
+        index.setdefault(name, position)
+    missing = [name for name in layout.required if name not in index]
+    if missing:
+        raise ContractMismatch("required columns missing: " + ", ".join(repr(m) for m in missing))
+    descriptions = [i for i, name in enumerate(names) if name == layout.pair_description]
+    amounts = [i for i, name in enumerate(names) if name == layout.pair_amount]
+    if len(descriptions) != len(amounts):
+        raise ContractMismatch(
+            f"charge pair block malformed: {len(descriptions)} {layout.pair_description!r} columns "
+            f"but {len(amounts)} {layout.pair_amount!r} columns"
+        )
+    unpaired = [i for i in descriptions if i + 1 >= len(names) or names[i + 1] != layout.pair_amount]
+    if unpaired:
+        raise ContractMismatch(
+            f"charge pair block malformed: {layout.pair_description!r} at column {unpaired[0]} "
+            f"is not followed by {layout.pair_amount!r}"
+        )
+    if len(descriptions) < layout.min_pairs:
+        raise ContractMismatch(
+            f"charge pair block too short: {len(descriptions)} pairs, the layout has at least "
+            f"{layout.min_pairs}"
+        )
+    return Columns(index=index, pairs=tuple((i, i + 1) for i in descriptions), width=len(names))
+
+
+def check_account(rows: list[list[str]], columns: Columns, account: str) -> None:
+    """Every row bills the chosen account (first mismatch named with its file row)."""
+    chosen = normalise_account(account)
+    at = columns.index[ACCOUNT]
+    for number, row in enumerate(rows, 2):
+        found = row[at] if at < len(row) else ""
+        if normalise_account(found) != chosen:
+            raise ContractMismatch(
+                f"row {number}: {ACCOUNT} is {found.strip()!r}, the chosen account is {account!r}"
+            )

@@ -1,0 +1,416 @@
+"""Ingest one FedEx bill: preflight → contract → parse → one write transaction (DOMAIN steps 1–6).
+
+A file whose contract fails writes its ``carrier_file`` row and one ``ERR_FILE_CONTRACT_MISMATCH``
+exception and nothing else (no claim: it may be offered again once fixed). The same bytes already
+claimed → ``skipped``, only the file row. Otherwise the invoices that add up are loaded with their
+charges; one that does not gets its own ``CARRIER_TOTALS_MISMATCH`` and the file is ``partial``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from engine.auth.roles import Actor
+from engine.carriers import layout as L
+from engine.carriers.contract import check_account, normalise_account, resolve
+from engine.carriers.parse import BillRow, Invoice, group_invoices, read_rows, read_table
+from engine.carriers.records import CarrierFileResult, InvoiceOutcome
+from engine.clock import utcnow
+from engine.errors import ContractMismatch, ValidationError
+from engine.handle import Ledger
+from engine.ids import new_ulid, new_ulids
+from engine.ledger.audit import record_action
+from engine.ledger.exceptions import NewException, raise_exception
+from engine.ledger.files import check_display_name, sha256_hex
+from engine.store.schema import (
+    carrier_bill,
+    carrier_charge_type,
+    carrier_file,
+    carrier_file_claim,
+    carrier_service,
+    carrier_tracker,
+    invoice_charges,
+    shipment_attributes,
+    shipment_charges,
+)
+from engine.vocab import Carrier, CarrierFileStatus, ExceptionKind
+
+# Seed 003's reference sync: charge names containing "adjustment" are category 16, all others 11.
+ADJUSTMENT_CATEGORY, CHARGE_CATEGORY = 16, 11
+LOADED, REJECTED = "loaded", "rejected"
+# Tracking numbers looked up per query: well under the bind-parameter limits of every store.
+ATTRIBUTE_CHUNK = 1000
+
+
+@dataclass(frozen=True)
+class Offer:
+    content: bytes
+    file_name: str
+    carrier: Carrier
+    account: str
+    tenant: str | None
+    sha256: str
+
+
+def ingest(
+    ledger: Ledger,
+    content: bytes,
+    file_name: str,
+    *,
+    carrier: Carrier,
+    account: str,
+    tenant: str | None,
+    actor: Actor,
+    trace_id: str,
+) -> CarrierFileResult:
+    if carrier is not Carrier.FEDEX:
+        raise ValidationError(f"{carrier} bills are not supported yet; only FedEx.", field="carrier")
+    if not normalise_account(account):
+        raise ValidationError("Choose the account the bill is for.", field="account")
+    offer = Offer(
+        content, check_display_name(file_name), carrier, account.strip(), tenant, sha256_hex(content)
+    )
+    header, cells = read_table(content)
+    try:
+        columns = resolve(header, L.fedex_layout())
+        check_account(cells, columns, offer.account)
+    except ContractMismatch as mismatch:
+        what = mismatch.message
+        return ledger.db.write(lambda conn: _reject(conn, offer, what, len(cells), actor, trace_id))
+    invoices = group_invoices(read_rows(cells, columns))
+    # The claim is unique: of two uploads of the same bytes at once, the re-run one finds it and skips.
+    return ledger.db.write(
+        lambda conn: _load(ledger, conn, offer, invoices, len(cells), actor, trace_id), retry_integrity=True
+    )
+
+
+def _file_row(
+    offer: Offer, file_id: str, status: CarrierFileStatus, rows: int, actor: Actor, **more: Any
+) -> dict[str, Any]:
+    return {
+        "file_id": file_id,
+        "sha256": offer.sha256,
+        "carrier": str(offer.carrier),
+        "account": offer.account,
+        "tenant": offer.tenant,
+        "file_name": offer.file_name,
+        "rows": rows,
+        "status": str(status),
+        "loaded_by": actor.email,
+        "loaded_at": utcnow(),
+        **more,
+    }
+
+
+def _result(offer: Offer, row: dict[str, Any], invoices: list[InvoiceOutcome]) -> CarrierFileResult:
+    return CarrierFileResult(
+        status=CarrierFileStatus(row["status"]),
+        file_id=row["file_id"],
+        file_hash=offer.sha256,
+        carrier=str(offer.carrier),
+        account=offer.account,
+        rows=row["rows"],
+        invoices=invoices,
+        exception_id=row.get("exception_id"),
+        message=row.get("message"),
+        trace_id=row["trace_id"],
+    )
+
+
+def _reject(
+    conn: Connection, offer: Offer, what: str, rows: int, actor: Actor, trace_id: str
+) -> CarrierFileResult:
+    file_id = new_ulid()
+    message = f"{offer.file_name} does not match the {offer.carrier} bill contract: {what}."
+    exception_id = raise_exception(
+        conn,
+        NewException(
+            ExceptionKind.ERR_FILE_CONTRACT_MISMATCH,
+            message,
+            carrier_file_id=file_id,
+            payload={"file_name": offer.file_name, "account": offer.account, "mismatch": what},
+        ),
+        actor=actor,
+        trace_id=trace_id,
+    )
+    row = _file_row(
+        offer,
+        file_id,
+        CarrierFileStatus.REJECTED,
+        rows,
+        actor,
+        message=message,
+        exception_id=exception_id,
+        trace_id=trace_id,
+    )
+    conn.execute(carrier_file.insert().values(**row))
+    _audit(conn, actor, "CARRIER_FILE_REJECTED", file_id, trace_id, row)
+    return _result(offer, row, [])
+
+
+def _audit(
+    conn: Connection, actor: Actor, action: str, file_id: str, trace_id: str, row: dict[str, Any]
+) -> None:
+    after = {k: row.get(k) for k in ("file_name", "carrier", "account", "status", "rows", "message")}
+    record_action(
+        conn, actor, action, entity_type="carrier_file", entity_id=file_id, trace_id=trace_id, after=after
+    )
+
+
+def _load(
+    ledger: Ledger,
+    conn: Connection,
+    offer: Offer,
+    invoices: list[Invoice],
+    rows: int,
+    actor: Actor,
+    trace_id: str,
+) -> CarrierFileResult:
+    file_id = new_ulid()
+    claimed = conn.execute(
+        sa.select(carrier_file_claim.c.file_id).where(carrier_file_claim.c.sha256 == offer.sha256)
+    ).scalar()
+    if claimed is not None:
+        message = f"{offer.file_name} was already loaded (file {claimed}); nothing was loaded again."
+        row = _file_row(
+            offer, file_id, CarrierFileStatus.SKIPPED, rows, actor, message=message, trace_id=trace_id
+        )
+        conn.execute(carrier_file.insert().values(**row))
+        return _result(offer, row, [])
+    now = utcnow()
+    outcomes, loaded, notes = [], [], []
+    for invoice in invoices:
+        outcome, note = _settle(conn, offer, file_id, invoice, actor, trace_id, now)
+        outcomes.append(outcome)
+        if note:
+            notes.append(note)
+        if outcome.status == LOADED:
+            loaded.append(invoice)
+    _write_charges(ledger, conn, offer, file_id, loaded)
+    _upsert_attributes(ledger, conn, offer, [r for inv in loaded for r in inv.rows], now)
+    _sync_reference(conn, offer, loaded, now)
+    status = CarrierFileStatus.PARTIAL if len(loaded) < len(invoices) else CarrierFileStatus.LOADED
+    message = "; ".join(notes) or f"{len(loaded)} invoice(s) loaded from {offer.file_name}."
+    row = _file_row(offer, file_id, status, rows, actor, message=message[:2000], trace_id=trace_id)
+    conn.execute(carrier_file.insert().values(**row))
+    conn.execute(carrier_file_claim.insert().values(sha256=offer.sha256, file_id=file_id))
+    _track(conn, offer, file_id, now)
+    _audit(conn, actor, "CARRIER_FILE_LOADED", file_id, trace_id, row)
+    return _result(offer, row, outcomes)
+
+
+def _settle(
+    conn: Connection, offer: Offer, file_id: str, invoice: Invoice, actor: Actor, trace_id: str, now: datetime
+) -> tuple[InvoiceOutcome, str | None]:
+    """Write one invoice's ``carrier_bill`` row: loaded, or rejected with its exception."""
+    key = (
+        (carrier_bill.c.carrier == str(offer.carrier))
+        & (carrier_bill.c.account == offer.account)
+        & (carrier_bill.c.invoice_number == invoice.invoice_number)
+    )
+    before = conn.execute(sa.select(carrier_bill.c.status, carrier_bill.c.file_id).where(key)).first()
+    exception_id, note = None, None
+    if before is not None and before.status == LOADED:
+        note = (
+            f"invoice {invoice.invoice_number} was already loaded (file {before.file_id}); not loaded again"
+        )
+        status = REJECTED
+    elif invoice.problem:
+        note = f"invoice {invoice.invoice_number} does not add up: {invoice.problem}; not loaded"
+        exception_id = raise_exception(
+            conn,
+            NewException(
+                ExceptionKind.CARRIER_TOTALS_MISMATCH,
+                f"{offer.file_name}: {note}.",
+                carrier_file_id=file_id,
+                payload={
+                    "invoice_number": invoice.invoice_number,
+                    "net_total": str(invoice.net_total),
+                    "amount_due": None if invoice.amount_due is None else str(invoice.amount_due),
+                    "problem": invoice.problem,
+                },
+            ),
+            actor=actor,
+            trace_id=trace_id,
+        )
+        status = REJECTED
+    else:
+        status = LOADED
+    outcome = InvoiceOutcome(
+        invoice_number=invoice.invoice_number,
+        invoice_date=invoice.invoice_date,
+        rows=len(invoice.rows),
+        net_total=invoice.net_total,
+        amount_due=invoice.amount_due,
+        packages=invoice.packages,
+        invoice_level_total=invoice.invoice_level_total,
+        status=status,
+        exception_id=exception_id,
+    )
+    if before is None or before.status != LOADED:
+        conn.execute(carrier_bill.delete().where(key))  # a rejected invoice may come back corrected
+        conn.execute(
+            carrier_bill.insert().values(
+                carrier=str(offer.carrier),
+                account=offer.account,
+                file_id=file_id,
+                loaded_at=now,
+                **outcome.model_dump(),
+            )
+        )
+    return outcome, note
+
+
+def _write_charges(
+    ledger: Ledger, conn: Connection, offer: Offer, file_id: str, invoices: list[Invoice]
+) -> None:
+    """The unpivot: freight as "Transportation Charge" plus every filled pair slot, per shipment row;
+    the rows that are no shipment go to ``invoice_charges`` with their tracking id as reference."""
+    shipments: list[dict[str, Any]] = []
+    levels: list[dict[str, Any]] = []
+    for invoice in invoices:
+        for row in invoice.rows:
+            if row.mps_header:
+                continue
+            if row.invoice_level:
+                levels += [_level(offer, file_id, invoice, row, c.name, c.amount) for c in row.pairs]
+                continue
+            if row.freight is not None:
+                shipments.append(
+                    _charge(offer, file_id, invoice, row, L.FREIGHT_CHARGE, row.freight, freight=True)
+                )
+            shipments += [_charge(offer, file_id, invoice, row, c.name, c.amount) for c in row.pairs]
+    for table, batch in ((shipment_charges, shipments), (invoice_charges, levels)):
+        for charge_id, item in zip(new_ulids(len(batch)), batch, strict=True):
+            item["charge_id"] = charge_id
+        ledger.db.bulk_insert(conn, table, batch)
+
+
+def _charge(
+    offer: Offer,
+    file_id: str,
+    invoice: Invoice,
+    row: BillRow,
+    name: str,
+    amount: Decimal,
+    *,
+    freight: bool = False,
+) -> dict[str, Any]:
+    return {
+        "carrier": str(offer.carrier),
+        "tracking_number": row.shipment,
+        "account": offer.account,
+        "invoice_number": invoice.invoice_number,
+        "invoice_date": invoice.invoice_date,
+        "file_id": file_id,
+        "file_row": row.file_row,
+        "charge_type": name,
+        "amount": amount,
+        # DOMAIN: a freight row is one whose Transportation Charge Amount is > 0.
+        "is_freight": freight and amount > 0,
+        "rated_weight_lb": row.rated_weight_lb if freight else None,
+        "dim_divisor": row.dim_divisor if freight else None,
+    }
+
+
+def _level(
+    offer: Offer, file_id: str, invoice: Invoice, row: BillRow, name: str, amount: Decimal
+) -> dict[str, Any]:
+    return {
+        "carrier": str(offer.carrier),
+        "account": offer.account,
+        "invoice_number": invoice.invoice_number,
+        "file_id": file_id,
+        "file_row": row.file_row,
+        "reference": row.tracking or None,
+        "charge_type": name,
+        "amount": amount,
+    }
+
+
+def _upsert_attributes(
+    ledger: Ledger, conn: Connection, offer: Offer, rows: list[BillRow], now: datetime
+) -> None:
+    """One row per carrier + tracking number; a later bill refreshes what it states, never the cost."""
+    latest: dict[str, dict[str, Any]] = {}
+    for row in rows:
+        if row.invoice_level or row.mps_header:
+            continue
+        values = {
+            "service": row.service,
+            "ship_date": row.ship_date,
+            "actual_weight_lb": row.actual_weight_lb,
+            "rated_weight_lb": row.rated_weight_lb,
+            "length_in": row.length_in,
+            "width_in": row.width_in,
+            "height_in": row.height_in,
+            "dim_divisor": row.dim_divisor,
+            "mps_role": row.mps_role or "single",
+            "lead_tracking_number": row.lead,
+        }
+        first = latest.setdefault(row.shipment, {"first_invoice_number": row.invoice_number})
+        first.update({k: v for k, v in values.items() if v is not None or k not in first})
+    table, carrier = shipment_attributes, str(offer.carrier)
+    known: set[str] = set()
+    numbers = list(latest)
+    for start in range(0, len(numbers), ATTRIBUTE_CHUNK):
+        chunk = numbers[start : start + ATTRIBUTE_CHUNK]
+        known |= set(
+            conn.execute(
+                sa.select(table.c.tracking_number).where(
+                    (table.c.carrier == carrier) & table.c.tracking_number.in_(chunk)
+                )
+            ).scalars()
+        )
+    fresh = [
+        {"carrier": carrier, "tracking_number": t, "updated_at": now, **v}
+        for t, v in latest.items()
+        if t not in known
+    ]
+    ledger.db.bulk_insert(conn, table, fresh)
+    for tracking in sorted(known):
+        changes = {k: v for k, v in latest[tracking].items() if k != "first_invoice_number" and v is not None}
+        key = (table.c.carrier == carrier) & (table.c.tracking_number == tracking)
+        conn.execute(table.update().where(key).values(updated_at=now, **changes))
+
+
+def _sync_reference(conn: Connection, offer: Offer, invoices: list[Invoice], now: datetime) -> None:
+    carrier = str(offer.carrier)
+    names = {L.FREIGHT_CHARGE} | {c.name for inv in invoices for r in inv.rows for c in r.pairs}
+    services = {r.service for inv in invoices for r in inv.rows if r.service}
+    known = set(
+        conn.execute(
+            sa.select(carrier_charge_type.c.name).where(carrier_charge_type.c.carrier == carrier)
+        ).scalars()
+    )
+    for name in sorted(names - known):
+        category = ADJUSTMENT_CATEGORY if "adjustment" in name.lower() else CHARGE_CATEGORY
+        conn.execute(
+            carrier_charge_type.insert().values(
+                carrier=carrier, name=name, category=category, first_seen_at=now
+            )
+        )
+    known = set(
+        conn.execute(sa.select(carrier_service.c.name).where(carrier_service.c.carrier == carrier)).scalars()
+    )
+    for name in sorted(services - known):
+        conn.execute(carrier_service.insert().values(carrier=carrier, name=name, first_seen_at=now))
+
+
+def _track(conn: Connection, offer: Offer, file_id: str, now: datetime) -> None:
+    """Seed 003's tracker: the last successful run per carrier (this transaction commits or nothing does)."""
+    key = carrier_tracker.c.carrier == str(offer.carrier)
+    if conn.execute(sa.select(carrier_tracker.c.carrier).where(key)).first() is None:
+        conn.execute(
+            carrier_tracker.insert().values(
+                carrier=str(offer.carrier), last_success_at=now, last_file_id=file_id
+            )
+        )
+    else:
+        conn.execute(carrier_tracker.update().where(key).values(last_success_at=now, last_file_id=file_id))

@@ -1,0 +1,1 @@
+"""WMS shipment exports (issue 9 §2): one row per shipped package, the expected side of reconciliation."""
