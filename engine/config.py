@@ -155,6 +155,8 @@ class Settings(BaseSettings):
         "authorises posting); when set, each routed or flagged invoice posts a card",
     )
     invoice_max_pages: int = Field(default=50, gt=0, description="PDF pages read per invoice")
+    carrier_inbox_cron: str = Field(default="*/5 * * * *", description="when the carrier drop folder is read")
+    reconciliation_cron: str = Field(default="0 2 * * *", description="the nightly reconciliation")
     carrier_dim_divisor: int = Field(default=139, gt=0, description="DIM divisor when a bill row has none")
     recon_weight_tolerance_lb: float = Field(
         default=1.0, ge=0, description="billed − expected weight allowed"

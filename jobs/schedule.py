@@ -25,6 +25,9 @@ SCHEDULE: tuple[ScheduledJob, ...] = (
     ScheduledJob(name="sla_escalation", cron=lambda s: s.sla_escalation_cron),
     # Every minute: an invoice is routed within a minute of arriving (the promise).
     ScheduledJob(name="mail_poll", cron=lambda s: s.mail_poll_cron, misfire_grace_seconds=60),
+    ScheduledJob(name="carrier_inbox", cron=lambda s: s.carrier_inbox_cron),
+    # Nightly, as seed 003 runs it: grace days and the WMS window move statuses without a new file.
+    ScheduledJob(name="reconciliation", cron=lambda s: s.reconciliation_cron, misfire_grace_seconds=3600),
     # Every day at the cut-off: the next working day's tags get their stock (a rerun replaces).
     ScheduledJob(
         name="allocation_t1", cron=lambda s: _daily_at(s.allocation_cutoff), misfire_grace_seconds=3600

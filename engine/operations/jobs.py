@@ -86,6 +86,23 @@ def _mail_poll(ledger: Ledger, actor: Actor) -> JobOutcome:
     return JobOutcome(counts, skipped=None if result.messages or result.routed else "no mail waiting")
 
 
+def _carrier_inbox(ledger: Ledger, actor: Actor) -> JobOutcome:
+    """The carrier drop folder: each file its own transaction, then one reconciliation if any loaded."""
+    from engine.carriers.inbox import run
+
+    result = run(ledger, actor)
+    counts = {**result.counts, "files": result.files, "reconciled": int(result.reconciled)}
+    return JobOutcome(counts, skipped=None if result.files else "no carrier file waiting")
+
+
+def _reconciliation(ledger: Ledger, actor: Actor) -> JobOutcome:
+    """Nightly: statuses move with time (grace days, the WMS window) even when no file arrives."""
+    from engine.api.reconciliation import run_reconciliation
+
+    outcome = run_reconciliation(ledger, actor=actor)
+    return JobOutcome({str(k): int(v) for k, v in outcome.counts.items()})
+
+
 def _sla(run: JobRun) -> JobOutcome:
     return JobOutcome(escalate_overdue(run.conn, now=run.now, actor=run.actor, trace_id=run.trace_id))
 
@@ -133,6 +150,12 @@ CATALOGUE: dict[str, JobDefinition] = {
         "allocation_t1", "T-1 stock allocation for the next working day", _allocation_t1
     ),
     "mail_poll": JobDefinition("mail_poll", "Read the AP mailbox and route invoices", batch=_mail_poll),
+    "carrier_inbox": JobDefinition(
+        "carrier_inbox", "Load carrier bills from the drop folder", batch=_carrier_inbox
+    ),
+    "reconciliation": JobDefinition(
+        "reconciliation", "Reconcile carrier bills with WMS shipments", batch=_reconciliation
+    ),
 }
 
 
