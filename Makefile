@@ -9,7 +9,7 @@ TEST_WORKERS ?= 2
 export PYTHONDONTWRITEBYTECODE := 1
 
 .DEFAULT_GOAL := help
-.PHONY: help run worker test lint fmt typecheck unit e2e bench chromium faketime poppler clean
+.PHONY: help run worker test lint fmt typecheck unit e2e bench chromium faketime odbc poppler clean
 
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -49,6 +49,12 @@ faketime: ## install Debian's faketime for the every-weekday tests when it is mi
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq faketime >/dev/null; }
 
+odbc: ## install unixODBC and Debian's PostgreSQL ODBC driver for the WMS pull's tests when missing
+	@odbcinst -q -d 2>/dev/null | grep -q "PostgreSQL Unicode" || { \
+	  echo "installing unixodbc and odbc-postgresql (Debian packages) for the WMS pull tests"; \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq unixodbc odbc-postgresql >/dev/null; }
+
 lint: $(VENV)/.dev ## ruff lint and format check
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
@@ -60,10 +66,10 @@ fmt: $(VENV)/.dev ## format the code
 typecheck: $(VENV)/.dev ## mypy (strict on engine/ and jobs/)
 	$(VENV)/bin/mypy
 
-test: $(VENV)/.dev chromium faketime lint typecheck ## everything: lint, types, unit, integration, console, browser tests
+test: $(VENV)/.dev chromium faketime odbc lint typecheck ## everything: lint, types, unit, integration, console, browser tests
 	$(VENV)/bin/pytest -n $(TEST_WORKERS) --dist loadgroup
 
-unit: $(VENV)/.dev faketime ## the suite without the browser tests
+unit: $(VENV)/.dev faketime odbc ## the suite without the browser tests
 	$(VENV)/bin/pytest -m "not browser"
 
 e2e: $(VENV)/.dev chromium ## only the browser tests

@@ -154,6 +154,11 @@ def cmd_wms_import(args: argparse.Namespace, settings: Settings) -> Any:
     return result.model_dump(include={"rows", "inserted", "replaced"})
 
 
+def cmd_wms_pull(args: argparse.Namespace, settings: Settings) -> Any:
+    ledger, actor = _user(args, settings)
+    return api.pull_wms(ledger, actor=actor).model_dump(include={"rows", "inserted", "replaced"})
+
+
 def cmd_reconcile_run(args: argparse.Namespace, settings: Settings) -> Any:
     ledger, actor = _user(args, settings)
     run = api.run_reconciliation(ledger, as_of=args.as_of, carrier=args.carrier, actor=actor)
@@ -555,6 +560,9 @@ def build_parser() -> argparse.ArgumentParser:
     wms_import = command(wms, "import", cmd_wms_import, "import shipped packages from CSV or xlsx")
     wms_import.add_argument("file")
     wms_import.add_argument("--user", required=True, help="e-mail of the manager")
+    command(
+        wms, "pull", cmd_wms_pull, "pull shipped packages from the WMS database (ODBC settings)"
+    ).add_argument("--user", required=True)
     reconcile = groups.add_parser("reconcile", help="carrier bills against WMS").add_subparsers(
         dest="command", required=True
     )

@@ -155,6 +155,15 @@ class Settings(BaseSettings):
         "authorises posting); when set, each routed or flagged invoice posts a card",
     )
     invoice_max_pages: int = Field(default=50, gt=0, description="PDF pages read per invoice")
+    wms_odbc_connection: SecretStr | None = Field(
+        default=None,
+        description="an ODBC connection string or DSN=name (may hold a password) for the WMS database pull",
+    )
+    wms_odbc_query: str = Field(
+        default="SELECT * FROM shipments",
+        description="the SELECT whose columns carry the WMS export's names (or their aliases)",
+    )
+    wms_pull_cron: str | None = Field(default=None, description="when wms_pull runs (unset: only on demand)")
     carrier_inbox_cron: str = Field(default="*/5 * * * *", description="when the carrier drop folder is read")
     reconciliation_cron: str = Field(default="0 2 * * *", description="the nightly reconciliation")
     carrier_dim_divisor: int = Field(default=139, gt=0, description="DIM divisor when a bill row has none")

@@ -11,7 +11,7 @@ from engine.config import Settings
 @dataclass(frozen=True)
 class ScheduledJob:
     name: str  # a key of engine.operations.jobs.CATALOGUE
-    cron: Callable[[Settings], str]
+    cron: Callable[[Settings], str | None]  # None: not scheduled (the job runs on demand only)
     # A run missed by less than this (process paused, machine asleep) still runs once on resume.
     misfire_grace_seconds: int = 300
 
@@ -26,6 +26,8 @@ SCHEDULE: tuple[ScheduledJob, ...] = (
     # Every minute: an invoice is routed within a minute of arriving (the promise).
     ScheduledJob(name="mail_poll", cron=lambda s: s.mail_poll_cron, misfire_grace_seconds=60),
     ScheduledJob(name="carrier_inbox", cron=lambda s: s.carrier_inbox_cron),
+    # Only where a WMS database is configured: the pull of its shipments.
+    ScheduledJob(name="wms_pull", cron=lambda s: s.wms_pull_cron if s.wms_odbc_connection else None),
     # Nightly, as seed 003 runs it: grace days and the WMS window move statuses without a new file.
     ScheduledJob(name="reconciliation", cron=lambda s: s.reconciliation_cron, misfire_grace_seconds=3600),
     # Every day at the cut-off: the next working day's tags get their stock (a rerun replaces).

@@ -58,8 +58,11 @@ def configure(scheduler: BaseScheduler, ledger: Ledger) -> BaseScheduler:
     for job in SCHEDULE:
         if job.name not in CATALOGUE:
             raise ConfigurationError(f"The schedule names an unknown job {job.name!r}.")
+        cron = job.cron(settings)
+        if cron is None:  # a job that runs only when its settings ask for it
+            continue
         try:
-            trigger = CronTrigger.from_crontab(job.cron(settings), timezone=settings.zone)
+            trigger = CronTrigger.from_crontab(cron, timezone=settings.zone)
         except ValueError as exc:
             raise ConfigurationError(
                 f"The cron of job {job.name} ({job.cron(settings)!r}) is invalid: {exc}"

@@ -112,6 +112,7 @@ from engine.api.reconciliation import (
     act_on_dispute,
     import_wms,
     list_reconciliation,
+    pull_wms,
     run_reconciliation,
 )
 from engine.api.sales import (
@@ -351,6 +352,7 @@ __all__ = [
     "poll_mail",
     "preview_sheet",
     "process_mail",
+    "pull_wms",
     "record_lookup",
     "redeem_session_grant",
     "replace_tag",

@@ -18,6 +18,7 @@ from engine.reconciliation.disputes import DisputeAction
 from engine.reconciliation.models import LedgerRow, ReconRun
 from engine.vocab import Carrier, ReconStatus
 from engine.wms import importer as wms
+from engine.wms import odbc
 from engine.wms.importer import WmsImport
 
 
@@ -29,6 +30,17 @@ def import_wms(ledger: Ledger, content: bytes, file_name: str, *, actor: Actor) 
         return ledger.db.write(
             lambda conn: wms.save_shipments(ledger.db, conn, records, actor=actor, trace_id=trace_id),
             retry_integrity=True,  # two imports of the same package at once: the second re-reads
+        )
+
+
+@requires(Permission.WORK_CARRIERS)
+def pull_wms(ledger: Ledger, *, actor: Actor) -> WmsImport:
+    """The WMS shipments from the WMS database (ODBC settings), validated like a file."""
+    records = wms.validate(odbc.pull_rows(ledger.settings))
+    with traced() as trace_id:
+        return ledger.db.write(
+            lambda conn: wms.save_shipments(ledger.db, conn, records, actor=actor, trace_id=trace_id),
+            retry_integrity=True,
         )
 
 

@@ -103,6 +103,13 @@ def _reconciliation(ledger: Ledger, actor: Actor) -> JobOutcome:
     return JobOutcome({str(k): int(v) for k, v in outcome.counts.items()})
 
 
+def _wms_pull(ledger: Ledger, actor: Actor) -> JobOutcome:
+    from engine.api.reconciliation import pull_wms
+
+    pulled = pull_wms(ledger, actor=actor)
+    return JobOutcome({"rows": pulled.rows, "inserted": pulled.inserted, "replaced": pulled.replaced})
+
+
 def _sla(run: JobRun) -> JobOutcome:
     return JobOutcome(escalate_overdue(run.conn, now=run.now, actor=run.actor, trace_id=run.trace_id))
 
@@ -153,6 +160,7 @@ CATALOGUE: dict[str, JobDefinition] = {
     "carrier_inbox": JobDefinition(
         "carrier_inbox", "Load carrier bills from the drop folder", batch=_carrier_inbox
     ),
+    "wms_pull": JobDefinition("wms_pull", "Pull WMS shipments from the WMS database", batch=_wms_pull),
     "reconciliation": JobDefinition(
         "reconciliation", "Reconcile carrier bills with WMS shipments", batch=_reconciliation
     ),
