@@ -7,7 +7,15 @@ import argparse
 import sys
 from pathlib import Path
 
-from tests.benchmarks import bench_api, bench_ingest, bench_invoices, bench_stores, machine, report
+from tests.benchmarks import (
+    bench_api,
+    bench_carriers,
+    bench_ingest,
+    bench_invoices,
+    bench_stores,
+    machine,
+    report,
+)
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -19,7 +27,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--output", type=Path, default=REPO / "bench-results" / "latest.md", help="where to write the report"
     )
-    parser.add_argument("--only", choices=["ingest", "stores", "api", "invoices"], help="run one part only")
+    parser.add_argument(
+        "--only", choices=["ingest", "stores", "api", "invoices", "carriers"], help="run one part only"
+    )
     args = parser.parse_args(argv)
 
     plan = bench_ingest.QUICK if args.quick else bench_ingest.FULL
@@ -35,6 +45,8 @@ def main(argv: list[str] | None = None) -> int:
         parts.append(bench_api.render(bench_api.run(quick=args.quick)))
     if args.only in (None, "invoices"):
         parts.append(bench_invoices.render(bench_invoices.run(quick=args.quick)))
+    if args.only in (None, "carriers"):
+        parts.append(bench_carriers.render(bench_carriers.run(quick=args.quick)))
     text = "\n".join(parts)
     print(text)
     args.output.parent.mkdir(parents=True, exist_ok=True)
