@@ -8,6 +8,7 @@ charges; one that does not gets its own ``CARRIER_TOTALS_MISMATCH`` and the file
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -75,28 +76,40 @@ def ingest(
     offer = Offer(
         content, check_display_name(file_name), carrier, account.strip(), tenant, sha256_hex(content)
     )
-    if carrier is Carrier.UPS:
-        cells = read_csv(content, source=ups.SOURCE)
-        try:
-            table = ups.check_contract(cells, offer.account)
-        except ContractMismatch as mismatch:
-            what = mismatch.message
-            return ledger.db.write(lambda conn: _reject(conn, offer, what, len(cells), actor, trace_id))
-        cells = table.rows
-        invoices = ups.read_invoices(table)
-    else:
-        header, cells = read_table(content)
-        try:
-            columns = resolve(header, L.fedex_layout())
-            check_account(cells, columns, offer.account)
-        except ContractMismatch as mismatch:
-            what = mismatch.message
-            return ledger.db.write(lambda conn: _reject(conn, offer, what, len(cells), actor, trace_id))
-        invoices = group_invoices(read_rows(cells, columns))
+    rows, invoices = READERS[carrier](offer)
+    if isinstance(invoices, ContractMismatch):
+        what = invoices.message
+        return ledger.db.write(lambda conn: _reject(conn, offer, what, rows, actor, trace_id))
     # The claim is unique: of two uploads of the same bytes at once, the re-run one finds it and skips.
     return ledger.db.write(
-        lambda conn: _load(ledger, conn, offer, invoices, len(cells), actor, trace_id), retry_integrity=True
+        lambda conn: _load(ledger, conn, offer, invoices, rows, actor, trace_id), retry_integrity=True
     )
+
+
+Read = tuple[int, list[Invoice] | ContractMismatch]  # data rows, and the invoices or why the contract fails
+
+
+def _read_fedex(offer: Offer) -> Read:
+    header, cells = read_table(offer.content)
+    try:
+        columns = resolve(header, L.fedex_layout())
+        check_account(cells, columns, offer.account)
+    except ContractMismatch as mismatch:
+        return len(cells), mismatch
+    return len(cells), group_invoices(read_rows(cells, columns))
+
+
+def _read_ups(offer: Offer) -> Read:
+    cells = read_csv(offer.content, source=ups.SOURCE)
+    try:
+        table = ups.check_contract(cells, offer.account)
+    except ContractMismatch as mismatch:
+        return len(cells), mismatch
+    return len(table.rows), ups.read_invoices(table)
+
+
+# A third carrier is its layout, its reader and its tests.
+READERS: dict[Carrier, Callable[[Offer], Read]] = {Carrier.FEDEX: _read_fedex, Carrier.UPS: _read_ups}
 
 
 def _file_row(
