@@ -134,7 +134,7 @@ def read_csv(content: bytes, *, source: str) -> list[list[str]]:
     return table
 
 
-class _Row:
+class CellRow:
     """One CSV row read by name, with errors that name the row and the column."""
 
     def __init__(self, cells: list[str], columns: Columns, number: int) -> None:
@@ -222,10 +222,10 @@ class _Row:
 
 
 def read_rows(rows: list[list[str]], columns: Columns) -> list[BillRow]:
-    return [_bill_row(_Row(cells, columns, number)) for number, cells in enumerate(rows, 2)]
+    return [_bill_row(CellRow(cells, columns, number)) for number, cells in enumerate(rows, 2)]
 
 
-def _bill_row(row: _Row) -> BillRow:
+def _bill_row(row: CellRow) -> BillRow:
     invoice_number = row.text(L.INVOICE_NUMBER)
     invoice_date = row.day(L.INVOICE_DATE)
     if not invoice_number or invoice_date is None:

@@ -15,7 +15,7 @@ from decimal import Decimal
 
 from engine.carriers.contract import Columns, normalise_account
 from engine.carriers.layout import PositionalLayout, ups_layout
-from engine.carriers.parse import BillRow, Charge, Invoice, _Row, group_invoices
+from engine.carriers.parse import BillRow, CellRow, Charge, Invoice, group_invoices
 from engine.errors import ContractMismatch, ValidationError
 
 SOURCE = "UPS Billing Center (Billing Data, v2.1)"
@@ -70,12 +70,13 @@ def read_invoices(table: Table, layout: PositionalLayout | None = None) -> list[
     layout = layout or ups_layout()
     where = columns(layout)
     rows = [
-        _bill_row(_Row(cells, where, line), layout) for line, cells in enumerate(table.rows, table.first_line)
+        _bill_row(CellRow(cells, where, line), layout)
+        for line, cells in enumerate(table.rows, table.first_line)
     ]
     return group_invoices(rows, mps=classify_by_lead, per_charge=True)
 
 
-def _day(row: _Row, role: str, layout: PositionalLayout) -> date | None:
+def _day(row: CellRow, role: str, layout: PositionalLayout) -> date | None:
     value = row.text(role)
     if not value:
         return None
@@ -89,7 +90,7 @@ def _day(row: _Row, role: str, layout: PositionalLayout) -> date | None:
     )
 
 
-def _bill_row(row: _Row, layout: PositionalLayout) -> BillRow:
+def _bill_row(row: CellRow, layout: PositionalLayout) -> BillRow:
     invoice_number = row.text("invoice_number")
     invoice_date = _day(row, "invoice_date", layout)
     if not invoice_number or invoice_date is None:
