@@ -1,11 +1,13 @@
-"""The FedEx Billing Online layout as data: the reference header, the names a load needs, the pair block.
+"""Carrier layouts as data: FedEx Billing Online by header name, UPS Billing Data by position.
 
-FedEx reorders and inserts columns between versions (CARRIERS.md), so a layout names columns and
-never fixes their positions; ``contract.resolve`` finds them in each file's own header.
+FedEx reorders and inserts columns between versions (CARRIERS.md), so its layout names columns and
+never fixes their positions; ``contract.resolve`` finds them in each file's own header. UPS files
+have no header: ``layouts/ups_2_1.json`` fixes the positions, checked against the reference header.
 """
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -77,3 +79,57 @@ def fedex_layout() -> FedexLayout:
         pair_amount="Tracking ID Charge Amount",
         min_pairs=25,
     )
+
+
+@dataclass(frozen=True)
+class PositionalLayout:
+    """A headerless layout (UPS Billing Data): roles at fixed 0-based positions, read from a JSON file.
+
+    The roles are the loader's vocabulary (``account``, ``net``, ``charge_category`` …); the reference
+    header names each position, so a file that does carry one header row can be recognised."""
+
+    name: str
+    carrier: str
+    width: int
+    version_column: int
+    version: str
+    date_formats: tuple[str, ...]
+    columns: dict[str, int]
+    header: tuple[str, ...]
+    freight_category: str
+    freight_classification: str
+    adjustment_categories: frozenset[str]
+    informational_classifications: frozenset[str]
+
+    def at(self, role: str) -> int:
+        return self.columns[role]
+
+
+def _read_reference(file_name: str) -> tuple[str, ...]:
+    """``position<TAB>name<TAB>other name``, ``#`` lines are comments."""
+    lines = (LAYOUT_DIR / file_name).read_text(encoding="utf-8").splitlines()
+    return tuple(line.split("\t")[1] for line in lines if line.strip() and not line.startswith("#"))
+
+
+def _read_positional(file_name: str, carrier: str) -> PositionalLayout:
+    spec = json.loads((LAYOUT_DIR / file_name).read_text(encoding="utf-8"))
+    freight = spec["freight"]
+    return PositionalLayout(
+        name=spec["name"],
+        carrier=carrier,
+        width=int(spec["width"]),
+        version_column=int(spec["version_column"]),
+        version=str(spec["version"]),
+        date_formats=tuple(spec["date_formats"]),
+        columns={role: int(at) for role, at in spec["columns"].items()},
+        header=_read_reference(spec["reference"]),
+        freight_category=freight["category"],
+        freight_classification=freight["classification"],
+        adjustment_categories=frozenset(spec["adjustment_categories"]),
+        informational_classifications=frozenset(spec["informational_classifications"]),
+    )
+
+
+@cache
+def ups_layout() -> PositionalLayout:
+    return _read_positional("ups_2_1.json", "ups")

@@ -1,4 +1,4 @@
-"""Ingest one FedEx bill: preflight → contract → parse → one write transaction (DOMAIN steps 1–6).
+"""Ingest one FedEx or UPS bill: preflight → contract → parse → one write transaction (DOMAIN steps 1–6).
 
 A file whose contract fails writes its ``carrier_file`` row and one ``ERR_FILE_CONTRACT_MISMATCH``
 exception and nothing else (no claim: it may be offered again once fixed). The same bytes already
@@ -8,6 +8,7 @@ charges; one that does not gets its own ``CARRIER_TOTALS_MISMATCH`` and the file
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -18,8 +19,9 @@ from sqlalchemy.engine import Connection
 
 from engine.auth.roles import Actor
 from engine.carriers import layout as L
+from engine.carriers import ups
 from engine.carriers.contract import check_account, normalise_account, resolve
-from engine.carriers.parse import BillRow, Invoice, group_invoices, read_rows, read_table
+from engine.carriers.parse import BillRow, Invoice, group_invoices, read_csv, read_rows, read_table
 from engine.carriers.records import CarrierFileResult, InvoiceOutcome
 from engine.clock import utcnow
 from engine.errors import ContractMismatch, ValidationError
@@ -69,25 +71,45 @@ def ingest(
     actor: Actor,
     trace_id: str,
 ) -> CarrierFileResult:
-    if carrier is not Carrier.FEDEX:
-        raise ValidationError(f"{carrier} bills are not supported yet; only FedEx.", field="carrier")
     if not normalise_account(account):
         raise ValidationError("Choose the account the bill is for.", field="account")
     offer = Offer(
         content, check_display_name(file_name), carrier, account.strip(), tenant, sha256_hex(content)
     )
-    header, cells = read_table(content)
+    rows, invoices = READERS[carrier](offer)
+    if isinstance(invoices, ContractMismatch):
+        what = invoices.message
+        return ledger.db.write(lambda conn: _reject(conn, offer, what, rows, actor, trace_id))
+    # The claim is unique: of two uploads of the same bytes at once, the re-run one finds it and skips.
+    return ledger.db.write(
+        lambda conn: _load(ledger, conn, offer, invoices, rows, actor, trace_id), retry_integrity=True
+    )
+
+
+Read = tuple[int, list[Invoice] | ContractMismatch]  # data rows, and the invoices or why the contract fails
+
+
+def _read_fedex(offer: Offer) -> Read:
+    header, cells = read_table(offer.content)
     try:
         columns = resolve(header, L.fedex_layout())
         check_account(cells, columns, offer.account)
     except ContractMismatch as mismatch:
-        what = mismatch.message
-        return ledger.db.write(lambda conn: _reject(conn, offer, what, len(cells), actor, trace_id))
-    invoices = group_invoices(read_rows(cells, columns))
-    # The claim is unique: of two uploads of the same bytes at once, the re-run one finds it and skips.
-    return ledger.db.write(
-        lambda conn: _load(ledger, conn, offer, invoices, len(cells), actor, trace_id), retry_integrity=True
-    )
+        return len(cells), mismatch
+    return len(cells), group_invoices(read_rows(cells, columns))
+
+
+def _read_ups(offer: Offer) -> Read:
+    cells = read_csv(offer.content, source=ups.SOURCE)
+    try:
+        table = ups.check_contract(cells, offer.account)
+    except ContractMismatch as mismatch:
+        return len(cells), mismatch
+    return len(table.rows), ups.read_invoices(table)
+
+
+# A third carrier is its layout, its reader and its tests.
+READERS: dict[Carrier, Callable[[Offer], Read]] = {Carrier.FEDEX: _read_fedex, Carrier.UPS: _read_ups}
 
 
 def _file_row(
@@ -283,7 +305,7 @@ def _write_charges(
                 continue
             if row.freight is not None:
                 shipments.append(
-                    _charge(offer, file_id, invoice, row, L.FREIGHT_CHARGE, row.freight, freight=True)
+                    _charge(offer, file_id, invoice, row, row.freight_name, row.freight, freight=True)
                 )
             shipments += [_charge(offer, file_id, invoice, row, c.name, c.amount) for c in row.pairs]
     for table, batch in ((shipment_charges, shipments), (invoice_charges, levels)):
@@ -382,7 +404,12 @@ def _upsert_attributes(
 
 def _sync_reference(conn: Connection, offer: Offer, invoices: list[Invoice], now: datetime) -> None:
     carrier = str(offer.carrier)
-    names = {L.FREIGHT_CHARGE} | {c.name for inv in invoices for r in inv.rows for c in r.pairs}
+    # FedEx always names its freight "Transportation Charge"; UPS names it per service.
+    names = {L.FREIGHT_CHARGE} if offer.carrier is Carrier.FEDEX else set()
+    names |= {r.freight_name for inv in invoices for r in inv.rows if r.freight is not None}
+    charges = [c for inv in invoices for r in inv.rows for c in r.pairs]
+    names |= {c.name for c in charges}
+    adjustments = {c.name for c in charges if c.adjustment}
     services = {r.service for inv in invoices for r in inv.rows if r.service}
     known = set(
         conn.execute(
@@ -390,7 +417,8 @@ def _sync_reference(conn: Connection, offer: Offer, invoices: list[Invoice], now
         ).scalars()
     )
     for name in sorted(names - known):
-        category = ADJUSTMENT_CATEGORY if "adjustment" in name.lower() else CHARGE_CATEGORY
+        adjustment = name in adjustments or "adjustment" in name.lower()
+        category = ADJUSTMENT_CATEGORY if adjustment else CHARGE_CATEGORY
         conn.execute(
             carrier_charge_type.insert().values(
                 carrier=carrier, name=name, category=category, first_seen_at=now

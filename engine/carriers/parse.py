@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import ROUND_CEILING, ROUND_HALF_UP, Decimal, InvalidOperation
@@ -27,6 +28,7 @@ KG_UNITS = {"K", "KG", "KGS"}
 class Charge:
     name: str
     amount: Decimal
+    adjustment: bool = False  # stated by the file (UPS category ADJ), else the seed's name rule decides
 
 
 @dataclass
@@ -48,6 +50,9 @@ class BillRow:
     height_in: Decimal | None
     dim_divisor: int | None
     mps_package_id: str
+    lead_shipment: str = ""  # UPS: the multi-piece group's lead tracking number
+    freight_name: str = L.FREIGHT_CHARGE  # the charge type the freight amount is written under
+    level: bool | None = None  # a layout's own invoice-level rule (UPS: empty tracking number)
     # set by classify(): the shipment this row bills and its MPS role
     shipment: str = ""
     mps_role: str | None = None
@@ -56,6 +61,8 @@ class BillRow:
     @property
     def invoice_level(self) -> bool:
         """CARRIERS.md: no freight and no rated weight → a charge of the invoice, not a shipment."""
+        if self.level is not None:
+            return self.level
         return not self.freight and not self.rated_weight_lb
 
     @property
@@ -69,6 +76,7 @@ class Invoice:
     invoice_date: date
     rows: list[BillRow] = field(default_factory=list)
     problem: str | None = None  # why its control totals fail
+    per_charge: bool = False  # UPS: one row per charge, so packages are distinct tracking numbers
 
     @property
     def counted(self) -> list[BillRow]:
@@ -85,6 +93,8 @@ class Invoice:
 
     @property
     def packages(self) -> int:
+        if self.per_charge:
+            return len({row.shipment for row in self.counted if not row.invoice_level})
         return sum(1 for row in self.counted if not row.invoice_level)
 
     @property
@@ -94,10 +104,17 @@ class Invoice:
 
 def read_table(content: bytes) -> tuple[list[str], list[list[str]]]:
     """The header and the data rows; a byte-order mark, CRLF and quoted commas are fine."""
+    table = read_csv(content, source="FedEx Billing Online")
+    header, rows = table[0], table[1:]
+    if not rows:
+        raise ValidationError("The file has a header but no rows.", field="file")
+    return header, rows
+
+
+def read_csv(content: bytes, *, source: str) -> list[list[str]]:
+    """Every non-blank row of a CSV bill (``source`` names where to export it again)."""
     if not content.strip():
-        raise ValidationError(
-            "The file is empty: export the bill again from FedEx Billing Online.", field="file"
-        )
+        raise ValidationError(f"The file is empty: export the bill again from {source}.", field="file")
     if b"\x00" in content:
         raise ValidationError("The file is binary, not a CSV bill.", field="file")
     try:
@@ -114,13 +131,10 @@ def read_table(content: bytes) -> tuple[list[str], list[list[str]]]:
         raise ValidationError(f"The file is not a readable CSV: {exc}.", field="file") from exc
     if not table:
         raise ValidationError("The file is empty.", field="file")
-    header, rows = table[0], table[1:]
-    if not rows:
-        raise ValidationError("The file has a header but no rows.", field="file")
-    return header, rows
+    return table
 
 
-class _Row:
+class CellRow:
     """One CSV row read by name, with errors that name the row and the column."""
 
     def __init__(self, cells: list[str], columns: Columns, number: int) -> None:
@@ -208,10 +222,10 @@ class _Row:
 
 
 def read_rows(rows: list[list[str]], columns: Columns) -> list[BillRow]:
-    return [_bill_row(_Row(cells, columns, number)) for number, cells in enumerate(rows, 2)]
+    return [_bill_row(CellRow(cells, columns, number)) for number, cells in enumerate(rows, 2)]
 
 
-def _bill_row(row: _Row) -> BillRow:
+def _bill_row(row: CellRow) -> BillRow:
     invoice_number = row.text(L.INVOICE_NUMBER)
     invoice_date = row.day(L.INVOICE_DATE)
     if not invoice_number or invoice_date is None:
@@ -238,15 +252,19 @@ def _bill_row(row: _Row) -> BillRow:
     )
 
 
-def group_invoices(rows: list[BillRow]) -> list[Invoice]:
-    """Invoices in file order, each checked against its control totals."""
+def group_invoices(
+    rows: list[BillRow], *, mps: Callable[[Invoice], None] | None = None, per_charge: bool = False
+) -> list[Invoice]:
+    """Invoices in file order, each checked against its control totals (``mps``: the layout's
+    multi-piece rule, FedEx's ``classify`` by default)."""
     invoices: dict[str, Invoice] = {}
     for row in rows:
-        invoices.setdefault(row.invoice_number, Invoice(row.invoice_number, row.invoice_date)).rows.append(
-            row
+        invoice = invoices.setdefault(
+            row.invoice_number, Invoice(row.invoice_number, row.invoice_date, per_charge=per_charge)
         )
+        invoice.rows.append(row)
     for invoice in invoices.values():
-        classify(invoice)
+        (mps or classify)(invoice)
         invoice.problem = _control_totals(invoice)
     return list(invoices.values())
 

@@ -1,4 +1,5 @@
-"""Synthetic FedEx Billing Online bills built from the reference header (tests, demo data, benchmarks).
+"""Synthetic FedEx Billing Online and UPS Billing Data bills built from the reference layouts (tests,
+demo data, benchmarks).
 
     rows = [
         FedexRow("900000001", "20261109", "700000000001", "10.00", [("Fuel Surcharge", "1.50")]),
@@ -10,6 +11,11 @@
 Σ net of the row's invoice unless ``due`` overrides it per invoice (``""`` leaves the column empty).
 A charge goes to the pair slot of its name (one fixed slot per charge type within a file, with empty
 slots between, as in real files); ``slot`` on a row overrides that for its charges.
+
+    ups = [UpsRow("0000E1234567", "2026-11-14", "1Z0000000000000001", "12.00")]  # freight
+    content = ups_csv(ups)  # bytes of a 250-column file, no header row
+
+A UPS row is one charge; ``Invoice Amount`` is Σ net of the row's invoice unless ``amounts`` overrides it.
 """
 
 from __future__ import annotations
@@ -112,3 +118,79 @@ def fedex_csv(
         writer.writerow(cells)
     text = out.getvalue()
     return (b"\xef\xbb\xbf" if bom else b"") + text.encode("utf-8")
+
+
+UPS_ACCOUNT = "0000A1B2C3"  # UPS accounts are 6 characters, exported zero-padded to 10
+
+
+@dataclass(frozen=True)
+class UpsRow:
+    invoice: str
+    date: str  # as the file has it: YYYY-MM-DD or M/D/YY
+    tracking: str  # "" for an invoice-level row
+    net: str
+    category: str = "SHP"  # SHP, ADJ, RTN, MIS
+    classification: str = "FRT"  # FRT, ACC, FSC, INF
+    description: str = "Ground"
+    lead: str | None = None  # default: the tracking number itself
+    account: str = UPS_ACCOUNT
+    billed_weight: str = "5"
+    entered_weight: str = "4.2"
+    weight_unit: str = "L"
+    transaction_date: str = "2026-11-10"
+    incentive: str = "0.00"
+    quantity: str = "1"
+    zone: str = "005"
+    version: str = "2.1"
+    extra: dict[int, str] = field(default_factory=dict)  # any other column by 0-based position
+
+
+def ups_csv(
+    rows: Sequence[UpsRow],
+    *,
+    amounts: dict[str, str] | None = None,
+    header: bool = False,
+    width: int | None = None,
+) -> bytes:
+    """The bytes of a UPS Billing Data v2.1 file (``header`` adds the reference header row, ``width``
+    cuts or pads every row to another column count)."""
+    layout = L.ups_layout()
+    at = layout.columns
+    totals: dict[str, Decimal] = {}
+    for row in rows:
+        totals[row.invoice] = totals.get(row.invoice, Decimal("0")) + Decimal(row.net)
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    if header:
+        writer.writerow(layout.header)
+    for row in rows:
+        cells = [""] * layout.width
+        package = bool(row.tracking)
+        values = {
+            layout.version_column: row.version,
+            at["account"]: row.account,
+            at["invoice_date"]: row.date,
+            at["invoice_number"]: row.invoice,
+            at["invoice_amount"]: (amounts or {}).get(row.invoice, f"{totals[row.invoice]:.2f}"),
+            at["transaction_date"]: row.transaction_date if package else "",
+            at["lead_shipment"]: (row.tracking if row.lead is None else row.lead) if package else "",
+            at["package_quantity"]: row.quantity if package else "",
+            at["tracking"]: row.tracking,
+            at["entered_weight"]: row.entered_weight if package else "",
+            at["entered_weight_unit"]: row.weight_unit if package else "",
+            at["billed_weight"]: row.billed_weight if package else "",
+            at["billed_weight_unit"]: row.weight_unit if package else "",
+            at["zone"]: row.zone if package else "",
+            at["charge_category"]: row.category,
+            at["charge_classification"]: row.classification,
+            at["charge_description"]: row.description,
+            at["incentive"]: row.incentive,
+            at["net"]: row.net,
+            **row.extra,
+        }
+        for position, value in values.items():
+            cells[position] = value
+        if width is not None:
+            cells = (cells + [""] * width)[:width]
+        writer.writerow(cells)
+    return out.getvalue().encode("utf-8")
