@@ -76,6 +76,12 @@ def ingest(
     offer = Offer(
         content, check_display_name(file_name), carrier, account.strip(), tenant, sha256_hex(content)
     )
+    with ledger.db.read() as conn:  # the same bytes again: answered before reading a row of them
+        loaded_before = conn.execute(
+            sa.select(carrier_file_claim.c.file_id).where(carrier_file_claim.c.sha256 == offer.sha256)
+        ).scalar()
+    if loaded_before is not None:
+        return ledger.db.write(lambda conn: _load(ledger, conn, offer, [], 0, actor, trace_id))
     rows, invoices = READERS[carrier](offer)
     if isinstance(invoices, ContractMismatch):
         what = invoices.message
