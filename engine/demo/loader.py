@@ -151,6 +151,21 @@ def _load_finance(ledger: Ledger, today: date) -> int:
     return api.poll_mail(ledger, actor=finance, source="folder").invoices  # the files just dropped
 
 
+def _load_logistics(ledger: Ledger, today: date) -> dict[str, int]:
+    """The managers' desk's month: the FedEx bill and the WMS export (engine.demo.logistics), then
+    one reconciliation run as of today, so the desk opens on its findings."""
+    from engine import api
+    from engine.demo.logistics import ACCOUNT, demo_bill, demo_wms
+
+    manager = Actor(email="manager@demo.local", roles=frozenset({Role.MANAGER}), source=Source.CLI)
+    api.ingest_carrier_file(
+        ledger, demo_bill(today), "fedex-demo-month.csv", carrier="fedex", account=ACCOUNT, actor=manager
+    )
+    api.import_wms(ledger, demo_wms(today), "wms-demo-month.csv", actor=manager)
+    run = api.run_reconciliation(ledger, as_of=today, actor=manager)
+    return {status: n for status, n in run.counts.items() if n}
+
+
 def load_demo_data(ledger: Ledger, *, force: bool = False) -> DemoLoad:
     from engine import api
 
@@ -204,9 +219,15 @@ def load_demo_data(ledger: Ledger, *, force: bool = False) -> DemoLoad:
         actor=CLI_OPERATOR,
     )
     invoices = _load_finance(ledger, today)
+    reconciled = _load_logistics(ledger, today)
     log.info(
         "demo data loaded",
-        extra={"uploads": results, "allocated_lines": allocation.lines_allocated, "invoices": invoices},
+        extra={
+            "uploads": results,
+            "allocated_lines": allocation.lines_allocated,
+            "invoices": invoices,
+            "reconciled": reconciled,
+        },
     )
     return DemoLoad(
         loaded=True, accounts=list(DEMO_ACCOUNTS), uploads=results, allocation_run=allocation.run_id

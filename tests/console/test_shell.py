@@ -48,12 +48,13 @@ def test_own_desks_come_first() -> None:
     assert section_order(actor(Role.STORES))[:3] == ["Overview", "Stores", "Sales"]
     assert section_order(actor(Role.SALES))[:2] == ["Overview", "Sales"]
     assert list(visible_pages(actor(Role.STORES)))[:3] == ["Overview", "Stores", "Sales"]
-    # Managers work no tag or stores desk: the table's order, Account still last.
+    # Managers work the sales and logistics desks (both first), then the table's order, Account last.
     assert section_order(actor(Role.MANAGER)) == [
-        "Overview", "Sales", "Stores", "Finance", "Ledger", "Admin", "Account"
+        "Overview", "Sales", "Logistics", "Stores", "Finance", "Ledger", "Admin", "Account"
     ]  # fmt: skip
     assert "Finance" not in visible_pages(actor(Role.MANAGER))  # no finance page is the manager's
-    assert list(visible_pages(actor(Role.FINANCE)))[:2] == ["Overview", "Finance"]
+    assert list(visible_pages(actor(Role.FINANCE)))[:3] == ["Overview", "Finance", "Logistics"]
+    assert "Logistics" not in visible_pages(actor(Role.SALES))
 
 
 @pytest.mark.parametrize(

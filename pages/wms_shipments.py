@@ -1,0 +1,38 @@
+"""WMS shipments: import the WMS shipment export (CSV/xlsx); every row valid or nothing changes, a
+later row for the same carrier and tracking number replaces the earlier one."""
+
+import streamlit as st
+
+from console.widgets import call, page_setup
+from engine import api
+from engine.api import Permission, WmsImport
+
+RESULT = "_wms_import_result"
+
+ctx = page_setup(
+    "WMS shipments",
+    Permission.WORK_CARRIERS,
+    caption="Columns: carrier, tracking_number, ship_date, expected_cost, weight (required); order_number, "
+    "service, currency, weight_unit (lb|kg), length, width, height, dim_unit (in|cm). Common other "
+    "spellings (Tracking ID, Ship Date …) are understood.",
+)
+with st.form("wms-import"):
+    upload = st.file_uploader("WMS export (.csv or .xlsx)", type=["csv", "xlsx"])
+    submitted = st.form_submit_button("Import", type="primary", icon=":material/upload:")
+if submitted:
+    if upload is None:
+        st.warning("Choose the WMS export first.")
+    else:
+        with st.spinner(f"Importing {upload.name}…"):
+            result = call(api.import_wms, ctx.ledger, upload.getvalue(), upload.name, actor=ctx.actor)
+        if result is not None:
+            st.session_state[RESULT] = (upload.name, result)
+last: tuple[str, WmsImport] | None = st.session_state.get(RESULT)
+if last is not None:
+    name, done = last
+    st.success(
+        f"{name}: {done.rows:,} row(s) imported, {done.inserted:,} new, {done.replaced:,} replaced · "
+        f"trace `{done.trace_id}`",
+        icon=":material/check_circle:",
+    )
+    st.page_link("../pages/reconciliation.py", label="Reconcile now", icon=":material/balance:")
