@@ -40,7 +40,7 @@ PAGES = (
     ("Logistics", "../pages/bills.py", "Bills", P.WORK_CARRIERS, ":material/request_quote:", "bills"),
     ("Logistics", "../pages/reconciliation.py", "Reconciliation", P.WORK_CARRIERS, ":material/balance:", "reconciliation"),
     ("Logistics", "../pages/disputes.py", "Disputes", P.WORK_CARRIERS, ":material/gavel:", "disputes"),
-    ("Logistics", "../pages/wms_shipments.py", "WMS shipments", P.WORK_CARRIERS, ":material/inventory_2:", "wms-shipments"),
+    ("Logistics", "../pages/wms_shipments.py", "WMS shipments", P.RECONCILE, ":material/inventory_2:", "wms-shipments"),
     ("Ledger", "../pages/exceptions.py", "Exceptions", P.READ_LEDGER, ":material/report:", "exceptions"),
     ("Ledger", "../pages/audit.py", "Audit trail", P.READ_LEDGER, ":material/history:", "audit"),
     ("Admin", "../pages/operations.py", "Operations", P.ADMINISTER, ":material/monitor_heart:", "operations"),

@@ -42,4 +42,7 @@ if not work:
     st.stop()
 by_key = {f"{r.carrier}:{r.tracking_number}": r for r in work}
 chosen = st.selectbox("Package", list(by_key), format_func=lambda k: package_label(by_key[k]))
-dispute_form(ctx, by_key[chosen])
+if ctx.actor.can(Permission.RECONCILE):
+    dispute_form(ctx, by_key[chosen])
+else:
+    st.caption("Managers work the disputes; finance follows them here.")

@@ -25,16 +25,20 @@ ctx = page_setup(
     caption="Every billed or shipped package against the WMS: the first status that applies, in the "
     "order of the table below. A variance opens an exception on the logistics desk.",
 )
-with st.form("recon-run"):
-    left, right = st.columns(2)
-    as_of = left.date_input("As of", value=api.business_today(ctx.ledger))
-    only = right.selectbox(
-        "Carrier",
-        [None, *CARRIERS],
-        format_func=lambda c: c.upper() if c else "Every carrier",
-        key="run-carrier",
-    )
-    run_now = st.form_submit_button("Run now", type="primary", icon=":material/play_arrow:")
+if not ctx.actor.can(Permission.RECONCILE):
+    st.caption("Managers run the reconciliation (it also runs after each load and nightly).")
+    run_now = False
+else:
+    with st.form("recon-run"):
+        left, right = st.columns(2)
+        as_of = left.date_input("As of", value=api.business_today(ctx.ledger))
+        only = right.selectbox(
+            "Carrier",
+            [None, *CARRIERS],
+            format_func=lambda c: c.upper() if c else "Every carrier",
+            key="run-carrier",
+        )
+        run_now = st.form_submit_button("Run now", type="primary", icon=":material/play_arrow:")
 if run_now:
     with st.spinner("Reconciling…"):
         run = call(api.run_reconciliation, ctx.ledger, as_of=as_of, carrier=only, actor=ctx.actor)

@@ -11,7 +11,7 @@ RESULT = "_wms_import_result"
 
 ctx = page_setup(
     "WMS shipments",
-    Permission.WORK_CARRIERS,
+    Permission.RECONCILE,
     caption="Columns: carrier, tracking_number, ship_date, expected_cost, weight (required); order_number, "
     "service, currency, weight_unit (lb|kg), length, width, height, dim_unit (in|cm). Common other "
     "spellings (Tracking ID, Ship Date …) are understood.",

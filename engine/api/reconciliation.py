@@ -22,7 +22,7 @@ from engine.wms import odbc
 from engine.wms.importer import WmsImport
 
 
-@requires(Permission.WORK_CARRIERS)
+@requires(Permission.RECONCILE)
 def import_wms(ledger: Ledger, content: bytes, file_name: str, *, actor: Actor) -> WmsImport:
     """A WMS shipment export (CSV/xlsx): all rows valid or nothing changes; later rows replace."""
     records = wms.validate(wms.read_wms_file(content, check_display_name(file_name)))
@@ -33,7 +33,7 @@ def import_wms(ledger: Ledger, content: bytes, file_name: str, *, actor: Actor) 
         )
 
 
-@requires(Permission.WORK_CARRIERS)
+@requires(Permission.RECONCILE)
 def pull_wms(ledger: Ledger, *, actor: Actor) -> WmsImport:
     """The WMS shipments from the WMS database (ODBC settings), validated like a file."""
     records = wms.validate(odbc.pull_rows(ledger.settings))
@@ -44,7 +44,7 @@ def pull_wms(ledger: Ledger, *, actor: Actor) -> WmsImport:
         )
 
 
-@requires(Permission.WORK_CARRIERS)
+@requires(Permission.RECONCILE)
 def run_reconciliation(
     ledger: Ledger, *, as_of: date | None = None, carrier: Carrier | str | None = None, actor: Actor
 ) -> ReconRun:
@@ -71,7 +71,7 @@ def list_reconciliation(
         return recon.list_rows(conn, status=status, carrier=carrier)
 
 
-@requires(Permission.WORK_CARRIERS)
+@requires(Permission.RECONCILE)
 def act_on_dispute(
     ledger: Ledger,
     *,

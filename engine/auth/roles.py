@@ -14,7 +14,8 @@ class Permission(StrEnum):
     VIEW_TAGS = "see tag sheets"
     WORK_STORES = "resolve mappings, keep master data, run allocations"
     REVIEW_INVOICES = "review invoices"
-    WORK_CARRIERS = "upload carrier files and resolve variances"
+    WORK_CARRIERS = "upload carrier bills and read them"
+    RECONCILE = "import WMS shipments, run the reconciliation and work disputes"
     READ_LEDGER = "read dashboards and the audit trail"
     ADMINISTER = "manage users, roles, jobs and settings"
 
@@ -26,6 +27,9 @@ PERMISSIONS: dict[Permission, frozenset[Role]] = {
     Permission.WORK_STORES: frozenset({Role.STORES, Role.ADMIN}),
     Permission.REVIEW_INVOICES: frozenset({Role.FINANCE, Role.ADMIN}),
     Permission.WORK_CARRIERS: frozenset({Role.FINANCE, Role.MANAGER, Role.ADMIN}),
+    # Issue 9 §4: finance receives and uploads bills and reads reconciliation and disputes; the
+    # managers (and admins) import WMS data, run the reconciliation and work the disputes.
+    Permission.RECONCILE: frozenset({Role.MANAGER, Role.ADMIN}),
     Permission.READ_LEDGER: _ALL,
     Permission.ADMINISTER: frozenset({Role.ADMIN}),
 }
@@ -35,7 +39,7 @@ DESK_ROLES: dict[Desk, frozenset[Role]] = {
     Desk.SALES: PERMISSIONS[Permission.UPLOAD_TAGS],
     Desk.STORES: PERMISSIONS[Permission.WORK_STORES],
     Desk.FINANCE: PERMISSIONS[Permission.REVIEW_INVOICES],
-    Desk.LOGISTICS: PERMISSIONS[Permission.WORK_CARRIERS],
+    Desk.LOGISTICS: PERMISSIONS[Permission.RECONCILE],
 }
 
 # Sales read the audit trail of their own actions only ("✓ (own)" in the role table).

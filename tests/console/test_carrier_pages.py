@@ -24,6 +24,8 @@ CARRIER_PAGES = {
     "../pages/wms_shipments.py": "WMS shipments",
 }
 ALLOWED = {Role.FINANCE, Role.MANAGER, Role.ADMIN}  # Permission.WORK_CARRIERS
+# Permission.RECONCILE: finance reads reconciliation and disputes, but imports no WMS data.
+ALLOWED_ON = {"../pages/wms_shipments.py": {Role.MANAGER, Role.ADMIN}}
 
 
 def page(role: Role, path: str) -> AppTest:
@@ -47,7 +49,7 @@ def frame_with(at: AppTest, column: str):  # type: ignore[no-untyped-def]
 def test_every_carrier_page_for_every_role(demo: api.Ledger, role: Role) -> None:
     at = as_role(role)
     for path, title in CARRIER_PAGES.items():
-        if role in ALLOWED:
+        if role in ALLOWED_ON.get(path, ALLOWED):
             at.switch_page(path).run()
             assert not at.exception, f"{path} as {role}: {at.exception}"
             assert [t.value for t in at.title] == [title]
@@ -66,7 +68,8 @@ def test_a_direct_visit_is_refused_naming_the_roles(demo: api.Ledger, role: Role
     at.run()
     assert not at.exception
     errors = [str(e.value) for e in at.error]
-    assert len(errors) == 1 and "needs the finance, manager or admin role" in errors[0], errors
+    needs = "manager or admin" if path.endswith("wms_shipments.py") else "finance, manager or admin"
+    assert len(errors) == 1 and f"needs the {needs} role" in errors[0], errors
     assert not at.dataframe and not at.button
 
 
@@ -203,3 +206,17 @@ def test_a_variance_is_flagged_disputed_and_accepted(demo: api.Ledger) -> None:
         Decimal("6.50"), Decimal("6.50"), "FDX-CLAIM-1"
     )  # fmt: skip
     assert [m.value for m in at.metric][1:] == ["6.50", "6.50"]
+
+
+def test_finance_reads_reconciliation_and_disputes_but_does_not_work_them(demo: api.Ledger) -> None:
+    at = page(Role.FINANCE, "../pages/reconciliation.py")
+    assert not [b for b in at.button if b.label == "Run now"]
+    assert any("Managers run the reconciliation" in c.value for c in at.caption)
+    assert frame_with(at, "Status") is not None
+    at.switch_page("../pages/disputes.py").run()
+    assert not at.exception, at.exception
+    assert any("Managers work the disputes" in c.value for c in at.caption)
+    with pytest.raises(api.Forbidden):
+        api.run_reconciliation(
+            demo, actor=api.Actor(email="finance@demo.local", roles=frozenset({Role.FINANCE}))
+        )

@@ -39,7 +39,7 @@ PAGES = {
     "../pages/bills.py": {Role.FINANCE, Role.MANAGER, Role.ADMIN},
     "../pages/reconciliation.py": {Role.FINANCE, Role.MANAGER, Role.ADMIN},
     "../pages/disputes.py": {Role.FINANCE, Role.MANAGER, Role.ADMIN},
-    "../pages/wms_shipments.py": {Role.FINANCE, Role.MANAGER, Role.ADMIN},
+    "../pages/wms_shipments.py": {Role.MANAGER, Role.ADMIN},
     "../pages/exceptions.py": set(Role),
     "../pages/audit.py": set(Role),
     "../pages/operations.py": {Role.ADMIN},

@@ -175,6 +175,7 @@ SAMPLES: dict[str, Callable[[dict[str, Any], Role], tuple[tuple[Any, ...], dict[
     "list_carrier_invoices": lambda s, r: ((), {}),
     "shipment": lambda s, r: ((), {"carrier": "fedex", "tracking": "700000000001"}),
     "import_wms": lambda s, r: ((WMS_CSV, "wms.csv"), {}),
+    "pull_wms": lambda s, r: ((), {}),
     "run_reconciliation": lambda s, r: ((), {"as_of": DELIVERY}),
     "list_reconciliation": lambda s, r: ((), {}),
     "act_on_dispute": lambda s, r: ((), {"carrier": "fedex", "tracking": "700000000999", "action": "flag"}),
