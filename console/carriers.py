@@ -213,6 +213,9 @@ def package_label(row: LedgerRow) -> str:
     )
 
 
+LAST_ACTED = "_dispute_last_acted"
+
+
 def dispute_form(ctx: PageContext, row: LedgerRow) -> None:
     """One step of the package's dispute; the engine refuses a step out of order and says why."""
     key = f"dispute-{row.carrier}-{row.tracking_number}"
@@ -233,4 +236,5 @@ def dispute_form(ctx: PageContext, row: LedgerRow) -> None:
         actor=ctx.actor,
     )
     if done is not None:
+        st.session_state[LAST_ACTED] = f"{done.carrier}:{done.tracking_number}"
         finish(f"{done.carrier} {done.tracking_number} is now {done.dispute_status}.")

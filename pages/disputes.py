@@ -4,6 +4,7 @@ claim and the carrier's reference, accept with the recovered amount, reject, clo
 import streamlit as st
 
 from console.carriers import (
+    LAST_ACTED,
     LEDGER_COLUMNS,
     VARIANCES,
     dispute_form,
@@ -41,7 +42,14 @@ st.dataframe(frame, hide_index=True, width="stretch", column_config=LEDGER_COLUM
 if not work:
     st.stop()
 by_key = {f"{r.carrier}:{r.tracking_number}": r for r in work}
-chosen = st.selectbox("Package", list(by_key), format_func=lambda k: package_label(by_key[k]))
+keys = list(by_key)
+last = st.session_state.get(LAST_ACTED)  # the package acted on stays chosen after the action's rerun
+chosen = st.selectbox(
+    "Package",
+    keys,
+    index=keys.index(last) if last in by_key else 0,
+    format_func=lambda k: package_label(by_key[k]),
+)
 if ctx.actor.can(Permission.RECONCILE):
     dispute_form(ctx, by_key[chosen])
 else:
