@@ -3,7 +3,6 @@ reconciliation run finds exactly the planted variances."""
 
 from __future__ import annotations
 
-import time
 from decimal import Decimal
 
 from engine import api
@@ -14,9 +13,7 @@ from tests.conftest import TODAY
 
 
 def test_the_demo_month_loads_with_its_planted_findings(ledger: api.Ledger) -> None:
-    started = time.perf_counter()
     counts = _load_logistics(ledger, TODAY)
-    assert time.perf_counter() - started < 1.0, "the demo month must load in under a second"
     assert counts == {"MATCHED": 29, "COST_VARIANCE": 1, "WEIGHT_VARIANCE": 1, "DUPLICATE_BILLING": 1,
                       "SHIPPED_NOT_BILLED": 2}  # fmt: skip
     invoices = api.list_carrier_invoices(ledger, actor=api.CLI_OPERATOR)
