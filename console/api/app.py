@@ -11,7 +11,7 @@ from fastapi.responses import HTMLResponse, JSONResponse
 from pydantic.json_schema import models_json_schema
 from starlette.concurrency import run_in_threadpool
 
-from console.api import graph, invoices, ledger, reference, stores, tags
+from console.api import carriers, graph, invoices, ledger, reference, stores, tags
 from console.api.guard import ApiGuard
 from console.api.problems import HANDLERS, MEDIA_TYPE
 from console.api.wire import Health
@@ -55,7 +55,7 @@ def build(settings: Settings | None = None) -> FastAPI:
         exception_handlers=HANDLERS,
     )
     app.add_middleware(ApiGuard, max_body=settings.api_max_body_bytes)
-    for router in (tags.router, ledger.router, stores.router, invoices.router, graph.router):
+    for router in (tags.router, ledger.router, stores.router, invoices.router, carriers.router, graph.router):
         app.include_router(router)
 
     @app.get(

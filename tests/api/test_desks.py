@@ -182,3 +182,28 @@ def test_an_invoices_status_is_read_by_a_finance_key_only(api_console: ApiConsol
     assert_problem(
         _call(api_console, "GET", "/invoices/01HNOSUCHINVOICE0000000000", "finance-flow"), 404, "NOT_FOUND"
     )
+
+
+def test_a_carrier_bill_is_uploaded_and_the_reconciliation_read(api_console: ApiConsole) -> None:
+    from engine.demo.carriers import ACCOUNT, FedexRow, fedex_csv
+
+    bill = fedex_csv(
+        [FedexRow(invoice="977000001", date="20261130", tracking="797700000001", freight="12.00")]
+    )
+    form = {"carrier": "fedex", "account": ACCOUNT}
+    files = {"file": ("fedex-api.csv", bill, "text/csv")}
+    refused = _call(api_console, "POST", "/carriers/bills", "nesting", data=form, files=files)
+    assert_problem(refused, 403, "FORBIDDEN")
+    loaded = _call(api_console, "POST", "/carriers/bills", "ops", data=form, files=files)
+    assert loaded.status_code == 200, loaded.text
+    answer = loaded.json()
+    assert answer["status"] == "loaded" and answer["invoices"][0]["invoice_number"] == "977000001"
+    assert answer["trace_id"] == loaded.headers["x-trace-id"]
+    again = _call(api_console, "POST", "/carriers/bills", "ops", data=form, files=files).json()
+    assert again["status"] == "skipped"
+    wrong = _call(
+        api_console, "POST", "/carriers/bills", "ops", data={**form, "account": "000000042"}, files=files
+    )
+    assert wrong.json()["status"] == "rejected" and wrong.json()["exception_id"]
+    listed = _call(api_console, "GET", "/reconciliation", "finance-flow", params={"status": "MATCHED"})
+    assert listed.status_code == 200 and all(r["status"] == "MATCHED" for r in listed.json()["data"])

@@ -35,6 +35,8 @@ ROUTES = {
     "/health": {"get"},
     "/graph/notifications": {"post"},
     "/invoices/{invoice_id}": {"get"},
+    "/carriers/bills": {"post"},
+    "/reconciliation": {"get"},
 }
 
 
