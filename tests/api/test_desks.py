@@ -201,8 +201,16 @@ def test_a_carrier_bill_is_uploaded_and_the_reconciliation_read(api_console: Api
     assert answer["trace_id"] == loaded.headers["x-trace-id"]
     again = _call(api_console, "POST", "/carriers/bills", "ops", data=form, files=files).json()
     assert again["status"] == "skipped"
+    other = fedex_csv(
+        [FedexRow(invoice="977000002", date="20261130", tracking="797700000002", freight="9.00")]
+    )
     wrong = _call(
-        api_console, "POST", "/carriers/bills", "ops", data={**form, "account": "000000042"}, files=files
+        api_console,
+        "POST",
+        "/carriers/bills",
+        "ops",
+        data={**form, "account": "000000042"},
+        files={"file": ("fedex-other.csv", other, "text/csv")},
     )
     assert wrong.json()["status"] == "rejected" and wrong.json()["exception_id"]
     listed = _call(api_console, "GET", "/reconciliation", "finance-flow", params={"status": "MATCHED"})
