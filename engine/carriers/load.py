@@ -76,11 +76,19 @@ def ingest(
     offer = Offer(
         content, check_display_name(file_name), carrier, account.strip(), tenant, sha256_hex(content)
     )
-    with ledger.db.read() as conn:  # the same bytes again: answered before reading a row of them
+    # The same bytes again, offered for the same carrier and account: answered before reading a row
+    # of them. Offered for another account, the file is read and its contract refuses it as usual.
+    with ledger.db.read() as conn:
         loaded_before = conn.execute(
-            sa.select(carrier_file_claim.c.file_id).where(carrier_file_claim.c.sha256 == offer.sha256)
-        ).scalar()
-    if loaded_before is not None:
+            sa.select(carrier_file.c.carrier, carrier_file.c.account)
+            .join(carrier_file_claim, carrier_file_claim.c.file_id == carrier_file.c.file_id)
+            .where(carrier_file_claim.c.sha256 == offer.sha256)
+        ).first()
+    if (
+        loaded_before is not None
+        and loaded_before.carrier == str(carrier)
+        and normalise_account(loaded_before.account or "") == normalise_account(offer.account)
+    ):
         return ledger.db.write(lambda conn: _load(ledger, conn, offer, [], 0, actor, trace_id))
     rows, invoices = READERS[carrier](offer)
     if isinstance(invoices, ContractMismatch):
