@@ -21,6 +21,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 from engine.demo.carriers import ACCOUNT, FedexRow, fedex_csv
+from engine.wms.importer import COLUMNS as WMS_COLUMNS
 
 INVOICES = 4  # one bill a week for a month
 PER_INVOICE = 8  # packages shipped each week
@@ -30,21 +31,7 @@ WEIGHT_TRACKING = "794600000011"
 DUPLICATE_TRACKING = "794600000002"
 UNBILLED_TRACKINGS = ("794699000001", "794699000002")
 SERVICE_CHARGE_ROW = "522218101"  # FedEx bills weekly service charges on a row of its own
-WMS_HEADER = [
-    "carrier",
-    "tracking_number",
-    "ship_date",
-    "order_number",
-    "service",
-    "expected_cost",
-    "currency",
-    "weight",
-    "weight_unit",
-    "length",
-    "width",
-    "height",
-    "dim_unit",
-]
+WMS_HEADER = list(WMS_COLUMNS)  # the import's own column names
 
 
 def _first_ship_day(today: date) -> date:
