@@ -105,15 +105,19 @@ from engine.api.ledger import (
     search_audit,
 )
 from engine.api.reconciliation import (
+    CostBand,
     DisputeAction,
     LedgerRow,
     ReconRun,
+    ReconSettings,
     WmsImport,
     act_on_dispute,
     import_wms,
     list_reconciliation,
     pull_wms,
+    reconciliation_settings,
     run_reconciliation,
+    update_reconciliation_settings,
 )
 from engine.api.sales import (
     ImportSummary,
@@ -437,4 +441,11 @@ __all__ += [
     "import_wms",
     "list_reconciliation",
     "run_reconciliation",
+]
+# Admin-editable reconciliation settings (issue 9 §3).
+__all__ += [
+    "CostBand",
+    "ReconSettings",
+    "reconciliation_settings",
+    "update_reconciliation_settings",
 ]

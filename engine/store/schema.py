@@ -745,3 +745,16 @@ carrier_cost_ledger = sa.Table(
     sa.Column("carrier_reference", V(100)),
     sa.Column("updated_at", TS),
 )
+reconciliation_settings = sa.Table(
+    "reconciliation_settings",
+    metadata,
+    sa.Column("settings_id", sa.Integer, primary_key=True),
+    sa.Column("weight_tolerance_lb", sa.Numeric(12, 2)),
+    sa.Column("grace_days", sa.Integer),
+    sa.Column("dim_divisor", sa.Integer),
+    sa.Column("cost_bands", sa.Text),
+    sa.Column("carrier_divisors", sa.Text),
+    sa.Column("version", sa.Integer),
+    sa.Column("updated_by", V(254)),
+    sa.Column("updated_at", TS),
+)
