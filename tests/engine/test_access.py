@@ -179,6 +179,8 @@ SAMPLES: dict[str, Callable[[dict[str, Any], Role], tuple[tuple[Any, ...], dict[
     "run_reconciliation": lambda s, r: ((), {"as_of": DELIVERY}),
     "list_reconciliation": lambda s, r: ((), {}),
     "act_on_dispute": lambda s, r: ((), {"carrier": "fedex", "tracking": "700000000999", "action": "flag"}),
+    "reconciliation_settings": lambda s, r: ((), {}),
+    "update_reconciliation_settings": lambda s, r: ((), {"grace_days": 21}),
 }
 
 GUARDED = sorted(name for name, entry in api.PERMISSION_TABLE.items() if entry.need is not Gate.OPEN)
