@@ -46,6 +46,7 @@ PAGES = (
     ("Admin", "../pages/operations.py", "Operations", P.ADMINISTER, ":material/monitor_heart:", "operations"),
     ("Admin", "../pages/users.py", "Users", P.ADMINISTER, ":material/group:", "users"),
     ("Admin", "../pages/api_keys.py", "API keys", P.ADMINISTER, ":material/vpn_key:", "api-keys"),
+    ("Admin", "../pages/recon_settings.py", "Reconciliation settings", P.ADMINISTER, ":material/tune:", "recon-settings"),
     ("Account", "../pages/account.py", "Your account", P.READ_LEDGER, ":material/key:", "account"),
 )
 # fmt: on

@@ -45,6 +45,7 @@ PAGES = {
     "../pages/operations.py": {Role.ADMIN},
     "../pages/users.py": {Role.ADMIN},
     "../pages/api_keys.py": {Role.ADMIN},
+    "../pages/recon_settings.py": {Role.ADMIN},
 }
 SESSION_KEY = "_opsledger_session_id"
 
@@ -109,6 +110,7 @@ def test_every_page_for_every_role(demo: api.Ledger, role: Role) -> None:
         ("pages/mapping_review.py", Role.SALES),
         ("pages/allocation.py", Role.MANAGER),
         ("pages/coverage.py", Role.FINANCE),
+        ("pages/recon_settings.py", Role.MANAGER),
     ],
 )
 def test_a_direct_visit_to_a_forbidden_page_is_refused(demo: api.Ledger, page: str, role: Role) -> None:
