@@ -182,6 +182,18 @@ def _weight_tolerance(value: Decimal | str | float) -> Decimal:
     return number
 
 
+def _places(value: Decimal | None, places: int, what: str) -> Decimal | None:
+    """A band's amount (to the cent) or share (to 6 places), as the run stages them."""
+    if value is None:
+        return None
+    number = _decimal(value, "cost_bands", what)
+    if number != number.quantize(Decimal(1).scaleb(-places)):
+        raise ValidationError(
+            f"{what} is kept to {places} decimal places; {number} has more.", field="cost_bands"
+        )
+    return number
+
+
 def _whole(value: int, field: str, *, minimum: int) -> int:
     names = {"grace_days": "Grace days", "dim_divisor": "The DIM divisor"}
     what = names.get(field, field)
@@ -224,7 +236,7 @@ def _bands(bands: list[CostBand]) -> tuple[CostBand, ...]:
             raise ValidationError(
                 f"{where} needs an upper bound (only the last is open).", field="cost_bands"
             )
-        below = None if band.below is None else _decimal(band.below, "cost_bands", f"{where}'s upper bound")
+        below = _places(band.below, 2, f"{where}'s upper bound")
         if below is not None and checked and checked[-1].below is not None and below <= checked[-1].below:
             raise ValidationError(
                 f"Cost bands must ascend: band {number}'s upper bound {below} is not above "
@@ -238,12 +250,8 @@ def _bands(bands: list[CostBand]) -> tuple[CostBand, ...]:
                 f"{where} needs one tolerance: an absolute amount or a relative share, not both or none.",
                 field="cost_bands",
             )
-        absolute = (
-            None if band.absolute is None else _decimal(band.absolute, "cost_bands", f"{where}'s tolerance")
-        )
-        relative = (
-            None if band.relative is None else _decimal(band.relative, "cost_bands", f"{where}'s tolerance")
-        )
+        absolute = _places(band.absolute, 2, f"{where}'s absolute tolerance")
+        relative = _places(band.relative, 6, f"{where}'s relative tolerance")
         if relative is not None and relative > 1:
             raise ValidationError(
                 f"{where}'s relative tolerance is a share of the expected cost (0.04 = 4 %); {relative} "

@@ -132,7 +132,7 @@ decided AS (
                     WHEN w.wms_ship_date <= CAST(:shipped_by AS DATE) THEN 'SHIPPED_NOT_BILLED'
                     ELSE 'AWAITING_BILL'
                 END
-            WHEN w.billed_weight_lb - w.expected_weight_lb > CAST(:weight_tolerance AS NUMERIC(12, 2))
+            WHEN w.billed_weight_lb - w.expected_weight_lb > CAST(:weight_tolerance AS NUMERIC(18, 6))
                 THEN 'WEIGHT_VARIANCE'
             WHEN ABS(w.billed_cost - w.expected_cost) > w.cost_tolerance THEN 'COST_VARIANCE'
             ELSE 'MATCHED'

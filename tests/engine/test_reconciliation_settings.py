@@ -99,6 +99,8 @@ def test_an_admin_changes_them_in_one_audited_step_and_the_run_uses_and_records_
         ({"cost_bands": bands(("25", "1.00", "0.04"), (None, None, "0.03"))}, "one tolerance"),
         ({"cost_bands": bands(("25", "-1.00", None), (None, None, "0.03"))}, "cannot be negative"),
         ({"cost_bands": bands(("25", "1.00", None), (None, None, "3"))}, "over 100 %"),
+        ({"cost_bands": bands(("25", "1.005", None), (None, None, "0.03"))}, "2 decimal places"),
+        ({"cost_bands": bands(("25", "1.00", None), (None, None, "0.0333333"))}, "6 decimal places"),
     ],
 )
 def test_bad_settings_are_refused_with_what_to_fix_and_nothing_changes(
