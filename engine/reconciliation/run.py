@@ -145,6 +145,16 @@ def _stage(conn: Connection, rules: Rules) -> None:
         conn.execute(_divisor.insert(), [{"carrier": c, "dim_divisor": d} for c, d in rules.carrier_divisors])
 
 
+def _analyze(conn: Connection, *tables: sa.Table) -> None:
+    """PostgreSQL never gathers statistics on temporary tables by itself. Without them it takes the
+    three bands for 800 rows, expects millions of outcomes, and JIT-compiles the run's query (1 s of a
+    1.3 s run at 20,000 packages) or joins the outcomes to the ledger by nested loops. DuckDB plans
+    from its own counts."""
+    if conn.dialect.name == "postgresql":
+        for table in tables:
+            conn.execute(sa.text(f"ANALYZE {table.name}"))
+
+
 def _drop_staging(conn: Connection) -> None:
     for table in reversed(_staging.sorted_tables):
         conn.execute(sa.schema.DropTable(table, if_exists=True))
@@ -166,6 +176,7 @@ def run(
     rules = used.rules()
     run_id, now = new_ulid(), utcnow()
     _stage(conn, rules)
+    _analyze(conn, _band, _divisor)
     conn.execute(
         _with_findings(load_sql("reconciliation/stage_outcomes")),
         {
@@ -176,6 +187,7 @@ def run(
             "findings": FINDINGS,
         },
     )
+    _analyze(conn, _outcome)
     resolved = _resolve_cleared(conn, db, run_id=run_id, as_of=as_of, now=now, actor=actor, trace_id=trace_id)
     opened = _open_exceptions(conn, db, run_id=run_id, settings=settings, actor=actor, trace_id=trace_id)
     stamp = {"run_id": run_id, "now": now}
