@@ -126,7 +126,7 @@ def test_a_bill_of_another_account_is_refused_in_one_line(demo: api.Ledger) -> N
 def test_bills_list_the_month_and_find_a_shipment_billed_twice(demo: api.Ledger) -> None:
     at = page(Role.FINANCE, "../pages/bills.py")
     listed = frame_with(at, "Invoice")
-    assert len(listed) == month.INVOICES and set(listed["Loaded"]) == {"✓"}
+    assert len(listed) == month.INVOICES + month.UPS_INVOICES and set(listed["Loaded"]) == {"✓"}
     assert "16.00" in set(listed["Invoice-level"])  # the weekly service charge, no shipment
     by_label(at.text_input, "Tracking number").input(month.DUPLICATE_TRACKING)
     by_label(at.button, "Find").click().run()
@@ -145,13 +145,16 @@ def test_run_now_shows_the_counts_and_the_filtered_ledger(demo: api.Ledger) -> N
     at = page(Role.MANAGER, "../pages/reconciliation.py")
     counts = frame_with(at, "Packages")
     by_status = dict(zip(counts["Status"], counts["Packages"], strict=True))
-    assert by_status["MATCHED"] == 29 and by_status["COST_VARIANCE"] == 1
-    assert by_status["SHIPPED_NOT_BILLED"] == 2 and by_status["DUPLICATE_BILLING"] == 1
+    assert by_status["MATCHED"] == 48 and by_status["COST_VARIANCE"] == 2  # FedEx and UPS
+    assert by_status["SHIPPED_NOT_BILLED"] == 3 and by_status["DUPLICATE_BILLING"] == 1
     by_label(at.button, "Run now").click().run()
     assert not at.exception, at.exception
     done = [unescape(s.value) for s in at.success]
-    assert len(done) == 1 and "as of 2027-01-04: 34 package(s), 0 exception(s) opened" in done[0], done
+    assert len(done) == 1 and "as of 2027-01-04: 55 package(s), 0 exception(s) opened" in done[0], done
     at.selectbox(key="recon-status").set_value(ReconStatus.COST_VARIANCE).run()
+    shown = frame_with(at, "Tracking")
+    assert set(shown["Tracking"]) == {month.COST_TRACKING, month.UPS_COST_TRACKING}
+    at.selectbox(key="recon-carrier").set_value("fedex").run()
     shown = frame_with(at, "Tracking")
     assert list(shown["Tracking"]) == [month.COST_TRACKING]
     assert float(shown["Variance"][0]) == 6.50
