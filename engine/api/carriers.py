@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from decimal import Decimal
+from pathlib import Path
 
 import sqlalchemy as sa
 
 from engine.api.access import requires
 from engine.auth.roles import Actor, Permission
-from engine.carriers.load import ingest
+from engine.carriers.load import ingest, work_dir
 from engine.carriers.records import (
     CarrierFileResult,
     CarrierInvoiceView,
@@ -47,7 +51,7 @@ def _carrier(value: Carrier | str) -> Carrier:
 @requires(Permission.WORK_CARRIERS)
 def ingest_carrier_file(
     ledger: Ledger,
-    content: bytes,
+    content: bytes | Path,
     file_name: str,
     *,
     carrier: Carrier | str,
@@ -56,11 +60,14 @@ def ingest_carrier_file(
     actor: Actor,
 ) -> CarrierFileResult:
     """Load one carrier bill: ``loaded``, ``partial`` (an invoice did not add up), ``skipped`` (the same
-    bytes were loaded before) or ``rejected`` (contract mismatch, with its exception)."""
-    with traced() as trace_id:
+    bytes were loaded before) or ``rejected`` (contract mismatch, with its exception).
+
+    ``content`` is the bill's bytes or, for a large file, its path on disk (the console writes an
+    upload there in chunks; the CLI and the drop folder pass the file itself)."""
+    with traced() as trace_id, _on_disk(ledger, content) as path:
         return ingest(
             ledger,
-            content,
+            path,
             file_name,
             carrier=_carrier(carrier),
             account=account,
@@ -68,6 +75,19 @@ def ingest_carrier_file(
             actor=actor,
             trace_id=trace_id,
         )
+
+
+@contextmanager
+def _on_disk(ledger: Ledger, content: bytes | Path) -> Iterator[Path]:
+    if isinstance(content, Path):
+        yield content
+        return
+    folder = work_dir(ledger)
+    folder.mkdir(parents=True, exist_ok=True)
+    with tempfile.NamedTemporaryFile(dir=folder, prefix="bill-", suffix=".csv") as spool:
+        spool.write(content)
+        spool.flush()
+        yield Path(spool.name)
 
 
 @requires(Permission.WORK_CARRIERS)
@@ -115,6 +135,7 @@ def shipment(ledger: Ledger, *, carrier: Carrier | str, tracking: str, actor: Ac
                     shipment_charges.c.invoice_number,
                     shipment_charges.c.file_row,
                     shipment_charges.c.is_freight.desc(),
+                    shipment_charges.c.charge_id,  # a file's charge ids follow its slots
                 )
             )
             .mappings()

@@ -674,6 +674,18 @@ invoice_charges = sa.Table(
     sa.Column("charge_type", V(200)),
     sa.Column("amount", sa.Numeric(18, 2)),
 )
+# A view (migration 0011): the billed cost of each carrier + tracking number, Σ of its charges.
+shipment_cost = sa.Table(
+    "shipment_cost",
+    metadata,
+    sa.Column("carrier", V(20)),
+    sa.Column("tracking_number", V(40)),
+    sa.Column("billed_cost", sa.Numeric(18, 2)),
+    sa.Column("charges", sa.Integer),
+    sa.Column("freight_rows", sa.Integer),
+    sa.Column("first_invoice_date", sa.Date),
+    sa.Column("last_invoice_date", sa.Date),
+)
 carrier_charge_type = sa.Table(
     "carrier_charge_type",
     metadata,
