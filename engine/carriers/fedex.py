@@ -227,10 +227,11 @@ def shape(stage: BillStage) -> list[StagedInvoice]:
     return invoices
 
 
-def outputs(stage: BillStage, loaded: list[str], file_id: str) -> None:
+def outputs(stage: BillStage, loaded: list[str], *, carrier: str, account: str, file_id: str) -> None:
     """The charges, invoice-level charges and attributes of the loaded invoices, in the stage."""
     stage.load_names("carrier_stage_loaded", "invoice_number", loaded)
-    stage.run("carriers/fedex_outputs", {"prefix": file_id[:16], "freight_charge": L.FREIGHT_CHARGE})
+    facts = {"carrier": carrier, "account": account, "file_id": file_id}
+    stage.run("carriers/fedex_outputs", {**facts, "freight_charge": L.FREIGHT_CHARGE})
 
 
 def reference_names(stage: BillStage) -> tuple[set[str], set[str]]:

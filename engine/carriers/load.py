@@ -382,19 +382,17 @@ def _load_staged(
     now = utcnow()
     outcomes, notes = _settle_all(conn, offer, file_id, invoices, actor, trace_id, now)
     loaded = [out.invoice_number for out in outcomes if out.status == LOADED]
-    fedex.outputs(stage, loaded, file_id)
-    if not stage.shared:
+    fedex.outputs(stage, loaded, carrier=str(offer.carrier), account=offer.account, file_id=file_id)
+    if stage.shared:  # the DuckDB store: the stage's views go in without leaving the database
+        conn.execute(load_sql("carriers/publish_charges"))
+        conn.execute(load_sql("carriers/publish_levels"))
+    else:  # PostgreSQL: COPY, the charges straight into their tables
         for statement in sql_statements("carriers/pg_stage_tables"):
             conn.execute(sa.text(statement))
         stage.copy_to_postgres(conn)
-    binds = {"carrier": str(offer.carrier), "account": offer.account, "file_id": file_id, "now": now}
-    for publish in (
-        load_sql("carriers/publish_charges"),
-        load_sql("carriers/publish_levels"),
-        load_sql("carriers/publish_attributes_update"),
-        load_sql("carriers/publish_attributes_insert"),
-    ):
-        conn.execute(publish, binds)
+    binds = {"carrier": str(offer.carrier), "now": now}
+    conn.execute(load_sql("carriers/publish_attributes_update"), binds)
+    conn.execute(load_sql("carriers/publish_attributes_insert"), binds)
     charges, services = fedex.reference_names(stage)
     _sync_names(conn, offer, charges | {L.FREIGHT_CHARGE}, set(), services, now)
     return _finish(conn, offer, file_id, outcomes, notes, rows, actor, trace_id, now)

@@ -29,16 +29,22 @@ STAGE_TABLES = (
     "carrier_stage_pairs",
     "carrier_stage_raw",
 )
-# The outputs PostgreSQL receives, with the columns its temporary tables have (pg_stage_tables.sql).
+# What PostgreSQL receives by COPY: stage output → (PostgreSQL table, columns). The charges go straight
+# into their tables (appended); the attributes into a temporary table, to be merged.
 OUTPUTS = {
     "carrier_stage_charges": (
-        "charge_id, tracking_number, invoice_number, invoice_date, file_row, charge_type, amount, "
-        "is_freight, rated_weight_lb, dim_divisor"
+        "shipment_charges",
+        "charge_id, carrier, tracking_number, account, invoice_number, invoice_date, file_id, file_row, "
+        "charge_type, amount, is_freight, rated_weight_lb, dim_divisor",
     ),
-    "carrier_stage_levels": "charge_id, invoice_number, file_row, reference, charge_type, amount",
+    "carrier_stage_levels": (
+        "invoice_charges",
+        "charge_id, carrier, account, invoice_number, file_id, file_row, reference, charge_type, amount",
+    ),
     "carrier_stage_attributes": (
+        "carrier_stage_attributes",
         "tracking_number, service, ship_date, actual_weight_lb, rated_weight_lb, length_in, width_in, "
-        "height_in, dim_divisor, mps_role, lead_tracking_number, first_invoice_number"
+        "height_in, dim_divisor, mps_role, lead_tracking_number, first_invoice_number",
     ),
 }
 COPY_BLOCK = 1 << 20
@@ -100,11 +106,11 @@ class BillStage:
             self.con.executemany(f"INSERT INTO {table} VALUES (?)", [(v,) for v in values])
 
     def copy_to_postgres(self, conn: Connection) -> None:
-        """The stage's outputs into PostgreSQL's temporary tables, by ``COPY`` in CSV."""
+        """The stage's outputs into PostgreSQL, by ``COPY`` in CSV (DuckDB writes it, psycopg streams it)."""
         pg: Any = conn.connection.dbapi_connection  # psycopg's connection, for its COPY protocol
         assert pg is not None
         with tempfile.TemporaryDirectory(dir=self.spill_dir) as tmp:
-            for table, columns in OUTPUTS.items():
+            for table, (target_table, columns) in OUTPUTS.items():
                 path = Path(tmp) / f"{table}.csv"
                 target = str(path).replace("'", "''")
                 self.con.execute(
@@ -114,7 +120,7 @@ class BillStage:
                 with (
                     path.open("rb") as source,
                     pg.cursor() as cursor,
-                    cursor.copy(f"COPY {table} ({columns}) FROM STDIN (FORMAT csv)") as copy,
+                    cursor.copy(f"COPY {target_table} ({columns}) FROM STDIN (FORMAT csv)") as copy,
                 ):
                     while block := source.read(COPY_BLOCK):
                         copy.write(block)

@@ -3,16 +3,24 @@
 -- as "Transportation Charge" plus every filled pair slot), the charges of rows that are no shipment
 -- (reference = their tracking id), and one attributes row per shipment (the latest value the bill
 -- states for each column; the first invoice that billed it).
--- A view takes no parameters: the file's id prefix and the freight's charge name wait in a table.
+-- A view takes no parameters: the file's facts wait in a one-row table.
 CREATE OR REPLACE TEMP TABLE carrier_stage_params AS
-SELECT CAST($prefix AS VARCHAR) AS prefix, CAST($freight_charge AS VARCHAR) AS freight_charge;
+SELECT
+    CAST($carrier AS VARCHAR) AS carrier,
+    CAST($account AS VARCHAR) AS account,
+    CAST($file_id AS VARCHAR) AS file_id,
+    substr(CAST($file_id AS VARCHAR), 1, 16) AS prefix,
+    CAST($freight_charge AS VARCHAR) AS freight_charge;
 
 CREATE OR REPLACE TEMP VIEW carrier_stage_charges AS
 SELECT
     carrier_charge_id(k.prefix, r.n, 0) AS charge_id,
+    k.carrier,
     r.shipment AS tracking_number,
+    k.account,
     r.invoice_number,
     i.invoice_date,
+    k.file_id,
     r.n AS file_row,
     k.freight_charge AS charge_type,
     r.freight AS amount,
@@ -27,9 +35,12 @@ WHERE r.mps_role IS DISTINCT FROM 'header' AND NOT r.invoice_level AND r.freight
 UNION ALL
 SELECT
     carrier_charge_id(k.prefix, p.n, p.s),
+    k.carrier,
     r.shipment,
+    k.account,
     r.invoice_number,
     i.invoice_date,
+    k.file_id,
     p.n,
     p.d,
     coalesce(carrier_money(p.a), 0),
@@ -46,7 +57,10 @@ WHERE r.mps_role IS DISTINCT FROM 'header' AND NOT r.invoice_level;
 CREATE OR REPLACE TEMP VIEW carrier_stage_levels AS
 SELECT
     carrier_charge_id(k.prefix, p.n, p.s) AS charge_id,
+    k.carrier,
+    k.account,
     r.invoice_number,
+    k.file_id,
     p.n AS file_row,
     NULLIF(r.tracking, '') AS reference,
     p.d AS charge_type,
