@@ -36,7 +36,7 @@ from engine.errors import ContractMismatch, ValidationError
 from engine.handle import Ledger
 from engine.ids import new_ulid, new_ulids
 from engine.ledger.audit import record_action
-from engine.ledger.exceptions import NewException, raise_exception
+from engine.ledger.exceptions import OPEN_STATES, NewException, act_on_exception, raise_exception
 from engine.ledger.files import check_display_name
 from engine.store.schema import (
     carrier_bill,
@@ -45,12 +45,13 @@ from engine.store.schema import (
     carrier_file_claim,
     carrier_service,
     carrier_tracker,
+    exception_log,
     invoice_charges,
     shipment_attributes,
     shipment_charges,
 )
 from engine.store.sqlfiles import load_sql, sql_statements
-from engine.vocab import Carrier, CarrierFileStatus, ExceptionKind
+from engine.vocab import Carrier, CarrierFileStatus, ExceptionAction, ExceptionKind, ExceptionStatus
 
 # Seed 003's reference sync: charge names containing "adjustment" are category 16, all others 11.
 ADJUSTMENT_CATEGORY, CHARGE_CATEGORY = 16, 11
@@ -58,6 +59,13 @@ LOADED, REJECTED = "loaded", "rejected"
 # Tracking numbers looked up per query: well under the bind-parameter limits of every store.
 ATTRIBUTE_CHUNK = 1000
 HASH_BLOCK = 1 << 20
+
+
+Progress = Callable[[float, str], None]  # share done (0–1) and what happens now, for a progress bar
+
+
+def no_progress(_done: float, _doing: str) -> None:
+    return None
 
 
 @dataclass(frozen=True)
@@ -68,6 +76,7 @@ class Offer:
     account: str
     tenant: str | None
     sha256: str
+    rerun_of: str | None = None  # the rejected file this offer re-runs
 
 
 class InvoiceFacts(Protocol):
@@ -118,11 +127,27 @@ def ingest(
     tenant: str | None,
     actor: Actor,
     trace_id: str,
+    progress: Progress = no_progress,
+    rerun_of: str | None = None,
 ) -> CarrierFileResult:
     if not normalise_account(account):
         raise ValidationError("Choose the account the bill is for.", field="account")
+    size, limit = source.stat().st_size, ledger.settings.max_carrier_upload_bytes
+    if size > limit:
+        raise ValidationError(
+            f"The bill is {size / 2**20:,.0f} MB; the largest bill loaded here is {limit / 2**20:,.0f} MB "
+            "(OPSLEDGER_MAX_CARRIER_UPLOAD_MB). Export it in parts, by invoice date.",
+            field="file",
+        )
+    progress(0.05, "Fingerprinting the file (a bill loaded before is skipped)…")
     offer = Offer(
-        source, check_display_name(file_name), carrier, account.strip(), tenant, sha256_file(source)
+        source,
+        check_display_name(file_name),
+        carrier,
+        account.strip(),
+        tenant,
+        sha256_file(source),
+        rerun_of=rerun_of,
     )
     # The same bytes again, offered for the same carrier and account: answered before reading a row
     # of them. Offered for another account, the file is read and its contract refuses it as usual.
@@ -139,7 +164,8 @@ def ingest(
     ):
         return ledger.db.write(lambda conn: _load(ledger, conn, offer, [], 0, actor, trace_id))
     if carrier is Carrier.FEDEX:
-        return _ingest_fedex(ledger, offer, actor, trace_id)
+        return _ingest_fedex(ledger, offer, actor, trace_id, progress)
+    progress(0.2, "Reading the bill…")
     rows, invoices = READERS[carrier](offer)
     if isinstance(invoices, ContractMismatch):
         what = invoices.message
@@ -150,7 +176,10 @@ def ingest(
     )
 
 
-def _ingest_fedex(ledger: Ledger, offer: Offer, actor: Actor, trace_id: str) -> CarrierFileResult:
+def _ingest_fedex(
+    ledger: Ledger, offer: Offer, actor: Actor, trace_id: str, progress: Progress
+) -> CarrierFileResult:
+    progress(0.1, "Checking the header against the FedEx layout…")
     columns = fedex.contract(offer.path)
     if isinstance(columns, ContractMismatch):
         what, rows = columns.message, _count_rows(offer.path)
@@ -159,11 +188,14 @@ def _ingest_fedex(ledger: Ledger, offer: Offer, actor: Actor, trace_id: str) -> 
     spill = work_dir(ledger)
 
     def prepare(stage: BillStage) -> tuple[int, list[fedex.StagedInvoice] | ContractMismatch]:
+        progress(0.15, "Reading every row…")
         rows = fedex.stage_rows(stage, offer.path, found)
+        progress(0.45, f"Checking the account and every cell of {rows:,} rows…")
         mismatch = fedex.account_mismatch(stage, offer.account)
         if mismatch is not None:
             return rows, mismatch
         fedex.check_cells(stage)
+        progress(0.55, "Typing the rows, classifying multi-piece shipments, totalling the invoices…")
         return rows, fedex.shape(stage)
 
     def commit(
@@ -172,6 +204,7 @@ def _ingest_fedex(ledger: Ledger, offer: Offer, actor: Actor, trace_id: str) -> 
         rows, invoices = prepared
         if isinstance(invoices, ContractMismatch):
             return _reject(ledger, conn, offer, invoices.message, rows, actor, trace_id)
+        progress(0.65, f"Loading {len(invoices):,} invoice(s) into the shipment ledger…")
         return _load_staged(ledger, conn, stage, offer, invoices, rows, actor, trace_id)
 
     if ledger.db.is_duckdb:
@@ -223,6 +256,7 @@ def _file_row(
         "status": str(status),
         "loaded_by": actor.email,
         "loaded_at": utcnow(),
+        "rerun_of": offer.rerun_of,
         **more,
     }
 
@@ -361,7 +395,32 @@ def _finish(
     conn.execute(carrier_file_claim.insert().values(sha256=offer.sha256, file_id=file_id))
     _track(conn, offer, file_id, now)
     _audit(conn, actor, "CARRIER_FILE_LOADED", file_id, trace_id, row)
+    if offer.rerun_of is not None:
+        _settle_rejection(conn, offer.rerun_of, file_id, actor, trace_id)
     return _result(offer, row, outcomes)
+
+
+def _settle_rejection(conn: Connection, rejected: str, file_id: str, actor: Actor, trace_id: str) -> None:
+    """A re-run that loaded: the rejected file's contract exception is moot (resolved, with a note)."""
+    exception_id = conn.execute(
+        sa.select(carrier_file.c.exception_id).where(carrier_file.c.file_id == rejected)
+    ).scalar()
+    if exception_id is None:
+        return
+    state = conn.execute(
+        sa.select(exception_log.c.status).where(exception_log.c.exception_id == exception_id)
+    ).scalar()
+    if state is None or ExceptionStatus(state) not in OPEN_STATES:
+        return
+    act_on_exception(
+        conn,
+        exception_id,
+        ExceptionAction.RESOLVE,
+        actor=actor,
+        trace_id=trace_id,
+        notes=f"Re-run as file {file_id}, which loaded.",
+        settled=True,
+    )
 
 
 def _load_staged(

@@ -602,6 +602,7 @@ carrier_file = sa.Table(
     sa.Column("loaded_by", V(254)),
     sa.Column("loaded_at", TS),
     sa.Column("trace_id", V(40)),
+    sa.Column("rerun_of", V(26)),  # 0011: the rejected file this one re-runs
 )
 carrier_file_claim = sa.Table(
     "carrier_file_claim",

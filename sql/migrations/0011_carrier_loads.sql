@@ -11,3 +11,6 @@ SELECT
     MAX(invoice_date) AS last_invoice_date
 FROM shipment_charges
 GROUP BY carrier, tracking_number;
+
+-- A rejected bill re-run once its account or layout is fixed: the new file names the one it re-runs.
+ALTER TABLE carrier_file ADD COLUMN rerun_of VARCHAR(26);

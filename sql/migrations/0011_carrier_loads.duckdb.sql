@@ -38,7 +38,7 @@ INSERT INTO invoice_charges_0011 SELECT * FROM invoice_charges ORDER BY charge_i
 DROP TABLE invoice_charges;
 ALTER TABLE invoice_charges_0011 RENAME TO invoice_charges;
 
--- The unified layer's billed cost per shipment, as on every store (0011_shipment_cost.sql).
+-- The unified layer's billed cost per shipment, as on every store (0011_carrier_loads.sql).
 CREATE VIEW shipment_cost AS
 SELECT
     carrier,
@@ -50,3 +50,6 @@ SELECT
     MAX(invoice_date) AS last_invoice_date
 FROM shipment_charges
 GROUP BY carrier, tracking_number;
+
+-- A rejected bill re-run once its account or layout is fixed: the new file names the one it re-runs.
+ALTER TABLE carrier_file ADD COLUMN rerun_of VARCHAR(26);
