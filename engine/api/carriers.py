@@ -68,9 +68,11 @@ def ingest_carrier_file(
     tenant: str | None = None,
     actor: Actor,
     progress: Progress = no_progress,
+    request_id: str | None = None,
 ) -> CarrierFileResult:
     """Load one carrier bill: ``loaded``, ``partial`` (an invoice did not add up), ``skipped`` (the same
-    bytes were loaded before) or ``rejected`` (contract mismatch, with its exception).
+    bytes were loaded before) or ``rejected`` (contract mismatch, with its exception). The same
+    ``request_id`` again (a double submit) answers with the first result.
 
     ``content`` is the bill's bytes, a readable binary stream (an upload: copied to a work file in
     chunks, never read whole), or its path on disk (the CLI and the drop folder pass the file itself)."""
@@ -85,6 +87,7 @@ def ingest_carrier_file(
             actor=actor,
             trace_id=trace_id,
             progress=progress,
+            request_id=request_id,
         )
 
 
@@ -140,12 +143,19 @@ def rerun_carrier_file(
     account: str | None = None,
     actor: Actor,
     progress: Progress = no_progress,
+    request_id: str | None = None,
 ) -> CarrierFileResult:
     """Offer a rejected bill's kept bytes again, for ``account`` (else the one first chosen), once its
     account or the layout is fixed. A re-run that loads resolves the old file's contract exception."""
     with traced() as trace_id:
         return files.rerun(
-            ledger, file_id.strip(), account=account, actor=actor, trace_id=trace_id, progress=progress
+            ledger,
+            file_id.strip(),
+            account=account,
+            actor=actor,
+            trace_id=trace_id,
+            progress=progress,
+            request_id=request_id,
         )
 
 

@@ -81,6 +81,7 @@ def rerun(
     actor: Actor,
     trace_id: str,
     progress: Progress,
+    request_id: str | None = None,
 ) -> CarrierFileResult:
     with ledger.db.read() as conn:
         row = conn.execute(sa.select(carrier_file).where(carrier_file.c.file_id == file_id)).first()
@@ -110,6 +111,7 @@ def rerun(
         trace_id=trace_id,
         progress=progress,
         rerun_of=file_id,
+        request_id=request_id,
     )
     if result.status in LOADS:
         copy.unlink(missing_ok=True)  # loaded: nothing waits any more

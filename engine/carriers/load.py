@@ -35,6 +35,7 @@ from engine.clock import utcnow
 from engine.errors import ContractMismatch, ValidationError
 from engine.handle import Ledger
 from engine.ids import new_ulid, new_ulids
+from engine.ledger import requests
 from engine.ledger.audit import record_action
 from engine.ledger.exceptions import OPEN_STATES, NewException, act_on_exception, raise_exception
 from engine.ledger.files import check_display_name
@@ -77,6 +78,7 @@ class Offer:
     tenant: str | None
     sha256: str
     rerun_of: str | None = None  # the rejected file this offer re-runs
+    request_id: str | None = None  # the caller's idempotency key: a twin gets the first answer
 
 
 class InvoiceFacts(Protocol):
@@ -129,7 +131,10 @@ def ingest(
     trace_id: str,
     progress: Progress = no_progress,
     rerun_of: str | None = None,
+    request_id: str | None = None,
 ) -> CarrierFileResult:
+    if request_id is not None:
+        requests.check_request_id(request_id)
     if not normalise_account(account):
         raise ValidationError("Choose the account the bill is for.", field="account")
     size, limit = source.stat().st_size, ledger.settings.max_carrier_upload_bytes
@@ -148,7 +153,12 @@ def ingest(
         tenant,
         sha256_file(source),
         rerun_of=rerun_of,
+        request_id=request_id,
     )
+    with ledger.db.read() as conn:
+        replayed = _replayed(conn, offer)
+    if replayed is not None:
+        return replayed
     # The same bytes again, offered for the same carrier and account: answered before reading a row
     # of them. Offered for another account, the file is read and its contract refuses it as usual.
     with ledger.db.read() as conn:
@@ -261,6 +271,39 @@ def _file_row(
     }
 
 
+REQUEST_OPERATION = "carrier_file_ingest"
+
+
+def _request_print(offer: Offer) -> str:
+    return requests.fingerprint(offer.carrier, offer.account, offer.sha256, offer.file_name, offer.rerun_of)
+
+
+def _replayed(conn: Connection, offer: Offer) -> CarrierFileResult | None:
+    """The stored answer of an earlier request with this offer's idempotency key (a double submit)."""
+    if offer.request_id is None:
+        return None
+    return requests.stored(
+        conn, offer.request_id, REQUEST_OPERATION, _request_print(offer), CarrierFileResult
+    )
+
+
+def _answer(
+    conn: Connection, offer: Offer, result: CarrierFileResult, actor: Actor, trace_id: str
+) -> CarrierFileResult:
+    """Every unit of work ends here: the answer is stored under the request id in its transaction."""
+    if offer.request_id is not None:
+        requests.remember(
+            conn,
+            offer.request_id,
+            REQUEST_OPERATION,
+            _request_print(offer),
+            result,
+            actor=actor,
+            trace_id=trace_id,
+        )
+    return result
+
+
 def _result(offer: Offer, row: dict[str, Any], invoices: list[InvoiceOutcome]) -> CarrierFileResult:
     return CarrierFileResult(
         status=CarrierFileStatus(row["status"]),
@@ -279,6 +322,9 @@ def _result(offer: Offer, row: dict[str, Any], invoices: list[InvoiceOutcome]) -
 def _reject(
     ledger: Ledger, conn: Connection, offer: Offer, what: str, rows: int, actor: Actor, trace_id: str
 ) -> CarrierFileResult:
+    earlier = _replayed(conn, offer)
+    if earlier is not None:
+        return earlier
     file_id = new_ulid()
     message = f"{offer.file_name} does not match the {offer.carrier} bill contract: {what}."
     exception_id = raise_exception(
@@ -307,7 +353,7 @@ def _reject(
     keep = rejected_dir(ledger)
     keep.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(offer.path, keep / file_id)  # re-run once its account or layout is fixed
-    return _result(offer, row, [])
+    return _answer(conn, offer, _result(offer, row, []), actor, trace_id)
 
 
 def _audit(
@@ -328,17 +374,21 @@ def _load(
     actor: Actor,
     trace_id: str,
 ) -> CarrierFileResult:
+    earlier = _replayed(conn, offer)
+    if earlier is not None:
+        return earlier
     file_id = new_ulid()
     skipped = _skip(conn, offer, file_id, rows, actor, trace_id)
     if skipped is not None:
-        return skipped
+        return _answer(conn, offer, skipped, actor, trace_id)
     now = utcnow()
     outcomes, notes = _settle_all(conn, offer, file_id, invoices, actor, trace_id, now)
     loaded = [inv for inv, out in zip(invoices, outcomes, strict=True) if out.status == LOADED]
     _write_charges(ledger, conn, offer, file_id, loaded)
     _upsert_attributes(ledger, conn, offer, [r for inv in loaded for r in inv.rows], now)
     _sync_reference(conn, offer, loaded, now)
-    return _finish(conn, offer, file_id, outcomes, notes, rows, actor, trace_id, now)
+    result = _finish(conn, offer, file_id, outcomes, notes, rows, actor, trace_id, now)
+    return _answer(conn, offer, result, actor, trace_id)
 
 
 def _skip(
@@ -434,10 +484,13 @@ def _load_staged(
     trace_id: str,
 ) -> CarrierFileResult:
     """The staged bill into the store: each invoice decided here, its rows published set-based."""
+    earlier = _replayed(conn, offer)
+    if earlier is not None:
+        return earlier
     file_id = new_ulid()
     skipped = _skip(conn, offer, file_id, rows, actor, trace_id)
     if skipped is not None:
-        return skipped
+        return _answer(conn, offer, skipped, actor, trace_id)
     now = utcnow()
     outcomes, notes = _settle_all(conn, offer, file_id, invoices, actor, trace_id, now)
     loaded = [out.invoice_number for out in outcomes if out.status == LOADED]
@@ -454,7 +507,8 @@ def _load_staged(
     conn.execute(load_sql("carriers/publish_attributes_insert"), binds)
     charges, services = fedex.reference_names(stage)
     _sync_names(conn, offer, charges | {L.FREIGHT_CHARGE}, set(), services, now)
-    return _finish(conn, offer, file_id, outcomes, notes, rows, actor, trace_id, now)
+    result = _finish(conn, offer, file_id, outcomes, notes, rows, actor, trace_id, now)
+    return _answer(conn, offer, result, actor, trace_id)
 
 
 def _settle(
