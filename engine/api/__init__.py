@@ -391,12 +391,15 @@ __all__ = [
 from engine.api.admin import update_user
 from engine.api.carriers import (
     CarrierFileResult,
+    CarrierFileView,
     CarrierInvoiceView,
     ChargeView,
     InvoiceOutcome,
     ShipmentView,
     ingest_carrier_file,
+    list_carrier_files,
     list_carrier_invoices,
+    rerun_carrier_file,
     shipment,
 )
 from engine.api.desks import (
@@ -416,6 +419,7 @@ __all__ += [
     "Carrier",
     "CarrierFileResult",
     "CarrierFileStatus",
+    "CarrierFileView",
     "CarrierInvoiceView",
     "ChargeView",
     "InvoiceOutcome",
@@ -424,7 +428,9 @@ __all__ += [
     "StoresDesk",
     "admin_morning",
     "ingest_carrier_file",
+    "list_carrier_files",
     "list_carrier_invoices",
+    "rerun_carrier_file",
     "sales_morning",
     "shipment",
     "stores_morning",

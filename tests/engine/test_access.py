@@ -173,6 +173,8 @@ SAMPLES: dict[str, Callable[[dict[str, Any], Role], tuple[tuple[Any, ...], dict[
     "mailbox_status": lambda s, r: ((), {}),
     "ingest_carrier_file": lambda s, r: ((b"", "bill.csv"), {"carrier": "fedex", "account": "123456789"}),
     "list_carrier_invoices": lambda s, r: ((), {}),
+    "list_carrier_files": lambda s, r: ((), {}),
+    "rerun_carrier_file": lambda s, r: (("01J0000000000000000000NONE",), {}),
     "shipment": lambda s, r: ((), {"carrier": "fedex", "tracking": "700000000001"}),
     "import_wms": lambda s, r: ((WMS_CSV, "wms.csv"), {}),
     "pull_wms": lambda s, r: ((), {}),
