@@ -37,6 +37,7 @@ PAGES = (
     ("Finance", "../pages/vendors.py", "Vendor master", P.REVIEW_INVOICES, ":material/store:", "vendors"),
     ("Finance", "../pages/mailbox.py", "Mailbox", P.REVIEW_INVOICES, ":material/mail:", "mailbox"),
     ("Logistics", "../pages/carrier_upload.py", "Carrier upload", P.WORK_CARRIERS, ":material/local_shipping:", "carrier-upload"),
+    ("Logistics", "../pages/carrier_files.py", "Carrier files", P.WORK_CARRIERS, ":material/folder_open:", "carrier-files"),
     ("Logistics", "../pages/bills.py", "Bills", P.WORK_CARRIERS, ":material/request_quote:", "bills"),
     ("Logistics", "../pages/reconciliation.py", "Reconciliation", P.WORK_CARRIERS, ":material/balance:", "reconciliation"),
     ("Logistics", "../pages/disputes.py", "Disputes", P.WORK_CARRIERS, ":material/gavel:", "disputes"),
