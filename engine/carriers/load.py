@@ -30,7 +30,7 @@ from engine.carriers import layout as L
 from engine.carriers.contract import normalise_account
 from engine.carriers.parse import BillRow, Invoice, read_csv
 from engine.carriers.records import CarrierFileResult, InvoiceOutcome
-from engine.carriers.stage import BillStage
+from engine.carriers.stage import BillStage, memory_capped
 from engine.clock import utcnow
 from engine.errors import ContractMismatch, ValidationError
 from engine.handle import Ledger
@@ -223,7 +223,8 @@ def _ingest_fedex(
             with BillStage.of_store(conn, spill) as stage:
                 return commit(conn, stage, prepare(stage))
 
-        return ledger.db.write(work, retry_integrity=True)
+        with memory_capped(ledger.db):
+            return ledger.db.write(work, retry_integrity=True)
     with BillStage.in_memory(spill) as stage:
         prepared = prepare(stage)
         return ledger.db.write(lambda conn: commit(conn, stage, prepared), retry_integrity=True)
@@ -502,9 +503,7 @@ def _load_staged(
         for statement in sql_statements("carriers/pg_stage_tables"):
             conn.execute(sa.text(statement))
         stage.copy_to_postgres(conn)
-    binds = {"carrier": str(offer.carrier), "now": now}
-    conn.execute(load_sql("carriers/publish_attributes_update"), binds)
-    conn.execute(load_sql("carriers/publish_attributes_insert"), binds)
+    conn.execute(load_sql("carriers/publish_attributes"), {"carrier": str(offer.carrier), "now": now})
     charges, services = fedex.reference_names(stage)
     _sync_names(conn, offer, charges | {L.FREIGHT_CHARGE}, set(), services, now)
     result = _finish(conn, offer, file_id, outcomes, notes, rows, actor, trace_id, now)

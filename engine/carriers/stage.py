@@ -17,11 +17,11 @@ from typing import Any
 import duckdb
 from sqlalchemy.engine import Connection
 
+from engine.store.gateway import Database
 from engine.store.sqlfiles import sql_statements, sql_text
 
-STAGE_VIEWS = ("carrier_stage_charges", "carrier_stage_levels")
+STAGE_VIEWS = ("carrier_stage_charges", "carrier_stage_levels", "carrier_stage_attributes")
 STAGE_TABLES = (
-    "carrier_stage_attributes",
     "carrier_stage_invoices",
     "carrier_stage_loaded",
     "carrier_stage_params",
@@ -48,7 +48,8 @@ OUTPUTS = {
     ),
 }
 COPY_BLOCK = 1 << 20
-# An in-memory stage stays well inside the issue's 1.5 GB: DuckDB spills to disk beyond this.
+# A bill's load stays well inside the issue's 1.5 GB of memory: DuckDB spills to disk beyond this (its
+# in-memory stage for PostgreSQL, and the DuckDB store while the load runs).
 MEMORY_LIMIT = "1GB"
 
 
@@ -130,3 +131,22 @@ class BillStage:
             self.con.execute(f"DROP VIEW IF EXISTS temp.{view}")
         for table in STAGE_TABLES:
             self.con.execute(f"DROP TABLE IF EXISTS temp.{table}")
+
+
+@contextmanager
+def memory_capped(db: Database) -> Iterator[None]:
+    """The DuckDB store's memory limit lowered while a bill loads, then back to its default (the store
+    sets none of its own). Set outside the load's transaction: a failed statement aborts a
+    transaction, and the limit must come back even then."""
+
+    def run(statement: str) -> None:
+        with db.read() as conn:
+            raw = conn.connection.dbapi_connection
+            assert raw is not None
+            raw.execute(statement)
+
+    run(f"SET memory_limit = '{MEMORY_LIMIT}'")
+    try:
+        yield
+    finally:
+        run("RESET memory_limit")

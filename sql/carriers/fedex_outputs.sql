@@ -1,5 +1,5 @@
--- What the loaded invoices (carrier_stage_loaded) write (the charges as views: the store's INSERT or
--- the COPY to PostgreSQL computes them once, straight from the stage): the unpivot into shipment charges (freight
+-- What the loaded invoices (carrier_stage_loaded) write, as views: the store's INSERT or the COPY to
+-- PostgreSQL computes each once, straight from the stage, and nothing is held twice: the unpivot into shipment charges (freight
 -- as "Transportation Charge" plus every filled pair slot), the charges of rows that are no shipment
 -- (reference = their tracking id), and one attributes row per shipment (the latest value the bill
 -- states for each column; the first invoice that billed it).
@@ -71,7 +71,7 @@ JOIN carrier_stage_loaded AS l USING (invoice_number)
 CROSS JOIN carrier_stage_params AS k
 WHERE r.invoice_level AND r.mps_role IS DISTINCT FROM 'header';
 
-CREATE OR REPLACE TEMP TABLE carrier_stage_attributes AS
+CREATE OR REPLACE TEMP VIEW carrier_stage_attributes AS
 SELECT
     r.shipment AS tracking_number,
     arg_max(r.service, r.n) FILTER (WHERE r.service IS NOT NULL) AS service,

@@ -165,3 +165,17 @@ def test_the_files_and_rerun_commands(
     code, files = run("carriers", "files")
     assert [f["status"] for f in files] == ["loaded", "rejected"]
     assert files[1]["rerun_as"] == loaded["file_id"]
+
+
+def memory_limit(ledger: Ledger) -> str:
+    with ledger.db.read() as conn:
+        return str(conn.exec_driver_sql("SELECT current_setting('memory_limit')").scalar_one())
+
+
+def test_the_duckdb_stores_memory_limit_comes_back_after_a_load_good_or_bad(duck_ledger: Ledger) -> None:
+    before = memory_limit(duck_ledger)
+    assert ingest(duck_ledger, fedex_csv(bill(), due=mps_due())).status == "loaded"
+    assert memory_limit(duck_ledger) == before
+    with pytest.raises(ValidationError, match="is not a number"):
+        ingest(duck_ledger, fedex_csv([row(rated="five")]))
+    assert memory_limit(duck_ledger) == before
