@@ -8,7 +8,7 @@ start, the runs a stopped process left pending or running are marked failed.
 from __future__ import annotations
 
 import threading
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.schedulers.base import BaseScheduler
@@ -95,6 +95,18 @@ def start_in_process(ledger: Ledger) -> BaseScheduler:
 
 def running_scheduler() -> BaseScheduler | None:
     return _running
+
+
+def run_soon(name: str) -> bool:
+    """Ask this process's scheduler to run a scheduled job now, in its own thread (seed 003: the
+    reconciliation follows each bill loaded). False when no scheduler runs here or the job is not
+    scheduled; the job then waits for its next time. A run already going is not doubled."""
+    scheduler = _running
+    if scheduler is None or scheduler.get_job(name) is None:
+        return False
+    scheduler.modify_job(name, next_run_time=datetime.now(UTC))
+    log.info("job asked to run now", extra={"job": name})
+    return True
 
 
 def stop_in_process() -> None:

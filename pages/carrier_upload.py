@@ -6,12 +6,13 @@ import streamlit as st
 
 from console.carriers import CARRIERS, show_file_result
 from console.text import plain
-from console.widgets import call, form_done, form_request_id, page_setup
+from console.widgets import call, form_done, form_request_id, page_setup, run_job_soon
 from engine import api
-from engine.api import CarrierFileResult, Permission
+from engine.api import CarrierFileResult, CarrierFileStatus, Permission
 
 FORM = "carrier-upload"
 RESULT = "_carrier_upload_result"
+LOADS = (CarrierFileStatus.LOADED, CarrierFileStatus.PARTIAL)
 
 ctx = page_setup(
     "Carrier upload",
@@ -50,8 +51,16 @@ if submitted:
         bar.empty()
         if result is not None:
             st.session_state[RESULT] = result
+            if result.status in LOADS:  # seed 003: the reconciliation follows each load
+                st.session_state[f"{RESULT}_reconciling"] = run_job_soon("reconciliation")
 shown: CarrierFileResult | None = st.session_state.get(RESULT)
 if shown is not None:
     st.subheader(f"{shown.carrier.upper()} bill · {shown.status}")
     show_file_result(shown)
+    if shown.status in LOADS:
+        st.caption(
+            "The reconciliation is running in the background: Reconciliation shows it in a moment."
+            if st.session_state.get(f"{RESULT}_reconciling")
+            else "The reconciliation runs tonight, or now from Reconciliation (Run now)."
+        )
     form_done(FORM)

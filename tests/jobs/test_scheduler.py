@@ -193,3 +193,21 @@ def test_worker_process_starts_and_stops_cleanly(tmp_path: Path) -> None:
     finally:
         worker.send_signal(signal.SIGTERM)
         assert worker.wait(timeout=30) == 0
+
+
+def test_a_scheduled_job_can_be_asked_to_run_now(duck_ledger: Ledger) -> None:
+    assert not scheduler.run_soon("reconciliation"), "no scheduler runs in this process yet"
+    started = scheduler.start_in_process(duck_ledger)
+    try:
+        assert not scheduler.run_soon("wms_pull")  # not scheduled without a WMS database
+        assert scheduler.run_soon("reconciliation")
+        deadline = time.monotonic() + 60
+        runs: list[api.JobRunView] = []
+        while time.monotonic() < deadline and not runs:
+            runs = api.list_job_runs(duck_ledger, actor=api.CLI_OPERATOR, job_name="reconciliation").items
+            runs = [r for r in runs if r.status in (JobStatus.SUCCEEDED, JobStatus.FAILED)]
+            time.sleep(0.1)
+        assert [(r.status, r.triggered_by) for r in runs] == [(JobStatus.SUCCEEDED, JobTrigger.SCHEDULED)]
+        assert started.get_job("reconciliation").next_run_time is not None  # back on its cron
+    finally:
+        scheduler.stop_in_process()
