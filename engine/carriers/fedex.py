@@ -10,15 +10,12 @@ the store receives the shaped rows in the same transaction as the file's row and
 
 from __future__ import annotations
 
-import csv
-from dataclasses import dataclass
-from datetime import date
-from decimal import Decimal
 from pathlib import Path
 
 import duckdb
 
 from engine.carriers import layout as L
+from engine.carriers import staged
 from engine.carriers.contract import Columns, resolve
 from engine.carriers.stage import BillStage
 from engine.errors import ContractMismatch, ValidationError
@@ -61,43 +58,11 @@ CHECKS = {
     12: (L.DIM_HEIGHT, "number"),
 }
 PAIRS_CHECKED_AFTER = 8  # a row's pair slots are read after its weights, before its ship date
-HEADER_PROBE = 1 << 16
-
-
-@dataclass(frozen=True)
-class StagedInvoice:
-    """One invoice of the staged bill, with its control totals."""
-
-    invoice_number: str
-    invoice_date: date
-    row_count: int
-    net_total: Decimal
-    amount_due: Decimal | None
-    packages: int
-    invoice_level_total: Decimal
-    problem: str | None
 
 
 def read_header(path: Path) -> list[str]:
     """The file's header row; an empty, binary or non-UTF-8 file is refused here."""
-    with path.open("rb") as raw:
-        probe = raw.read(HEADER_PROBE)
-    if not probe.strip():
-        raise ValidationError(f"The file is empty: export the bill again from {SOURCE}.", field="file")
-    if b"\x00" in probe:
-        raise ValidationError("The file is binary, not a CSV bill.", field="file")
-    try:
-        with path.open(encoding="utf-8-sig", newline="") as text:
-            header = next((row for row in csv.reader(text) if any(c.strip() for c in row)), None)
-    except UnicodeDecodeError as exc:
-        raise ValidationError(
-            f"The file is not UTF-8 text (byte {exc.start}); save the bill as CSV UTF-8.", field="file"
-        ) from exc
-    except csv.Error as exc:
-        raise ValidationError(f"The file is not a readable CSV: {exc}.", field="file") from exc
-    if header is None:
-        raise ValidationError("The file is empty.", field="file")
-    return header
+    return staged.first_row(path, source=SOURCE)
 
 
 def contract(path: Path) -> Columns | ContractMismatch:
@@ -133,31 +98,14 @@ def stage_rows(stage: BillStage, path: Path, columns: Columns) -> int:
 
 
 def _read_error(exc: duckdb.Error, width: int) -> ValidationError:
-    text = str(exc)
-    line = _after(text, "CSV Error on Line:")
-    found = _after(text, "Found:")
-    if "Expected Number of Columns" in text and line and found:
+    said = staged.ReadError.of(exc)
+    if said.width_problem and said.line and said.found:
         return ValidationError(
-            f"Row {line} has {found} columns, the header has {width} "
+            f"Row {said.line} has {said.found} columns, the header has {width} "
             "(a truncated or broken line); export the bill again.",
             field="file",
         )
-    if "unicode" in text.lower():
-        where = f" (row {line})" if line else ""
-        return ValidationError(
-            f"The file is not UTF-8 text{where}; save the bill as CSV UTF-8.", field="file"
-        )
-    first = text.strip().splitlines()[0] if text.strip() else type(exc).__name__
-    where = f"Row {line}: " if line else ""
-    return ValidationError(f"{where}the file is not a readable CSV ({first}).", field="file")
-
-
-def _after(text: str, marker: str) -> str | None:
-    at = text.find(marker)
-    if at < 0:
-        return None
-    word = text[at + len(marker) :].split()
-    return word[0] if word and word[0].isdigit() else None
+    return said.validation_error()
 
 
 def account_mismatch(stage: BillStage, account: str) -> ContractMismatch | None:
@@ -180,7 +128,7 @@ def check_cells(stage: BillStage) -> None:
     if first == pair_at:
         number, slot, _description, amount, bad_amount = pair[0]
         if bad_amount:
-            raise _cell_error(number, f"charge pair {slot} amount", amount, "money")
+            raise staged.cell_error(number, f"charge pair {slot} amount", amount, "money")
         raise ValidationError(
             f"Row {number}: charge pair {slot} has an amount and no description.", field="file"
         )
@@ -191,51 +139,11 @@ def check_cells(stage: BillStage) -> None:
     alias = next(a for a, n in FIELDS.items() if n == name)
     at = int(number) - 2 + int(stage.bound["base"])
     value = stage.scalar(f"SELECT {alias} FROM carrier_stage_raw WHERE rowid = {at}")
-    raise _cell_error(number, name, value, kind)
+    raise staged.cell_error(number, name, value, kind)
 
 
-def _cell_error(number: int, name: str, value: str, kind: str) -> ValidationError:
-    if kind == "day":
-        return ValidationError(f"Row {number}: {name} {value!r} is not yyyymmdd.", field=name)
-    if kind == "money":
-        try:
-            decimals = -Decimal(value).as_tuple().exponent  # type: ignore[operator]
-        except (ArithmeticError, TypeError):
-            decimals = 0
-        if isinstance(decimals, int) and decimals > 2:
-            return ValidationError(f"Row {number}: {name} {value!r} has more than 2 decimals.", field=name)
-    return ValidationError(f"Row {number}: {name} {value!r} is not a number.", field=name)
-
-
-def shape(stage: BillStage) -> list[StagedInvoice]:
+def shape(stage: BillStage) -> list[staged.StagedInvoice]:
     """Type and classify the rows, then total every invoice (in file order)."""
-    stage.run("carriers/fedex_rows")
-    stage.run("carriers/fedex_invoices")
+    stage.run("carriers/fedex_rows", {"freight_charge": L.FREIGHT_CHARGE})
     stage.con.execute("DROP TABLE carrier_stage_raw")  # typed now: its memory serves what follows
-    found = stage.con.execute(
-        "SELECT invoice_number, invoice_date, rows, net_total, amount_due, packages, "
-        "invoice_level_total, bad_row, bad_net, bad_billed FROM carrier_stage_invoices ORDER BY first_row"
-    ).fetchall()
-    invoices = []
-    for number, day, rows, net_total, due, packages, level_total, bad_row, bad_net, bad_billed in found:
-        problem = None
-        if bad_row is not None:
-            problem = f"row {bad_row}: Net Charge Amount {bad_net} ≠ transportation + charges {bad_billed}"
-        elif due is not None and net_total != due:
-            problem = f"Σ Net Charge Amount {net_total} ≠ Original Amount Due {due}"
-        invoices.append(StagedInvoice(number, day, rows, net_total, due, packages, level_total, problem))
-    return invoices
-
-
-def outputs(stage: BillStage, loaded: list[str], *, carrier: str, account: str, file_id: str) -> None:
-    """The charges, invoice-level charges and attributes of the loaded invoices, in the stage."""
-    stage.load_names("carrier_stage_loaded", "invoice_number", loaded)
-    facts = {"carrier": carrier, "account": account, "file_id": file_id}
-    stage.run("carriers/fedex_outputs", {**facts, "freight_charge": L.FREIGHT_CHARGE})
-
-
-def reference_names(stage: BillStage) -> tuple[set[str], set[str]]:
-    """The charge types and services the loaded invoices name (the seed's reference sync)."""
-    charges = {name for (name,) in stage.rows("carriers/fedex_charge_types")}
-    services = {name for (name,) in stage.rows("carriers/fedex_services")}
-    return charges, services
+    return staged.summarise(stage)

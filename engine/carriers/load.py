@@ -25,16 +25,15 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from engine.auth.roles import Actor
-from engine.carriers import fedex, ups
-from engine.carriers import layout as L
+from engine.carriers import fedex, staged, ups
 from engine.carriers.contract import normalise_account
-from engine.carriers.parse import BillRow, Invoice, read_csv
 from engine.carriers.records import CarrierFileResult, InvoiceOutcome
 from engine.carriers.stage import BillStage, memory_capped
+from engine.carriers.staged import StagedInvoice
 from engine.clock import utcnow
 from engine.errors import ContractMismatch, ValidationError
 from engine.handle import Ledger
-from engine.ids import new_ulid, new_ulids
+from engine.ids import new_ulid
 from engine.ledger import requests
 from engine.ledger.audit import record_action
 from engine.ledger.exceptions import OPEN_STATES, NewException, act_on_exception, raise_exception
@@ -47,9 +46,6 @@ from engine.store.schema import (
     carrier_service,
     carrier_tracker,
     exception_log,
-    invoice_charges,
-    shipment_attributes,
-    shipment_charges,
 )
 from engine.store.sqlfiles import load_sql, sql_statements
 from engine.vocab import Carrier, CarrierFileStatus, ExceptionAction, ExceptionKind, ExceptionStatus
@@ -172,85 +168,108 @@ def ingest(
         and loaded_before.carrier == str(carrier)
         and normalise_account(loaded_before.account or "") == normalise_account(offer.account)
     ):
-        return ledger.db.write(lambda conn: _load(ledger, conn, offer, [], 0, actor, trace_id))
-    if carrier is Carrier.FEDEX:
-        return _ingest_fedex(ledger, offer, actor, trace_id, progress)
-    progress(0.2, "Reading the bill…")
-    rows, invoices = READERS[carrier](offer)
-    if isinstance(invoices, ContractMismatch):
-        what = invoices.message
-        return ledger.db.write(lambda conn: _reject(ledger, conn, offer, what, rows, actor, trace_id))
-    # The claim is unique: of two uploads of the same bytes at once, the re-run one finds it and skips.
-    return ledger.db.write(
-        lambda conn: _load(ledger, conn, offer, invoices, rows, actor, trace_id), retry_integrity=True
-    )
+        skipped = ledger.db.write(lambda conn: _skip_again(conn, offer, actor, trace_id))
+        if skipped is not None:
+            return skipped
+    return _ingest_staged(ledger, offer, STAGINGS[carrier], actor, trace_id, progress)
 
 
-def _ingest_fedex(
-    ledger: Ledger, offer: Offer, actor: Actor, trace_id: str, progress: Progress
+@dataclass(frozen=True)
+class Staging:
+    """A carrier's set-based reader (its module and SQL): what its contract needs before staging (a
+    header's columns, lines to skip), the staged rows, the contract's row checks, every cell read,
+    and the rows typed and totalled. A third carrier is a layout, one of these and its tests."""
+
+    name: str
+    contract: Callable[[Path], Any]  # what stage_rows needs, or a ContractMismatch
+    stage_rows: Callable[[BillStage, Path, Any], int]
+    mismatch: Callable[[BillStage, str], ContractMismatch | None]
+    check_cells: Callable[[BillStage], None]
+    shape: Callable[[BillStage], list[StagedInvoice]]
+
+
+STAGINGS = {
+    Carrier.FEDEX: Staging(
+        "the FedEx layout",
+        fedex.contract,
+        fedex.stage_rows,
+        fedex.account_mismatch,
+        fedex.check_cells,
+        fedex.shape,
+    ),
+    Carrier.UPS: Staging(
+        "the UPS layout", ups.contract, ups.stage_rows, ups.mismatch, ups.check_cells, ups.shape
+    ),
+}
+
+
+class _Refused(Exception):
+    """The contract failed while staging: the load's transaction is given up, the refusal written in one
+    of its own (on DuckDB a failed read leaves the transaction unusable)."""
+
+    def __init__(self, mismatch: ContractMismatch, rows: int) -> None:
+        super().__init__(mismatch.message)
+        self.mismatch, self.rows = mismatch, rows
+
+
+def _ingest_staged(
+    ledger: Ledger, offer: Offer, staging: Staging, actor: Actor, trace_id: str, progress: Progress
 ) -> CarrierFileResult:
-    progress(0.1, "Checking the header against the FedEx layout…")
-    columns = fedex.contract(offer.path)
-    if isinstance(columns, ContractMismatch):
-        what, rows = columns.message, _count_rows(offer.path)
-        return ledger.db.write(lambda conn: _reject(ledger, conn, offer, what, rows, actor, trace_id))
-    found = columns
+    progress(0.1, f"Checking the file against {staging.name}…")
+    found = staging.contract(offer.path)
+    if isinstance(found, ContractMismatch):
+        return _refuse(ledger, offer, _Refused(found, _count_rows(offer.path)), actor, trace_id)
     spill = work_dir(ledger)
+    Prepared = tuple[int, list[StagedInvoice]]
 
-    def prepare(stage: BillStage) -> tuple[int, list[fedex.StagedInvoice] | ContractMismatch]:
+    def prepare(stage: BillStage) -> Prepared:
         progress(0.15, "Reading every row…")
-        rows = fedex.stage_rows(stage, offer.path, found)
-        progress(0.45, f"Checking the account and every cell of {rows:,} rows…")
-        mismatch = fedex.account_mismatch(stage, offer.account)
-        if mismatch is not None:
-            return rows, mismatch
-        fedex.check_cells(stage)
-        progress(0.55, "Typing the rows, classifying multi-piece shipments, totalling the invoices…")
-        return rows, fedex.shape(stage)
+        try:
+            rows = staging.stage_rows(stage, offer.path, found)
+        except ContractMismatch as broken:
+            raise _Refused(broken, _count_rows(offer.path)) from broken
+        progress(0.45, f"Checking the contract and every cell of {rows:,} rows…")
+        refused = staging.mismatch(stage, offer.account)
+        if refused is not None:
+            raise _Refused(refused, rows)
+        staging.check_cells(stage)
+        progress(0.55, "Typing the rows, grouping multi-piece shipments, totalling the invoices…")
+        return rows, staging.shape(stage)
 
     def commit(
-        conn: Connection, stage: BillStage, prepared: tuple[int, list[fedex.StagedInvoice] | ContractMismatch]
+        conn: Connection, stage: BillStage, prepared: tuple[int, list[StagedInvoice]]
     ) -> CarrierFileResult:
         rows, invoices = prepared
-        if isinstance(invoices, ContractMismatch):
-            return _reject(ledger, conn, offer, invoices.message, rows, actor, trace_id)
         progress(0.65, f"Loading {len(invoices):,} invoice(s) into the shipment ledger…")
         return _load_staged(ledger, conn, stage, offer, invoices, rows, actor, trace_id)
 
-    if ledger.db.is_duckdb:
-        # The store's own connection stages the bill, inside the one write transaction.
-        def work(conn: Connection) -> CarrierFileResult:
-            with BillStage.of_store(conn, spill) as stage:
-                return commit(conn, stage, prepare(stage))
+    try:
+        if ledger.db.is_duckdb:
+            # The store's own connection stages the bill, inside the one write transaction.
+            def work(conn: Connection) -> CarrierFileResult:
+                with BillStage.of_store(conn, spill) as stage:
+                    return commit(conn, stage, prepare(stage))
 
-        with memory_capped(ledger.db):
-            return ledger.db.write(work, retry_integrity=True)
-    with BillStage.in_memory(spill) as stage:
-        prepared = prepare(stage)
-        return ledger.db.write(lambda conn: commit(conn, stage, prepared), retry_integrity=True)
+            with memory_capped(ledger.db):
+                return ledger.db.write(work, retry_integrity=True)
+        with BillStage.in_memory(spill) as stage:
+            prepared = prepare(stage)
+            return ledger.db.write(lambda conn: commit(conn, stage, prepared), retry_integrity=True)
+    except _Refused as refused:
+        return _refuse(ledger, offer, refused, actor, trace_id)
+
+
+def _refuse(
+    ledger: Ledger, offer: Offer, refused: _Refused, actor: Actor, trace_id: str
+) -> CarrierFileResult:
+    what, rows = refused.mismatch.message, refused.rows
+    return ledger.db.write(lambda conn: _reject(ledger, conn, offer, what, rows, actor, trace_id))
 
 
 def _count_rows(path: Path) -> int:
-    """Data rows of a file whose header failed its contract (for its history row)."""
+    """Data rows of a file whose contract failed before it was staged (for its history row)."""
     with path.open("rb") as source:
-        lines = sum(1 for line in source if line.strip())
-    return max(lines - 1, 0)
-
-
-Read = tuple[int, list[Invoice] | ContractMismatch]  # data rows, and the invoices or why the contract fails
-
-
-def _read_ups(offer: Offer) -> Read:
-    cells = read_csv(offer.path.read_bytes(), source=ups.SOURCE)
-    try:
-        table = ups.check_contract(cells, offer.account)
-    except ContractMismatch as mismatch:
-        return len(cells), mismatch
-    return len(table.rows), ups.read_invoices(table)
-
-
-# A third carrier is its layout, its reader and its tests.
-READERS: dict[Carrier, Callable[[Offer], Read]] = {Carrier.UPS: _read_ups}
+        return sum(1 for line in source if line.strip())
 
 
 def _file_row(
@@ -366,30 +385,13 @@ def _audit(
     )
 
 
-def _load(
-    ledger: Ledger,
-    conn: Connection,
-    offer: Offer,
-    invoices: list[Invoice],
-    rows: int,
-    actor: Actor,
-    trace_id: str,
-) -> CarrierFileResult:
+def _skip_again(conn: Connection, offer: Offer, actor: Actor, trace_id: str) -> CarrierFileResult | None:
+    """The same bytes for the same carrier and account: only the file's row (skipped), nothing read."""
     earlier = _replayed(conn, offer)
     if earlier is not None:
         return earlier
-    file_id = new_ulid()
-    skipped = _skip(conn, offer, file_id, rows, actor, trace_id)
-    if skipped is not None:
-        return _answer(conn, offer, skipped, actor, trace_id)
-    now = utcnow()
-    outcomes, notes = _settle_all(conn, offer, file_id, invoices, actor, trace_id, now)
-    loaded = [inv for inv, out in zip(invoices, outcomes, strict=True) if out.status == LOADED]
-    _write_charges(ledger, conn, offer, file_id, loaded)
-    _upsert_attributes(ledger, conn, offer, [r for inv in loaded for r in inv.rows], now)
-    _sync_reference(conn, offer, loaded, now)
-    result = _finish(conn, offer, file_id, outcomes, notes, rows, actor, trace_id, now)
-    return _answer(conn, offer, result, actor, trace_id)
+    skipped = _skip(conn, offer, new_ulid(), 0, actor, trace_id)
+    return None if skipped is None else _answer(conn, offer, skipped, actor, trace_id)
 
 
 def _skip(
@@ -479,7 +481,7 @@ def _load_staged(
     conn: Connection,
     stage: BillStage,
     offer: Offer,
-    invoices: list[fedex.StagedInvoice],
+    invoices: list[StagedInvoice],
     rows: int,
     actor: Actor,
     trace_id: str,
@@ -495,7 +497,7 @@ def _load_staged(
     now = utcnow()
     outcomes, notes = _settle_all(conn, offer, file_id, invoices, actor, trace_id, now)
     loaded = [out.invoice_number for out in outcomes if out.status == LOADED]
-    fedex.outputs(stage, loaded, carrier=str(offer.carrier), account=offer.account, file_id=file_id)
+    staged.outputs(stage, loaded, carrier=str(offer.carrier), account=offer.account, file_id=file_id)
     if stage.shared:  # the DuckDB store: the stage's views go in without leaving the database
         conn.execute(load_sql("carriers/publish_charges"))
         conn.execute(load_sql("carriers/publish_levels"))
@@ -504,8 +506,8 @@ def _load_staged(
             conn.execute(sa.text(statement))
         stage.copy_to_postgres(conn)
     conn.execute(load_sql("carriers/publish_attributes"), {"carrier": str(offer.carrier), "now": now})
-    charges, services = fedex.reference_names(stage)
-    _sync_names(conn, offer, charges | {L.FREIGHT_CHARGE}, set(), services, now)
+    charges, adjustments, services = staged.reference_names(stage)
+    _sync_names(conn, offer, charges, adjustments, services, now)
     result = _finish(conn, offer, file_id, outcomes, notes, rows, actor, trace_id, now)
     return _answer(conn, offer, result, actor, trace_id)
 
@@ -576,129 +578,6 @@ def _settle(
             )
         )
     return outcome, note
-
-
-def _write_charges(
-    ledger: Ledger, conn: Connection, offer: Offer, file_id: str, invoices: list[Invoice]
-) -> None:
-    """The unpivot: freight as "Transportation Charge" plus every filled pair slot, per shipment row;
-    the rows that are no shipment go to ``invoice_charges`` with their tracking id as reference."""
-    shipments: list[dict[str, Any]] = []
-    levels: list[dict[str, Any]] = []
-    for invoice in invoices:
-        for row in invoice.rows:
-            if row.mps_header:
-                continue
-            if row.invoice_level:
-                levels += [_level(offer, file_id, invoice, row, c.name, c.amount) for c in row.pairs]
-                continue
-            if row.freight is not None:
-                shipments.append(
-                    _charge(offer, file_id, invoice, row, row.freight_name, row.freight, freight=True)
-                )
-            shipments += [_charge(offer, file_id, invoice, row, c.name, c.amount) for c in row.pairs]
-    for table, batch in ((shipment_charges, shipments), (invoice_charges, levels)):
-        for charge_id, item in zip(new_ulids(len(batch)), batch, strict=True):
-            item["charge_id"] = charge_id
-        ledger.db.bulk_insert(conn, table, batch)
-
-
-def _charge(
-    offer: Offer,
-    file_id: str,
-    invoice: Invoice,
-    row: BillRow,
-    name: str,
-    amount: Decimal,
-    *,
-    freight: bool = False,
-) -> dict[str, Any]:
-    return {
-        "carrier": str(offer.carrier),
-        "tracking_number": row.shipment,
-        "account": offer.account,
-        "invoice_number": invoice.invoice_number,
-        "invoice_date": invoice.invoice_date,
-        "file_id": file_id,
-        "file_row": row.file_row,
-        "charge_type": name,
-        "amount": amount,
-        # DOMAIN: a freight row is one whose Transportation Charge Amount is > 0.
-        "is_freight": freight and amount > 0,
-        "rated_weight_lb": row.rated_weight_lb if freight else None,
-        "dim_divisor": row.dim_divisor if freight else None,
-    }
-
-
-def _level(
-    offer: Offer, file_id: str, invoice: Invoice, row: BillRow, name: str, amount: Decimal
-) -> dict[str, Any]:
-    return {
-        "carrier": str(offer.carrier),
-        "account": offer.account,
-        "invoice_number": invoice.invoice_number,
-        "file_id": file_id,
-        "file_row": row.file_row,
-        "reference": row.tracking or None,
-        "charge_type": name,
-        "amount": amount,
-    }
-
-
-def _upsert_attributes(
-    ledger: Ledger, conn: Connection, offer: Offer, rows: list[BillRow], now: datetime
-) -> None:
-    """One row per carrier + tracking number; a later bill refreshes what it states, never the cost."""
-    latest: dict[str, dict[str, Any]] = {}
-    for row in rows:
-        if row.invoice_level or row.mps_header:
-            continue
-        values = {
-            "service": row.service,
-            "ship_date": row.ship_date,
-            "actual_weight_lb": row.actual_weight_lb,
-            "rated_weight_lb": row.rated_weight_lb,
-            "length_in": row.length_in,
-            "width_in": row.width_in,
-            "height_in": row.height_in,
-            "dim_divisor": row.dim_divisor,
-            "mps_role": row.mps_role or "single",
-            "lead_tracking_number": row.lead,
-        }
-        first = latest.setdefault(row.shipment, {"first_invoice_number": row.invoice_number})
-        first.update({k: v for k, v in values.items() if v is not None or k not in first})
-    table, carrier = shipment_attributes, str(offer.carrier)
-    known: set[str] = set()
-    numbers = list(latest)
-    for start in range(0, len(numbers), ATTRIBUTE_CHUNK):
-        chunk = numbers[start : start + ATTRIBUTE_CHUNK]
-        known |= set(
-            conn.execute(
-                sa.select(table.c.tracking_number).where(
-                    (table.c.carrier == carrier) & table.c.tracking_number.in_(chunk)
-                )
-            ).scalars()
-        )
-    fresh = [
-        {"carrier": carrier, "tracking_number": t, "updated_at": now, **v}
-        for t, v in latest.items()
-        if t not in known
-    ]
-    ledger.db.bulk_insert(conn, table, fresh)
-    for tracking in sorted(known):
-        changes = {k: v for k, v in latest[tracking].items() if k != "first_invoice_number" and v is not None}
-        key = (table.c.carrier == carrier) & (table.c.tracking_number == tracking)
-        conn.execute(table.update().where(key).values(updated_at=now, **changes))
-
-
-def _sync_reference(conn: Connection, offer: Offer, invoices: list[Invoice], now: datetime) -> None:
-    # UPS names its freight per service (FedEx always "Transportation Charge").
-    names = {r.freight_name for inv in invoices for r in inv.rows if r.freight is not None}
-    charges = [c for inv in invoices for r in inv.rows for c in r.pairs]
-    names |= {c.name for c in charges}
-    adjustments = {c.name for c in charges if c.adjustment}
-    services = {r.service for inv in invoices for r in inv.rows if r.service}
-    _sync_names(conn, offer, names, adjustments, services, now)
 
 
 def _sync_names(

@@ -72,6 +72,8 @@ SELECT
     coalesce(r.length_in, h.length_in) AS length_in,
     coalesce(r.width_in, h.width_in) AS width_in,
     coalesce(r.height_in, h.height_in) AS height_in,
-    coalesce(r.dim_divisor, h.dim_divisor) AS dim_divisor
+    coalesce(r.dim_divisor, h.dim_divisor) AS dim_divisor,
+    CAST($freight_charge AS VARCHAR) AS freight_name,
+    r.n AS package_key
 FROM roles AS r
 LEFT JOIN flagged AS h ON h.n = r.header_n AND r.n <> r.header_n;

@@ -9,8 +9,7 @@ SELECT
     CAST($carrier AS VARCHAR) AS carrier,
     CAST($account AS VARCHAR) AS account,
     CAST($file_id AS VARCHAR) AS file_id,
-    substr(CAST($file_id AS VARCHAR), 1, 16) AS prefix,
-    CAST($freight_charge AS VARCHAR) AS freight_charge;
+    substr(CAST($file_id AS VARCHAR), 1, 16) AS prefix;
 
 CREATE OR REPLACE TEMP VIEW carrier_stage_charges AS
 SELECT
@@ -22,7 +21,7 @@ SELECT
     i.invoice_date,
     k.file_id,
     r.n AS file_row,
-    k.freight_charge AS charge_type,
+    r.freight_name AS charge_type,
     r.freight AS amount,
     r.freight > 0 AS is_freight,
     r.rated_weight_lb,

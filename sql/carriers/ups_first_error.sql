@@ -1,0 +1,20 @@
+-- The first cell that cannot be read, in file order and, within a row, in the order the row reader
+-- reads them: which check (k) failed on which line (n).
+SELECT n, k
+FROM (
+    SELECT
+        rowid - $base + $first AS n,
+        CASE
+            WHEN invoice_number = '' OR invoice_date = '' THEN 1
+            WHEN carrier_layout_day(invoice_date) IS NULL THEN 2
+            WHEN carrier_money_bad(net) THEN 3
+            WHEN carrier_money_bad(invoice_amount) THEN 4
+            WHEN carrier_measure_bad(billed_weight) THEN 5
+            WHEN carrier_measure_bad(entered_weight) THEN 6
+            WHEN transaction_date <> '' AND carrier_layout_day(transaction_date) IS NULL THEN 7
+        END AS k
+    FROM carrier_stage_raw
+)
+WHERE k IS NOT NULL
+ORDER BY n
+LIMIT 1
