@@ -105,14 +105,17 @@ from engine.api.ledger import (
     search_audit,
 )
 from engine.api.reconciliation import (
+    Dashboard,
     DisputeAction,
     LedgerRow,
+    PackageList,
     ReconRun,
     WmsImport,
     act_on_dispute,
     import_wms,
     list_reconciliation,
     pull_wms,
+    reconciliation_dashboard,
     run_reconciliation,
 )
 from engine.api.sales import (
@@ -429,12 +432,15 @@ __all__ += [
 
 # The managers' desk (issue 9): WMS shipments, reconciliation and disputes.
 __all__ += [
+    "Dashboard",
     "DisputeAction",
     "LedgerRow",
+    "PackageList",
     "ReconRun",
     "WmsImport",
     "act_on_dispute",
     "import_wms",
     "list_reconciliation",
+    "reconciliation_dashboard",
     "run_reconciliation",
 ]

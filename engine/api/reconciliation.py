@@ -12,8 +12,9 @@ from engine.clock import business_day
 from engine.handle import Ledger
 from engine.ledger.files import check_display_name
 from engine.logs import traced
-from engine.reconciliation import disputes
+from engine.reconciliation import dashboard, disputes
 from engine.reconciliation import run as recon
+from engine.reconciliation.dashboard import Dashboard, PackageList
 from engine.reconciliation.disputes import DisputeAction
 from engine.reconciliation.models import LedgerRow, ReconRun
 from engine.vocab import Carrier, ReconStatus
@@ -71,6 +72,23 @@ def list_reconciliation(
         return recon.list_rows(conn, status=status, carrier=carrier)
 
 
+@requires(Permission.READ_LEDGER)
+def reconciliation_dashboard(
+    ledger: Ledger,
+    *,
+    carrier: Carrier | str | None = None,
+    account: str | None = None,
+    since: date | None = None,
+    until: date | None = None,
+    actor: Actor,
+) -> Dashboard:
+    """The managers' dashboard of the reconciled ledger and the bills, filtered by carrier, account and
+    ship-date period: aggregates and capped lists only, whatever the size of the ledger."""
+    chosen = dashboard.filter_of(carrier=carrier, account=account, since=since, until=until)
+    with ledger.db.read() as conn:
+        return dashboard.dashboard(conn, chosen)
+
+
 @requires(Permission.RECONCILE)
 def act_on_dispute(
     ledger: Ledger,
@@ -99,12 +117,15 @@ def act_on_dispute(
 
 
 __all__ = [
+    "Dashboard",
     "DisputeAction",
     "LedgerRow",
+    "PackageList",
     "ReconRun",
     "WmsImport",
     "act_on_dispute",
     "import_wms",
     "list_reconciliation",
+    "reconciliation_dashboard",
     "run_reconciliation",
 ]

@@ -178,6 +178,7 @@ SAMPLES: dict[str, Callable[[dict[str, Any], Role], tuple[tuple[Any, ...], dict[
     "pull_wms": lambda s, r: ((), {}),
     "run_reconciliation": lambda s, r: ((), {"as_of": DELIVERY}),
     "list_reconciliation": lambda s, r: ((), {}),
+    "reconciliation_dashboard": lambda s, r: ((), {}),
     "act_on_dispute": lambda s, r: ((), {"carrier": "fedex", "tracking": "700000000999", "action": "flag"}),
 }
 
