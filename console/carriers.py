@@ -1,10 +1,9 @@
 """Parts of the managers' (logistics) desk's pages: a carrier file's per-invoice outcome, the bills
-and one shipment's charges, the reconciled ledger with its status counts and totals (tables with bar
-columns: this console draws no plotly), and the dispute form of one package."""
+and one shipment's charges, the reconciled ledger's rows, and the dispute form of one package (the
+reconciliation dashboard's charts are in ``console.dashboard``)."""
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Sequence
 from decimal import Decimal
 
@@ -28,7 +27,6 @@ from engine.reconciliation.rules import EXCEPTION_STATUSES
 from engine.vocab import ReconStatus
 
 CARRIERS = [c.value for c in api.Carrier]
-STATUSES = list(ReconStatus)
 VARIANCES = [s for s in ReconStatus if s in EXCEPTION_STATUSES]
 ZERO = Decimal("0")
 
@@ -166,34 +164,6 @@ def ledger_frame(rows: Sequence[LedgerRow]) -> pd.DataFrame:
         ],
         columns=list(LEDGER_COLUMNS),
     )
-
-
-def counts_frame(counts: dict[str, int]) -> pd.DataFrame:
-    """Packages per status, every status listed (in the rules' order), with a bar column."""
-    return pd.DataFrame([{"Status": str(s), "Packages": counts.get(str(s), 0)} for s in STATUSES])
-
-
-def show_counts(counts: dict[str, int]) -> None:
-    frame = counts_frame(counts)
-    top = int(frame["Packages"].max()) if len(frame) else 0
-    st.dataframe(
-        frame,
-        hide_index=True,
-        column_config={
-            "Packages": st.column_config.ProgressColumn(format="%d", min_value=0, max_value=max(top, 1))
-        },
-    )
-
-
-def status_counts(rows: Sequence[LedgerRow]) -> dict[str, int]:
-    return dict(Counter(str(r.status) for r in rows))
-
-
-def totals(rows: Sequence[LedgerRow]) -> tuple[Decimal, Decimal, Decimal]:
-    """(Σ billed, Σ expected, Σ variance) of the rows shown."""
-    billed = sum((r.billed_cost or ZERO for r in rows), ZERO)
-    expected = sum((r.expected_cost or ZERO for r in rows), ZERO)
-    return billed, expected, sum((r.variance or ZERO for r in rows), ZERO)
 
 
 def dispute_totals(rows: Sequence[LedgerRow]) -> tuple[Decimal, Decimal]:

@@ -124,6 +124,14 @@ class Dashboard(Frozen):
         return sum((s.billed for s in self.statuses), ZERO)
 
     @property
+    def claimed(self) -> Decimal:
+        return sum((d.claimed for d in self.disputes), ZERO)
+
+    @property
+    def recovered(self) -> Decimal:
+        return sum((d.recovered for d in self.disputes), ZERO)
+
+    @property
     def exceptions(self) -> int:
         return sum(s.packages for s in self.statuses if s.status in EXCEPTION_STATUSES)
 

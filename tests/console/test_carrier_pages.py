@@ -4,6 +4,7 @@ and a dispute worked step by step."""
 
 from __future__ import annotations
 
+from datetime import date
 from decimal import Decimal
 
 import pytest
@@ -141,24 +142,66 @@ def test_bills_list_the_month_and_find_a_shipment_billed_twice(demo: api.Ledger)
     assert any("No fedex shipment" in unescape(e.value) for e in at.error), texts(at)
 
 
-def test_run_now_shows_the_counts_and_the_filtered_ledger(demo: api.Ledger) -> None:
+def tab_frame(at: AppTest, label: str):  # type: ignore[no-untyped-def]
+    (tab,) = [t for t in at.tabs if t.label.startswith(label)]
+    return tab.dataframe[0].value
+
+
+def test_the_dashboard_shows_the_month_and_its_lists(
+    demo: api.Ledger, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def whole_ledger(*args: object, **kwargs: object) -> None:
+        raise AssertionError("the dashboard reads aggregates, never the whole ledger")
+
+    monkeypatch.setattr(api, "list_reconciliation", whole_ledger)
     at = page(Role.MANAGER, "../pages/reconciliation.py")
-    counts = frame_with(at, "Packages")
+    counts = frame_with(at, "Expected")
     by_status = dict(zip(counts["Status"], counts["Packages"], strict=True))
     assert by_status["MATCHED"] == 29 and by_status["COST_VARIANCE"] == 1
     assert by_status["SHIPPED_NOT_BILLED"] == 2 and by_status["DUPLICATE_BILLING"] == 1
+    assert len(at.get("plotly_chart")) == 4  # no dispute yet: its chart says so instead
+    assert any(c.value == "Recovered vs claimed: nothing in this selection." for c in at.caption)
+    assert [m.label for m in at.metric] == ["Packages", "Billed", "Exceptions", "Claimed", "Recovered"]
+    assert at.metric[0].value == f"{sum(by_status.values()):,}"
+    assert list(tab_frame(at, "Top variances")["Tracking"])[:1] in (
+        [month.COST_TRACKING],
+        [month.WEIGHT_TRACKING],
+    )
+    assert list(tab_frame(at, "Duplicates")["Tracking"]) == [month.DUPLICATE_TRACKING]
+    assert set(tab_frame(at, "Shipped, not billed")["Tracking"]) == set(month.UNBILLED_TRACKINGS)
+    downloads = at.get("download_button")
+    assert len(downloads) >= 7 and {d.proto.label for d in downloads} == {"Download CSV"}
     by_label(at.button, "Run now").click().run()
     assert not at.exception, at.exception
     done = [unescape(s.value) for s in at.success]
     assert len(done) == 1 and "as of 2027-01-04: 34 package(s), 0 exception(s) opened" in done[0], done
-    at.selectbox(key="recon-status").set_value(ReconStatus.COST_VARIANCE).run()
-    shown = frame_with(at, "Tracking")
-    assert list(shown["Tracking"]) == [month.COST_TRACKING]
-    assert float(shown["Variance"][0]) == 6.50
-    billed, expected, variance = (Decimal(m.value) for m in at.metric)
-    assert (billed - expected, variance) == (Decimal("6.50"), Decimal("6.50"))
-    (download,) = at.get("download_button")
-    assert download.proto.label == "Download CSV"
+
+
+def test_the_dashboard_filters_by_carrier_account_and_period(demo: api.Ledger) -> None:
+    at = page(Role.FINANCE, "../pages/reconciliation.py")
+    everything = at.metric[0].value
+    at.selectbox(key="recon-carrier").set_value("ups").run()
+    assert not at.exception, at.exception
+    assert at.metric[0].value != everything
+    assert at.selectbox(key="recon-account").options == ["Any account", *accounts(demo, "ups")]
+    at.selectbox(key="recon-carrier").set_value("fedex").run()
+    at.selectbox(key="recon-account").set_value(month.ACCOUNT).run()
+    assert not at.exception, at.exception
+    fedex = int(at.metric[0].value.replace(",", ""))
+    assert 0 < fedex < int(everything.replace(",", ""))
+    assert "Shipped, not billed (0 · " in [t.label for t in at.tabs][3]  # the WMS names no account
+    today = api.business_today(demo)
+    at.date_input(key="recon-since").set_value(today).run()
+    assert not at.exception, at.exception
+    assert any("Nothing reconciled or billed" in i.value for i in at.info), texts(at)
+    at.date_input(key="recon-until").set_value(date(2027, 1, 1)).run()  # before the start
+    assert any("starts (2027-01-04) after it ends" in unescape(w.value) for w in at.warning), texts(at)
+    assert at.selectbox(key="recon-carrier").value == "fedex"  # the filters stay to fix it
+
+
+def accounts(ledger: api.Ledger, carrier: str) -> list[str]:
+    board = api.reconciliation_dashboard(ledger, actor=api.CLI_OPERATOR)
+    return board.accounts.get(carrier, [])
 
 
 def test_a_wms_import_reports_its_rows(demo: api.Ledger) -> None:
