@@ -8,12 +8,10 @@ histogram and the capped package lists, and the totals of those lists come from 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from datetime import date
 from decimal import Decimal
 from typing import Any
 
-import sqlalchemy as sa
 from pydantic import BaseModel, ConfigDict
 from sqlalchemy.engine import Connection
 
@@ -187,12 +185,14 @@ def _summary(
                 variance=_money(row.variance),
             )
         elif row.kind == "week":
+            if row.week is None or not row.packages:  # no ship date, or nothing billed that week
+                continue
             weeks.append(
                 WeeklyPackageCost(
                     week=row.week, carrier=row.carrier, packages=row.packages, billed=_money(row.billed)
                 )
             )
-        else:
+        elif row.name is not None:  # the undisputed packages
             disputes.append(
                 DisputeTotal(
                     dispute_status=row.name,
@@ -236,22 +236,30 @@ def _variance_bins(conn: Connection, chosen: DashboardFilter) -> list[VarianceBi
     ]
 
 
-def _packages(
-    conn: Connection,
-    chosen: DashboardFilter,
-    statuses: Sequence[ReconStatus],
-    totals: dict[ReconStatus, StatusTotal],
-    *,
-    amount: str,
-) -> PackageList:
-    query = load_sql("reconciliation/dashboard_packages").bindparams(sa.bindparam("statuses", expanding=True))
-    found = conn.execute(query, {**_params(chosen), "statuses": [str(s) for s in statuses], "cap": LIST_CAP})
-    rows = [LedgerRow.model_validate(dict(row._mapping)) for row in found]
-    return PackageList(
-        total=sum(totals[s].packages for s in statuses),
-        amount=sum((getattr(totals[s], amount) for s in statuses), ZERO),
-        rows=rows,
-    )
+# Each list: its statuses, and which of their sums is the list's amount.
+LISTS: dict[str, tuple[tuple[ReconStatus, ...], str]] = {
+    "top_variances": (VARIANCE_STATUSES, "variance"),
+    "duplicates": ((ReconStatus.DUPLICATE_BILLING,), "variance"),
+    "billed_not_shipped": ((ReconStatus.BILLED_NOT_SHIPPED,), "billed"),
+    "shipped_not_billed": ((ReconStatus.SHIPPED_NOT_BILLED,), "expected"),
+}
+
+
+def _lists(
+    conn: Connection, chosen: DashboardFilter, totals: dict[ReconStatus, StatusTotal]
+) -> dict[str, PackageList]:
+    rows: dict[str, list[LedgerRow]] = {name: [] for name in LISTS}
+    found = conn.execute(load_sql("reconciliation/dashboard_packages"), {**_params(chosen), "cap": LIST_CAP})
+    for row in found:
+        rows[row.list].append(LedgerRow.model_validate(dict(row._mapping)))
+    return {
+        name: PackageList(
+            total=sum(totals[s].packages for s in statuses),
+            amount=sum((getattr(totals[s], amount) for s in statuses), ZERO),
+            rows=rows[name],
+        )
+        for name, (statuses, amount) in LISTS.items()
+    }
 
 
 def _accounts(conn: Connection) -> dict[str, list[str]]:
@@ -264,7 +272,7 @@ def _accounts(conn: Connection) -> dict[str, list[str]]:
 def dashboard(conn: Connection, chosen: DashboardFilter) -> Dashboard:
     spend = _spend(conn, chosen)
     statuses, weeks, disputes = _summary(conn, chosen)
-    totals = {s.status: s for s in statuses}
+    lists = _lists(conn, chosen, {s.status: s for s in statuses})
     return Dashboard(
         filter=chosen,
         accounts=_accounts(conn),
@@ -275,10 +283,5 @@ def dashboard(conn: Connection, chosen: DashboardFilter) -> Dashboard:
         statuses=statuses,
         disputes=disputes,
         variance_bins=_variance_bins(conn, chosen),
-        top_variances=_packages(conn, chosen, VARIANCE_STATUSES, totals, amount="variance"),
-        duplicates=_packages(conn, chosen, [ReconStatus.DUPLICATE_BILLING], totals, amount="variance"),
-        billed_not_shipped=_packages(conn, chosen, [ReconStatus.BILLED_NOT_SHIPPED], totals, amount="billed"),
-        shipped_not_billed=_packages(
-            conn, chosen, [ReconStatus.SHIPPED_NOT_BILLED], totals, amount="expected"
-        ),
+        **lists,
     )

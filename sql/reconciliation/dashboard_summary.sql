@@ -1,7 +1,8 @@
--- The managers' dashboard, from the reconciled ledger in one pass: per status the packages and their
--- billed, expected and variance sums (kind 'status'); per ship week (Monday) and carrier the billed
--- packages and their cost, for the cost per package (kind 'week'); per dispute state the packages,
--- the claimed and the recovered sums (kind 'dispute').
+-- The managers' dashboard, from the reconciled ledger in one pass (GROUPING SETS): per status the
+-- packages and their billed, expected and variance sums (kind 'status'); per ship week (Monday) and
+-- carrier the billed packages and their cost, for the cost per package (kind 'week'; a package
+-- without a ship date has no week); per dispute state the packages, the claimed and the recovered
+-- sums (kind 'dispute'; the undisputed are no group).
 -- The filters, the same in every dashboard_* query of the ledger: carrier; account = billed on it
 -- (the WMS export names no account, so a package only shipped has none); ship date in the period.
 WITH shown AS (
@@ -17,24 +18,20 @@ WITH shown AS (
       ))
 )
 SELECT
-    'status' AS kind, status AS name, CAST(NULL AS DATE) AS week, CAST(NULL AS VARCHAR) AS carrier,
-    COUNT(*) AS packages, SUM(billed_cost) AS billed, SUM(expected_cost) AS expected,
-    SUM(variance) AS variance, SUM(claim_amount) AS claimed, SUM(recovered_amount) AS recovered
-FROM shown
-GROUP BY status
-UNION ALL
-SELECT
-    'week', CAST(NULL AS VARCHAR), CAST(DATE_TRUNC('week', ship_date) AS DATE), carrier,
-    COUNT(*), SUM(billed_cost), SUM(expected_cost), SUM(variance), SUM(claim_amount),
-    SUM(recovered_amount)
-FROM shown
-WHERE billed_cost IS NOT NULL AND ship_date IS NOT NULL
-GROUP BY CAST(DATE_TRUNC('week', ship_date) AS DATE), carrier
-UNION ALL
-SELECT
-    'dispute', dispute_status, CAST(NULL AS DATE), CAST(NULL AS VARCHAR),
-    COUNT(*), SUM(billed_cost), SUM(expected_cost), SUM(variance), SUM(claim_amount),
-    SUM(recovered_amount)
-FROM shown
-WHERE dispute_status IS NOT NULL
-GROUP BY dispute_status
+    CASE
+        WHEN GROUPING(status) = 0 THEN 'status'
+        WHEN GROUPING(carrier) = 0 THEN 'week'
+        ELSE 'dispute'
+    END AS kind,
+    COALESCE(status, dispute_status) AS name,
+    week,
+    carrier,
+    -- a week counts the billed packages only: their cost divided by their number
+    CASE WHEN GROUPING(carrier) = 0 THEN COUNT(billed_cost) ELSE COUNT(*) END AS packages,
+    SUM(billed_cost) AS billed,
+    SUM(expected_cost) AS expected,
+    SUM(variance) AS variance,
+    SUM(claim_amount) AS claimed,
+    SUM(recovered_amount) AS recovered
+FROM (SELECT shown.*, CAST(DATE_TRUNC('week', ship_date) AS DATE) AS week FROM shown) AS dated
+GROUP BY GROUPING SETS ((status), (week, carrier), (dispute_status))

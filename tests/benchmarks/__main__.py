@@ -10,6 +10,7 @@ from pathlib import Path
 from tests.benchmarks import (
     bench_api,
     bench_carriers,
+    bench_dashboard,
     bench_ingest,
     bench_invoices,
     bench_stores,
@@ -28,7 +29,9 @@ def main(argv: list[str] | None = None) -> int:
         "--output", type=Path, default=REPO / "bench-results" / "latest.md", help="where to write the report"
     )
     parser.add_argument(
-        "--only", choices=["ingest", "stores", "api", "invoices", "carriers"], help="run one part only"
+        "--only",
+        choices=["ingest", "stores", "api", "invoices", "carriers", "dashboard"],
+        help="run one part only",
     )
     args = parser.parse_args(argv)
 
@@ -47,6 +50,8 @@ def main(argv: list[str] | None = None) -> int:
         parts.append(bench_invoices.render(bench_invoices.run(quick=args.quick)))
     if args.only in (None, "carriers"):
         parts.append(bench_carriers.render(bench_carriers.run(quick=args.quick)))
+    if args.only in (None, "dashboard"):
+        parts.append(bench_dashboard.render(bench_dashboard.run(quick=args.quick)))
     text = "\n".join(parts)
     print(text)
     args.output.parent.mkdir(parents=True, exist_ok=True)
