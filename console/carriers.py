@@ -22,6 +22,7 @@ from engine.api import (
     InvoiceOutcome,
     LedgerRow,
     ShipmentView,
+    WmsStatus,
 )
 from engine.reconciliation.rules import EXCEPTION_STATUSES
 from engine.vocab import ReconStatus
@@ -208,3 +209,37 @@ def dispute_form(ctx: PageContext, row: LedgerRow) -> None:
     if done is not None:
         st.session_state[LAST_ACTED] = f"{done.carrier}:{done.tracking_number}"
         finish(f"{done.carrier} {done.tracking_number} is now {done.dispute_status}.")
+
+
+def show_wms_status(ctx: PageContext, status: WmsStatus) -> None:
+    """The last import in one line and each carrier's ship-date window (what "billed, not shipped"
+    is judged against)."""
+    last = status.last_import
+    if last is None:
+        st.info("No WMS export imported yet.", icon=":material/inventory_2:")
+        return
+    source = plain(last.source) if last.source else "an earlier import"
+    st.markdown(
+        f"**Last import:** {ctx.when(last.at)} by {plain(last.by)} from {source}: {last.rows:,} row(s), "
+        f"{last.inserted:,} new, {last.replaced:,} replaced."
+    )
+    frame = pd.DataFrame(
+        [
+            {
+                "Carrier": c.carrier,
+                "First ship date": c.first_day,
+                "Last ship date": c.last_day,
+                "Shipments": c.shipments,
+            }
+            for c in status.coverage
+        ],
+        columns=["Carrier", "First ship date", "Last ship date", "Shipments"],
+    )
+    st.dataframe(
+        frame,
+        hide_index=True,
+        column_config={
+            "First ship date": st.column_config.DateColumn(format="YYYY-MM-DD"),
+            "Last ship date": st.column_config.DateColumn(format="YYYY-MM-DD"),
+        },
+    )

@@ -1,8 +1,10 @@
 """WMS shipments: import the WMS shipment export (CSV/xlsx); every row valid or nothing changes, a
-later row for the same carrier and tracking number replaces the earlier one."""
+later row for the same carrier and tracking number replaces the earlier one. Below: the last import
+and each carrier's coverage window (first to last ship date)."""
 
 import streamlit as st
 
+from console.carriers import show_wms_status
 from console.widgets import call, page_setup
 from engine import api
 from engine.api import Permission, WmsImport
@@ -36,3 +38,7 @@ if last is not None:
         icon=":material/check_circle:",
     )
     st.page_link("../pages/reconciliation.py", label="Reconcile now", icon=":material/balance:")
+st.subheader("What the WMS export covers")
+status = call(api.wms_status, ctx.ledger, actor=ctx.actor)
+if status is not None:
+    show_wms_status(ctx, status)

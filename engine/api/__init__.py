@@ -111,12 +111,14 @@ from engine.api.reconciliation import (
     PackageList,
     ReconRun,
     WmsImport,
+    WmsStatus,
     act_on_dispute,
     import_wms,
     list_reconciliation,
     pull_wms,
     reconciliation_dashboard,
     run_reconciliation,
+    wms_status,
 )
 from engine.api.sales import (
     ImportSummary,
@@ -438,9 +440,11 @@ __all__ += [
     "PackageList",
     "ReconRun",
     "WmsImport",
+    "WmsStatus",
     "act_on_dispute",
     "import_wms",
     "list_reconciliation",
     "reconciliation_dashboard",
     "run_reconciliation",
+    "wms_status",
 ]

@@ -20,16 +20,21 @@ from engine.reconciliation.models import LedgerRow, ReconRun
 from engine.vocab import Carrier, ReconStatus
 from engine.wms import importer as wms
 from engine.wms import odbc
+from engine.wms import status as wms_shipments
 from engine.wms.importer import WmsImport
+from engine.wms.status import WmsStatus
 
 
 @requires(Permission.RECONCILE)
 def import_wms(ledger: Ledger, content: bytes, file_name: str, *, actor: Actor) -> WmsImport:
     """A WMS shipment export (CSV/xlsx): all rows valid or nothing changes; later rows replace."""
-    records = wms.validate(wms.read_wms_file(content, check_display_name(file_name)))
+    name = check_display_name(file_name)
+    records = wms.validate(wms.read_wms_file(content, name))
     with traced() as trace_id:
         return ledger.db.write(
-            lambda conn: wms.save_shipments(ledger.db, conn, records, actor=actor, trace_id=trace_id),
+            lambda conn: wms.save_shipments(
+                ledger.db, conn, records, actor=actor, trace_id=trace_id, source=name
+            ),
             retry_integrity=True,  # two imports of the same package at once: the second re-reads
         )
 
@@ -43,6 +48,13 @@ def pull_wms(ledger: Ledger, *, actor: Actor) -> WmsImport:
             lambda conn: wms.save_shipments(ledger.db, conn, records, actor=actor, trace_id=trace_id),
             retry_integrity=True,
         )
+
+
+@requires(Permission.READ_LEDGER)
+def wms_status(ledger: Ledger, *, actor: Actor) -> WmsStatus:
+    """The last WMS import (when, who, rows, file or pull) and each carrier's ship-date window."""
+    with ledger.db.read() as conn:
+        return wms_shipments.status(conn)
 
 
 @requires(Permission.RECONCILE)
@@ -123,9 +135,11 @@ __all__ = [
     "PackageList",
     "ReconRun",
     "WmsImport",
+    "WmsStatus",
     "act_on_dispute",
     "import_wms",
     "list_reconciliation",
     "reconciliation_dashboard",
     "run_reconciliation",
+    "wms_status",
 ]

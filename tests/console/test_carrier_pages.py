@@ -206,6 +206,8 @@ def accounts(ledger: api.Ledger, carrier: str) -> list[str]:
 
 def test_a_wms_import_reports_its_rows(demo: api.Ledger) -> None:
     at = page(Role.MANAGER, "../pages/wms_shipments.py")
+    before = [unescape(m.value) for m in at.markdown if "Last import:" in m.value]
+    assert len(before) == 1 and "by " in before[0], texts(at)  # the demo month's own import
     content = month.demo_wms(api.business_today(demo)).splitlines()
     by_label(at.file_uploader, "WMS export (.csv or .xlsx)").upload(
         "wms.csv", b"\n".join(content[:4]) + b"\n", "text/csv"
@@ -214,6 +216,14 @@ def test_a_wms_import_reports_its_rows(demo: api.Ledger) -> None:
     assert not at.exception, at.exception
     done = [unescape(s.value) for s in at.success]
     assert done and done[0].startswith("wms.csv: 3 row(s) imported, 0 new, 3 replaced"), texts(at)
+    last = [unescape(m.value) for m in at.markdown if "Last import:" in m.value]
+    assert len(last) == 1 and "by manager@demo.local from wms.csv: 3 row(s), 0 new, 3 replaced." in last[0]
+    window = frame_with(at, "First ship date")
+    status = api.wms_status(demo, actor=api.CLI_OPERATOR)
+    assert list(window["Carrier"]) == [c.carrier for c in status.coverage]
+    assert (
+        list(window["Shipments"]) == [c.shipments for c in status.coverage] and sum(window["Shipments"]) > 3
+    )
     by_label(at.file_uploader, "WMS export (.csv or .xlsx)").upload(
         "bad.csv", b"carrier,tracking\nFedEx,1\n", "text/csv"
     )
