@@ -12,7 +12,7 @@ import streamlit as st
 
 from console.finance import finish
 from console.text import plain
-from console.widgets import PageContext, call, money
+from console.widgets import PageContext, call, form_request_id, money
 from engine import api
 from engine.api import (
     CarrierFileResult,
@@ -196,6 +196,7 @@ def dispute_form(ctx: PageContext, row: LedgerRow) -> None:
         reference = st.text_input("Carrier reference", help="The carrier's dispute case number (dispute).")
         if not st.form_submit_button("Apply", type="primary", icon=":material/gavel:"):
             return
+    request_id = form_request_id(key, action, amount, reference)  # a double click acts once
     done = call(
         api.act_on_dispute,
         ctx.ledger,
@@ -205,10 +206,11 @@ def dispute_form(ctx: PageContext, row: LedgerRow) -> None:
         amount=amount or None,
         reference=reference or None,
         actor=ctx.actor,
+        request_id=request_id,
     )
     if done is not None:
         st.session_state[LAST_ACTED] = f"{done.carrier}:{done.tracking_number}"
-        finish(f"{done.carrier} {done.tracking_number} is now {done.dispute_status}.")
+        finish(f"{done.carrier} {done.tracking_number} is now {done.dispute_status}.", form_key=key)
 
 
 def show_wms_status(ctx: PageContext, status: WmsStatus) -> None:

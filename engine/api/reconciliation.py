@@ -3,6 +3,7 @@ ledger and the dispute of a variance."""
 
 from __future__ import annotations
 
+import hashlib
 from datetime import date
 from decimal import Decimal
 
@@ -11,6 +12,7 @@ from engine.auth.roles import Actor, Permission
 from engine.clock import business_day
 from engine.handle import Ledger
 from engine.ledger.files import check_display_name
+from engine.ledger.requests import run_once
 from engine.logs import traced
 from engine.reconciliation import dashboard, disputes
 from engine.reconciliation import run as recon
@@ -26,16 +28,25 @@ from engine.wms.status import WmsStatus
 
 
 @requires(Permission.RECONCILE)
-def import_wms(ledger: Ledger, content: bytes, file_name: str, *, actor: Actor) -> WmsImport:
-    """A WMS shipment export (CSV/xlsx): all rows valid or nothing changes; later rows replace."""
+def import_wms(
+    ledger: Ledger, content: bytes, file_name: str, *, actor: Actor, request_id: str | None = None
+) -> WmsImport:
+    """A WMS shipment export (CSV/xlsx): all rows valid or nothing changes; later rows replace. With a
+    ``request_id`` (the form's idempotency key) a repeat of the same file answers the first import."""
     name = check_display_name(file_name)
     records = wms.validate(wms.read_wms_file(content, name))
     with traced() as trace_id:
-        return ledger.db.write(
+        return run_once(
+            ledger.db,  # retries integrity errors: two imports of the same package at once re-read
             lambda conn: wms.save_shipments(
                 ledger.db, conn, records, actor=actor, trace_id=trace_id, source=name
             ),
-            retry_integrity=True,  # two imports of the same package at once: the second re-reads
+            request_id=request_id,
+            operation="wms.import",
+            parts=(hashlib.sha256(content).hexdigest(), name),
+            model=WmsImport,
+            actor=actor,
+            trace_id=trace_id,
         )
 
 
@@ -111,10 +122,13 @@ def act_on_dispute(
     amount: Decimal | str | None = None,
     reference: str | None = None,
     actor: Actor,
+    request_id: str | None = None,
 ) -> LedgerRow:
-    """One step of a package's dispute (flag, dispute, accept, reject, close), audited."""
+    """One step of a package's dispute (flag, dispute, accept, reject, close), audited. With a
+    ``request_id`` a repeat (a double click) answers the first step instead of refusing a second."""
     with traced() as trace_id:
-        return ledger.db.write(
+        return run_once(
+            ledger.db,
             lambda conn: disputes.act(
                 conn,
                 str(carrier),
@@ -124,7 +138,13 @@ def act_on_dispute(
                 trace_id=trace_id,
                 amount=amount,
                 reference=reference,
-            )
+            ),
+            request_id=request_id,
+            operation="disputes.act",
+            parts=(str(carrier).strip().lower(), tracking, str(action), amount, reference),
+            model=LedgerRow,
+            actor=actor,
+            trace_id=trace_id,
         )
 
 

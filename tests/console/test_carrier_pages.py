@@ -8,12 +8,14 @@ from datetime import date
 from decimal import Decimal
 
 import pytest
+import sqlalchemy as sa
 from streamlit.testing.v1 import AppTest
 
 from engine import api
 from engine.demo import logistics as month
 from engine.demo.carriers import FedexRow, fedex_csv
 from engine.demo.loader import demo_password
+from engine.store.schema import client_request_log
 from engine.vocab import DisputeStatus, ReconStatus, Role
 from tests.console.test_pages import ROOT, SESSION_KEY, as_role, by_label, texts, unescape
 
@@ -248,6 +250,18 @@ def test_a_variance_is_flagged_disputed_and_accepted(demo: api.Ledger) -> None:
 
     act("flag")
     assert [unescape(s.value) for s in at.success] == [f"fedex {month.COST_TRACKING} is now FLAGGED."]
+    # A double click: the second press carries the first press's request id (its run was cut short
+    # before the answer was shown): the stored answer again, not "cannot be flagged".
+    with demo.db.read() as conn:
+        (first,) = conn.execute(
+            sa.select(client_request_log.c.client_request_id).where(
+                client_request_log.c.operation == "disputes.act"
+            )
+        ).scalars()
+    at.session_state[f"_request_ids_dispute-{key.replace(':', '-')}"] = {"flag||": first}
+    act("flag")
+    assert [unescape(s.value) for s in at.success] == [f"fedex {month.COST_TRACKING} is now FLAGGED."]
+    assert not at.error, texts(at)
     act("accept", "6.50")  # out of order: a flagged package is disputed first
     assert any("cannot be accepted" in unescape(e.value) for e in at.error), texts(at)
     assert ledger_rows(demo)[month.COST_TRACKING].dispute_status is DisputeStatus.FLAGGED
