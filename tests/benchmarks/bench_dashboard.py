@@ -21,6 +21,8 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
+from tests.benchmarks import machine
+
 FULL, QUICK = 1_000_000, 50_000
 TARGET_S = 1.5
 RENDERS = 5  # fresh sessions timed after the first (a page's first render in each)
@@ -158,6 +160,7 @@ class DashboardResults:
     engine_ms: dict[str, list[float]] = field(default_factory=dict)
     process_first_ms: float = 0
     renders_ms: list[float] = field(default_factory=list)
+    load: list[str] = field(default_factory=list)  # the load average before and after the timing
 
 
 def fill(data_dir: Path, rows: int) -> tuple[int, int]:
@@ -244,11 +247,13 @@ def run(*, quick: bool = False) -> DashboardResults:
         from console.server import warm_up
 
         warm_up()  # the console server does this at start-up (plotly, pandas' Styler)
+        results.load.append(machine.load_average())
         try:
             _log("dashboard: the engine call")
             time_engine(results)
             _log("dashboard: the page's first render")
             time_page(results)
+            results.load.append(machine.load_average())
         finally:
             handle.close_all()
     return results
@@ -261,7 +266,8 @@ def render(results: DashboardResults) -> str:
         "## Managers' dashboard: the reconciliation page on a large ledger",
         "",
         f"{results.rows:,} billed shipments ({results.charges:,} charge rows, {results.ledger_rows:,} "
-        f"reconciled packages) in a DuckDB store, filled set-based in {results.fill_s:.1f} s.",
+        f"reconciled packages) in a DuckDB store, filled set-based in {results.fill_s:.1f} s. Load average "
+        f"(1 / 5 / 15 min) {' before, '.join(results.load)} after the timing.",
         "",
         "| Engine `reconciliation_dashboard` | ms (each call) |",
         "| --- | ---: |",
