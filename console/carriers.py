@@ -5,7 +5,6 @@ reconciliation dashboard's charts are in ``console.dashboard``)."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from decimal import Decimal
 
 import pandas as pd
 import streamlit as st
@@ -24,12 +23,8 @@ from engine.api import (
     ShipmentView,
     WmsStatus,
 )
-from engine.reconciliation.rules import EXCEPTION_STATUSES
-from engine.vocab import ReconStatus
 
 CARRIERS = [c.value for c in api.Carrier]
-VARIANCES = [s for s in ReconStatus if s in EXCEPTION_STATUSES]
-ZERO = Decimal("0")
 
 INVOICE_COLUMNS = {
     "Invoice": st.column_config.TextColumn(width="small", pinned=True),
@@ -165,12 +160,6 @@ def ledger_frame(rows: Sequence[LedgerRow]) -> pd.DataFrame:
         ],
         columns=list(LEDGER_COLUMNS),
     )
-
-
-def dispute_totals(rows: Sequence[LedgerRow]) -> tuple[Decimal, Decimal]:
-    """(Σ claimed, Σ recovered) of the rows shown."""
-    claimed = sum((r.claim_amount or ZERO for r in rows), ZERO)
-    return claimed, sum((r.recovered_amount or ZERO for r in rows), ZERO)
 
 
 def csv_bytes(frame: pd.DataFrame) -> bytes:

@@ -14,11 +14,12 @@ from engine.handle import Ledger
 from engine.ledger.files import check_display_name
 from engine.ledger.requests import run_once
 from engine.logs import traced
-from engine.reconciliation import dashboard, disputes
+from engine.reconciliation import dashboard, disputes, worklist
 from engine.reconciliation import run as recon
 from engine.reconciliation.dashboard import Dashboard, PackageList
 from engine.reconciliation.disputes import DisputeAction
 from engine.reconciliation.models import LedgerRow, ReconRun
+from engine.reconciliation.worklist import DisputeWorklist
 from engine.vocab import Carrier, ReconStatus
 from engine.wms import importer as wms
 from engine.wms import odbc
@@ -112,6 +113,16 @@ def reconciliation_dashboard(
         return dashboard.dashboard(conn, chosen)
 
 
+@requires(Permission.READ_LEDGER)
+def dispute_worklist(
+    ledger: Ledger, *, open_only: bool = True, tracking: str | None = None, actor: Actor
+) -> DisputeWorklist:
+    """The variances and disputed packages (without the closed ones when ``open_only``): their count
+    and sums, and the largest (or those whose tracking number contains ``tracking``) as rows."""
+    with ledger.db.read() as conn:
+        return worklist.worklist(conn, open_only=open_only, tracking=tracking)
+
+
 @requires(Permission.RECONCILE)
 def act_on_dispute(
     ledger: Ledger,
@@ -151,12 +162,14 @@ def act_on_dispute(
 __all__ = [
     "Dashboard",
     "DisputeAction",
+    "DisputeWorklist",
     "LedgerRow",
     "PackageList",
     "ReconRun",
     "WmsImport",
     "WmsStatus",
     "act_on_dispute",
+    "dispute_worklist",
     "import_wms",
     "list_reconciliation",
     "reconciliation_dashboard",

@@ -275,6 +275,17 @@ def test_a_variance_is_flagged_disputed_and_accepted(demo: api.Ledger) -> None:
     assert [m.value for m in at.metric][1:] == ["6.50", "6.50"]
 
 
+def test_disputes_find_a_package_by_its_tracking_number(demo: api.Ledger) -> None:
+    at = page(Role.FINANCE, "../pages/disputes.py")
+    every = at.metric[0].value
+    by_label(at.text_input, "Tracking number contains").input(month.UNBILLED_TRACKINGS[0][-8:]).run()
+    assert not at.exception, at.exception
+    assert list(frame_with(at, "Tracking")["Tracking"]) == [month.UNBILLED_TRACKINGS[0]]
+    assert at.metric[0].value == "1" and every != "1"
+    by_label(at.text_input, "Tracking number contains").input("no-such-package").run()
+    assert any("containing no-such-package" in unescape(i.value) for i in at.info), texts(at)
+
+
 def test_finance_reads_reconciliation_and_disputes_but_does_not_work_them(demo: api.Ledger) -> None:
     at = page(Role.FINANCE, "../pages/reconciliation.py")
     assert not [b for b in at.button if b.label == "Run now"]

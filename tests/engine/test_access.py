@@ -180,6 +180,7 @@ SAMPLES: dict[str, Callable[[dict[str, Any], Role], tuple[tuple[Any, ...], dict[
     "list_reconciliation": lambda s, r: ((), {}),
     "reconciliation_dashboard": lambda s, r: ((), {}),
     "wms_status": lambda s, r: ((), {}),
+    "dispute_worklist": lambda s, r: ((), {}),
     "act_on_dispute": lambda s, r: ((), {"carrier": "fedex", "tracking": "700000000999", "action": "flag"}),
 }
 

@@ -212,3 +212,27 @@ def test_the_histogram_keeps_the_tails_in_its_edge_bins(ledger: api.Ledger, bill
     assert len(bins) == board.HISTOGRAM_BINS and sum(b.packages for b in bins) == 39  # one is exact
     assert bins[0].open_below and bins[-1].open_above and bins[-1].packages >= 1
     assert bins[0].low < bins[1].low and bins[-1].high < Decimal("500")  # the outlier is no edge
+
+
+def test_the_dispute_worklist_counts_all_and_lists_the_largest(
+    ledger: api.Ledger, bills: Bills, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    month(ledger, bills)
+    work = api.dispute_worklist(ledger, actor=FINANCE)
+    assert work.total == 6 and not work.capped  # the six exceptions; nothing matched
+    assert [r.tracking_number for r in work.rows][:2] == ["700000000003", "700000000004"]  # 30.00, 12.00
+    for action, kwargs in (("flag", {}), ("dispute", {"amount": "7.75", "reference": "F-1"})):
+        api.act_on_dispute(
+            ledger, carrier="fedex", tracking="700000000002", action=action, actor=MANAGER, **kwargs
+        )
+    api.act_on_dispute(ledger, carrier="fedex", tracking="700000000002", action="reject", actor=MANAGER)
+    api.act_on_dispute(ledger, carrier="fedex", tracking="700000000002", action="close", actor=MANAGER)
+    assert api.dispute_worklist(ledger, actor=FINANCE).total == 5  # the closed one is done
+    every = api.dispute_worklist(ledger, open_only=False, actor=FINANCE)
+    assert (every.total, every.claimed, every.recovered) == (6, Decimal("7.75"), Decimal("0"))
+    found = api.dispute_worklist(ledger, tracking=" 0000000008", actor=FINANCE)
+    assert [r.tracking_number for r in found.rows] == ["700000000008"]
+    assert api.dispute_worklist(ledger, tracking="%", actor=FINANCE).rows == []  # no wildcard
+    monkeypatch.setattr("engine.reconciliation.worklist.WORKLIST_CAP", 2)
+    capped = api.dispute_worklist(ledger, actor=FINANCE)
+    assert capped.capped and len(capped.rows) == 2 and capped.total == 5
