@@ -68,7 +68,9 @@ def spend_figure(frame: pd.DataFrame, by: str) -> go.Figure:
     figure = go.Figure(
         [go.Bar(x=part["Week"], y=part["Billed"], name=str(name)) for name, part in frame.groupby("Name")]
     )
-    return figure.update_layout(barmode="stack", title=f"Billed per week by {by.lower()}", **LAYOUT)
+    return figure.update_layout(
+        barmode="stack", title=f"Billed per week by {by.lower()}", showlegend=True, **LAYOUT
+    )
 
 
 def package_cost_frame(board: Dashboard) -> pd.DataFrame:
@@ -127,16 +129,27 @@ def variance_frame(board: Dashboard) -> pd.DataFrame:
             {
                 "Variance": label(b.low, b.high, b.open_below, b.open_above),
                 "From": float(b.low),
+                "To": float(b.high),
                 "Packages": b.packages,
             }
             for b in board.variance_bins
         ],
-        columns=["Variance", "From", "Packages"],
+        columns=["Variance", "From", "To", "Packages"],
     )
 
 
 def variance_figure(frame: pd.DataFrame) -> go.Figure:
-    figure = go.Figure(go.Bar(x=frame["Variance"], y=frame["Packages"]))
+    # A numeric axis (bars at their bins' middles) rather than 30 range labels; the label is the hover.
+    width = (frame["To"] - frame["From"]).clip(lower=0.01)
+    figure = go.Figure(
+        go.Bar(
+            x=frame["From"] + width / 2,
+            y=frame["Packages"],
+            width=width,
+            hovertext=frame["Variance"],
+            hovertemplate="%{hovertext}: %{y} package(s)<extra></extra>",
+        )
+    )
     return figure.update_layout(title="Variance (billed − expected), packages that differ", **LAYOUT)
 
 
