@@ -48,7 +48,14 @@ def show_filters(board: Dashboard | None, chosen: dict[str, Any]) -> None:
         format_func=lambda c: c.upper() if c else "Any carrier",
         key="recon-carrier",
     )
-    st.selectbox("Account", [None, *accounts], format_func=lambda a: a or "Any account", key="recon-account")
+    st.selectbox(
+        "Account",
+        [None, *accounts],
+        format_func=lambda a: a or "Any account",
+        key="recon-account",
+        help="The packages billed on this account. The WMS export names no account, so packages shipped "
+        "but not billed show only under Any account.",
+    )
     st.date_input("Shipped from", value=None, key="recon-since")
     st.date_input("Shipped to", value=None, key="recon-until")
 
@@ -180,7 +187,13 @@ def dispute_figure(frame: pd.DataFrame) -> go.Figure:
 
 def file_name(stem: str, board: Dashboard) -> str:
     chosen = board.filter
-    parts = [stem, chosen.carrier, chosen.account, _day(chosen.since), _day(chosen.until)]
+    parts = [
+        stem.lower().replace(" ", "-"),
+        chosen.carrier,
+        chosen.account,
+        _day(chosen.since),
+        _day(chosen.until),
+    ]
     return "-".join(p for p in parts if p) + ".csv"
 
 
