@@ -37,6 +37,7 @@ PAGES = (
     ("Finance", "../pages/vendors.py", "Vendor master", P.REVIEW_INVOICES, ":material/store:", "vendors"),
     ("Finance", "../pages/mailbox.py", "Mailbox", P.REVIEW_INVOICES, ":material/mail:", "mailbox"),
     ("Logistics", "../pages/carrier_upload.py", "Carrier upload", P.WORK_CARRIERS, ":material/local_shipping:", "carrier-upload"),
+    ("Logistics", "../pages/carrier_files.py", "Carrier files", P.WORK_CARRIERS, ":material/folder_open:", "carrier-files"),
     ("Logistics", "../pages/bills.py", "Bills", P.WORK_CARRIERS, ":material/request_quote:", "bills"),
     ("Logistics", "../pages/reconciliation.py", "Reconciliation", P.WORK_CARRIERS, ":material/balance:", "reconciliation"),
     ("Logistics", "../pages/disputes.py", "Disputes", P.WORK_CARRIERS, ":material/gavel:", "disputes"),
@@ -46,6 +47,7 @@ PAGES = (
     ("Admin", "../pages/operations.py", "Operations", P.ADMINISTER, ":material/monitor_heart:", "operations"),
     ("Admin", "../pages/users.py", "Users", P.ADMINISTER, ":material/group:", "users"),
     ("Admin", "../pages/api_keys.py", "API keys", P.ADMINISTER, ":material/vpn_key:", "api-keys"),
+    ("Admin", "../pages/recon_settings.py", "Reconciliation settings", P.ADMINISTER, ":material/tune:", "recon-settings"),
     ("Account", "../pages/account.py", "Your account", P.READ_LEDGER, ":material/key:", "account"),
 )
 # fmt: on

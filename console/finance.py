@@ -331,7 +331,9 @@ def vendor_form(ctx: PageContext, vendors: list[VendorView]) -> None:
 
 def vendor_import_form(ctx: PageContext) -> None:
     with st.form("import-vendors"):
-        upload = st.file_uploader("Import vendors (.csv or .xlsx)", type=["csv", "xlsx"])
+        upload = st.file_uploader(
+            "Import vendors (.csv or .xlsx)", type=["csv", "xlsx"], max_upload_size=ctx.upload_mb
+        )
         st.caption("Columns: " + ", ".join(COLUMNS) + ". All rows valid or nothing changes.")
         if not (st.form_submit_button("Import", icon=":material/upload:") and upload):
             return

@@ -151,7 +151,11 @@ def render_kind(ctx: PageContext, kind: Kind, *, help_text: str) -> None:
 
     left, right = st.columns(2)
     with left, st.form(f"import-{kind}"):
-        upload = st.file_uploader(f"Import {spec.title.lower()} (.csv or .xlsx)", type=["csv", "xlsx"])
+        upload = st.file_uploader(
+            f"Import {spec.title.lower()} (.csv or .xlsx)",
+            type=["csv", "xlsx"],
+            max_upload_size=ctx.upload_mb,
+        )
         st.caption("Columns: " + ", ".join(spec.columns))
         if unsaved:
             st.caption("Save or discard the unsaved changes above before importing a file.")

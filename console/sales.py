@@ -76,7 +76,7 @@ def replace_form(ctx: PageContext, tag_id: str) -> bool:
     """The replace form; True once a replacement was made (the views below then re-read the tag)."""
     with st.form("replace"):
         st.markdown("**Replace with a corrected sheet** (the current version is kept)")
-        upload = st.file_uploader("Corrected cut export", type=["xlsx", "csv"])
+        upload = st.file_uploader("Corrected cut export", type=["xlsx", "csv"], max_upload_size=ctx.upload_mb)
         reason = st.text_input("Reason", placeholder="What was corrected (at least 3 characters)")
         if not st.form_submit_button("Replace sheet"):
             return False

@@ -3,6 +3,7 @@ progress rendering, and safe rendering of user text."""
 
 from __future__ import annotations
 
+import math
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -48,6 +49,15 @@ class PageContext:
     @property
     def zone_name(self) -> str:
         return self.ledger.settings.timezone
+
+    @property
+    def upload_mb(self) -> int:
+        """The uploaders' limit (the server's own, config.toml, is the carrier bill's, the largest)."""
+        return max(1, math.ceil(self.ledger.settings.max_upload_mb))
+
+    @property
+    def carrier_upload_mb(self) -> int:
+        return max(1, math.ceil(self.ledger.settings.max_carrier_upload_mb))
 
 
 def page_setup(title: str, permission: Permission, *, caption: str | None = None) -> PageContext:

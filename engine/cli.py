@@ -26,7 +26,16 @@ from engine.mapping.requests import LookupRequest
 from engine.materials.kinds import Kind
 from engine.models import build
 from engine.tags.models import IngestRequest, ReplaceRequest
-from engine.vocab import Desk, ExceptionAction, ExceptionKind, ExceptionStatus, JobTrigger, Source, TagStatus
+from engine.vocab import (
+    CarrierFileStatus,
+    Desk,
+    ExceptionAction,
+    ExceptionKind,
+    ExceptionStatus,
+    JobTrigger,
+    Source,
+    TagStatus,
+)
 
 
 def _json(value: Any) -> str:
@@ -46,6 +55,16 @@ def _read(path: str) -> bytes:
     file = Path(path)
     try:
         return file.read_bytes()
+    except OSError as exc:
+        raise ValidationError(f"Cannot read {path}: {exc.strerror}.", field="file") from exc
+
+
+def _readable(path: str) -> Path:
+    """A file the engine reads itself (a carrier bill can be hundreds of MB: never read here)."""
+    file = Path(path)
+    try:
+        with file.open("rb"):
+            return file
     except OSError as exc:
         raise ValidationError(f"Cannot read {path}: {exc.strerror}.", field="file") from exc
 
@@ -246,7 +265,7 @@ def cmd_carriers_ingest(args: argparse.Namespace, settings: Settings) -> Any:
     ledger, actor = _user(args, settings)
     return api.ingest_carrier_file(
         ledger,
-        _read(args.file),
+        _readable(args.file),
         Path(args.file).name,
         carrier=args.carrier,
         account=args.account,
@@ -259,6 +278,17 @@ def cmd_carriers_invoices(args: argparse.Namespace, settings: Settings) -> Any:
     return api.list_carrier_invoices(
         _ledger(settings), actor=CLI_OPERATOR, carrier=args.carrier, account=args.account
     )
+
+
+def cmd_carriers_files(args: argparse.Namespace, settings: Settings) -> Any:
+    return api.list_carrier_files(
+        _ledger(settings), actor=CLI_OPERATOR, status=args.status, carrier=args.carrier, limit=args.limit
+    )
+
+
+def cmd_carriers_rerun(args: argparse.Namespace, settings: Settings) -> Any:
+    ledger, actor = _user(args, settings)
+    return api.rerun_carrier_file(ledger, args.file_id, account=args.account, actor=actor)
 
 
 def cmd_carriers_shipment(args: argparse.Namespace, settings: Settings) -> Any:
@@ -618,6 +648,14 @@ def build_parser() -> argparse.ArgumentParser:
     carrier_shipment = command(carriers, "shipment", cmd_carriers_shipment, "one shipment and its charges")
     carrier_shipment.add_argument("--carrier", required=True)
     carrier_shipment.add_argument("--tracking", required=True)
+    carrier_files = command(carriers, "files", cmd_carriers_files, "the bills offered, newest first")
+    carrier_files.add_argument("--status", choices=[s.value for s in CarrierFileStatus])
+    carrier_files.add_argument("--carrier")
+    carrier_files.add_argument("--limit", type=int, default=200)
+    carrier_rerun = command(carriers, "rerun", cmd_carriers_rerun, "re-run a rejected bill once fixed")
+    carrier_rerun.add_argument("file_id")
+    carrier_rerun.add_argument("--account", help="the corrected account (default: the one first chosen)")
+    carrier_rerun.add_argument("--user", required=True, help="e-mail of the user re-running it")
 
     lpo = groups.add_parser("lpo", help="customer LPOs").add_subparsers(dest="command", required=True)
     lpo_import = command(lpo, "import", cmd_lpo_import, "import/update LPOs from a CSV")

@@ -60,6 +60,9 @@ class Settings(BaseSettings):
     )
     timezone: str = Field(default="Asia/Dubai", description="business day for tag ids and due dates")
     max_upload_mb: float = Field(default=20, gt=0, description="largest file the console accepts")
+    max_carrier_upload_mb: float = Field(
+        default=500, gt=0, description="largest carrier bill the console, the API and the CLI load"
+    )
     session_idle_minutes: int = Field(default=60, gt=0)
     session_max_hours: float = Field(
         default=12, gt=0, description="a session ends this long after sign-in, however active"
@@ -269,6 +272,10 @@ class Settings(BaseSettings):
     @property
     def max_upload_bytes(self) -> int:
         return int(self.max_upload_mb * 1024 * 1024)
+
+    @property
+    def max_carrier_upload_bytes(self) -> int:
+        return int(self.max_carrier_upload_mb * 1024 * 1024)
 
 
 def load_settings(**overrides: Any) -> Settings:

@@ -63,7 +63,7 @@ if ctx.actor.can(Permission.ADMINISTER):
             "**Import or update LPOs**: a CSV with the columns lpo_id, customer, po_quantity_m2 and status; "
             "optionally customer_lpo_ref, project_id, plant_id, delivered_quantity_m2 and currency."
         )
-        upload = st.file_uploader("LPO master CSV", type=["csv"])
+        upload = st.file_uploader("LPO master CSV", type=["csv"], max_upload_size=ctx.upload_mb)
         if st.form_submit_button("Import LPOs"):
             if upload is None:
                 st.warning("Choose the LPO master CSV first.")

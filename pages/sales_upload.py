@@ -34,7 +34,9 @@ lpo_id = st.selectbox(
 st.session_state["_upload-lpo"] = lpo_id
 balance_line = st.empty()  # filled at the end: after an upload it shows the balance that upload left
 # The file and the area outside the form: the chosen sheet is read at once, its own net area offered.
-upload = st.file_uploader("Cut export", type=["xlsx", "csv"], key="upload-file")
+upload = st.file_uploader(
+    "Cut export", type=["xlsx", "csv"], key="upload-file", max_upload_size=ctx.upload_mb
+)
 sheet = None
 if upload is not None:
     previews = st.session_state.setdefault("_upload-previews", {})  # one read per chosen file

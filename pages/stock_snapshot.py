@@ -15,7 +15,9 @@ ctx = page_setup(
     "for the record.",
 )
 with st.form("stock-upload"):
-    upload = st.file_uploader("SAP stock snapshot (.csv or .xlsx)", type=["csv", "xlsx"])
+    upload = st.file_uploader(
+        "SAP stock snapshot (.csv or .xlsx)", type=["csv", "xlsx"], max_upload_size=ctx.upload_mb
+    )
     st.caption(
         "Columns: snapshot_date, plant, storage_location, sap_code, unrestricted_qty, "
         "quality_inspection_qty, blocked_qty (one date per file)"

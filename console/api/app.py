@@ -54,7 +54,8 @@ def build(settings: Settings | None = None) -> FastAPI:
         openapi_url="/openapi.json",
         exception_handlers=HANDLERS,
     )
-    app.add_middleware(ApiGuard, max_body=settings.api_max_body_bytes)
+    bills = {"/carriers/bills": settings.max_carrier_upload_bytes + 64 * 1024}  # multipart, not base64
+    app.add_middleware(ApiGuard, max_body=settings.api_max_body_bytes, larger=bills)
     for router in (tags.router, ledger.router, stores.router, invoices.router, carriers.router, graph.router):
         app.include_router(router)
 

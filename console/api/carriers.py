@@ -15,7 +15,6 @@ from console.api.problems import COMMON, TRACE_HEADER, trace_of
 from console.api.wire import Traced
 from console.handle import get_ledger
 from engine import api
-from engine.errors import ValidationError
 from engine.logs import traced
 from engine.vocab import Carrier, ReconStatus
 
@@ -38,15 +37,13 @@ async def upload_bill(
 ) -> JSONResponse:
     """``loaded``, ``partial`` (an invoice did not add up), ``skipped`` (the same bytes before) or
     ``rejected`` (the file's contract does not hold; its exception names what)."""
-    content = await file.read()
-    if not content:
-        raise ValidationError("The bill file is empty.", field="file")
     name = file.filename or "bill.csv"
 
     def load() -> api.CarrierFileResult:
+        # The part is spooled to disk by the server; the engine copies it to its work file in chunks.
         with traced(trace_of(request)):
             return api.ingest_carrier_file(
-                get_ledger(), content, name, carrier=carrier, account=account, tenant=tenant, actor=actor
+                get_ledger(), file.file, name, carrier=carrier, account=account, tenant=tenant, actor=actor
             )
 
     result = await run_in_threadpool(load)

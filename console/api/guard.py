@@ -19,11 +19,13 @@ from engine.ids import new_trace_id
 class ApiGuard:
     """Gives the request its trace id (answered in ``X-Trace-Id``), drops the Cookie header (nothing
     on ``/api/v1/`` reads a cookie or sets one) and refuses a body larger than the limit, by its
-    Content-Length or, when streamed, as it arrives."""
+    Content-Length or, when streamed, as it arrives. A route that takes larger files (a carrier bill)
+    has its own limit in ``larger``, by path."""
 
-    def __init__(self, app: ASGIApp, *, max_body: int) -> None:
+    def __init__(self, app: ASGIApp, *, max_body: int, larger: dict[str, int] | None = None) -> None:
         self.app = app
         self.max_body = max_body
+        self.larger = larger or {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -35,9 +37,11 @@ class ApiGuard:
             "headers": [(k, v) for k, v in scope["headers"] if k != b"cookie"],
             "state": {**scope.get("state", {}), "trace_id": trace_id},
         }
+        path = str(scope.get("path", "")).removeprefix(str(scope.get("root_path", "")))
+        limit = self.larger.get(path, self.max_body)
         declared = Headers(scope=scope).get("content-length")
-        if declared is not None and declared.isdigit() and int(declared) > self.max_body:
-            error = BodyTooLarge(self.max_body)
+        if declared is not None and declared.isdigit() and int(declared) > limit:
+            error = BodyTooLarge(limit)
             response = problem_response(413, "BODY_TOO_LARGE", str(error), trace_id=trace_id)
             await response(scope, receive, send)
             return
@@ -56,8 +60,8 @@ class ApiGuard:
             message = await receive()
             if message["type"] == "http.request":
                 seen += len(message.get("body", b""))
-                if seen > self.max_body:
-                    raise BodyTooLarge(self.max_body)
+                if seen > limit:
+                    raise BodyTooLarge(limit)
             return message
 
         await self.app(scope, counted, send_traced)

@@ -105,12 +105,14 @@ from engine.api.ledger import (
     search_audit,
 )
 from engine.api.reconciliation import (
+    CostBand,
     Dashboard,
     DisputeAction,
     DisputeWorklist,
     LedgerRow,
     PackageList,
     ReconRun,
+    ReconSettings,
     WmsImport,
     WmsStatus,
     act_on_dispute,
@@ -119,7 +121,9 @@ from engine.api.reconciliation import (
     list_reconciliation,
     pull_wms,
     reconciliation_dashboard,
+    reconciliation_settings,
     run_reconciliation,
+    update_reconciliation_settings,
     wms_status,
 )
 from engine.api.sales import (
@@ -394,12 +398,15 @@ __all__ = [
 from engine.api.admin import update_user
 from engine.api.carriers import (
     CarrierFileResult,
+    CarrierFileView,
     CarrierInvoiceView,
     ChargeView,
     InvoiceOutcome,
     ShipmentView,
     ingest_carrier_file,
+    list_carrier_files,
     list_carrier_invoices,
+    rerun_carrier_file,
     shipment,
 )
 from engine.api.desks import (
@@ -419,6 +426,7 @@ __all__ += [
     "Carrier",
     "CarrierFileResult",
     "CarrierFileStatus",
+    "CarrierFileView",
     "CarrierInvoiceView",
     "ChargeView",
     "InvoiceOutcome",
@@ -427,7 +435,9 @@ __all__ += [
     "StoresDesk",
     "admin_morning",
     "ingest_carrier_file",
+    "list_carrier_files",
     "list_carrier_invoices",
+    "rerun_carrier_file",
     "sales_morning",
     "shipment",
     "stores_morning",
@@ -451,4 +461,11 @@ __all__ += [
     "reconciliation_dashboard",
     "run_reconciliation",
     "wms_status",
+]
+# Admin-editable reconciliation settings (issue 9 §3).
+__all__ += [
+    "CostBand",
+    "ReconSettings",
+    "reconciliation_settings",
+    "update_reconciliation_settings",
 ]

@@ -2,15 +2,22 @@
 
 from __future__ import annotations
 
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from decimal import Decimal
+from pathlib import Path
+from typing import IO, BinaryIO
 
 import sqlalchemy as sa
 
 from engine.api.access import requires
 from engine.auth.roles import Actor, Permission
-from engine.carriers.load import ingest
+from engine.carriers import files
+from engine.carriers.load import Progress, ingest, no_progress, work_dir
 from engine.carriers.records import (
     CarrierFileResult,
+    CarrierFileView,
     CarrierInvoiceView,
     ChargeView,
     InvoiceOutcome,
@@ -20,18 +27,24 @@ from engine.errors import NotFound, ValidationError
 from engine.handle import Ledger
 from engine.logs import traced
 from engine.store.schema import carrier_bill, shipment_attributes, shipment_charges
-from engine.vocab import Carrier
+from engine.vocab import Carrier, CarrierFileStatus
 
 __all__ = [
     "CarrierFileResult",
+    "CarrierFileView",
     "CarrierInvoiceView",
     "ChargeView",
     "InvoiceOutcome",
     "ShipmentView",
     "ingest_carrier_file",
+    "list_carrier_files",
     "list_carrier_invoices",
+    "rerun_carrier_file",
     "shipment",
 ]
+
+
+COPY_CHUNK = 1 << 20  # an upload goes to disk a megabyte at a time
 
 
 def _carrier(value: Carrier | str) -> Carrier:
@@ -47,27 +60,113 @@ def _carrier(value: Carrier | str) -> Carrier:
 @requires(Permission.WORK_CARRIERS)
 def ingest_carrier_file(
     ledger: Ledger,
-    content: bytes,
+    content: bytes | Path | BinaryIO,
     file_name: str,
     *,
     carrier: Carrier | str,
     account: str,
     tenant: str | None = None,
     actor: Actor,
+    progress: Progress = no_progress,
+    request_id: str | None = None,
 ) -> CarrierFileResult:
     """Load one carrier bill: ``loaded``, ``partial`` (an invoice did not add up), ``skipped`` (the same
-    bytes were loaded before) or ``rejected`` (contract mismatch, with its exception)."""
-    with traced() as trace_id:
+    bytes were loaded before) or ``rejected`` (contract mismatch, with its exception). The same
+    ``request_id`` again (a double submit) answers with the first result.
+
+    ``content`` is the bill's bytes, a readable binary stream (an upload: copied to a work file in
+    chunks, never read whole), or its path on disk (the CLI and the drop folder pass the file itself)."""
+    with traced() as trace_id, _on_disk(ledger, content, progress) as path:
         return ingest(
             ledger,
-            content,
+            path,
             file_name,
             carrier=_carrier(carrier),
             account=account,
             tenant=tenant,
             actor=actor,
             trace_id=trace_id,
+            progress=progress,
+            request_id=request_id,
         )
+
+
+@contextmanager
+def _on_disk(ledger: Ledger, content: bytes | Path | BinaryIO, progress: Progress) -> Iterator[Path]:
+    if isinstance(content, Path):
+        yield content
+        return
+    folder = work_dir(ledger)
+    folder.mkdir(parents=True, exist_ok=True)
+    with tempfile.NamedTemporaryFile(dir=folder, prefix="bill-", suffix=".csv") as spool:
+        if isinstance(content, bytes):
+            spool.write(content)
+        else:
+            _copy_in_chunks(content, spool, progress)
+        spool.flush()
+        yield Path(spool.name)
+
+
+def _copy_in_chunks(source: BinaryIO, target: IO[bytes], progress: Progress) -> None:
+    total = source.seek(0, 2) if source.seekable() else 0
+    if source.seekable():
+        source.seek(0)
+    written = 0
+    while block := source.read(COPY_CHUNK):
+        target.write(block)
+        written += len(block)
+        if total:
+            progress(0.05 * written / total, f"Writing the bill to disk: {written / 2**20:,.0f} MB…")
+
+
+@requires(Permission.WORK_CARRIERS)
+def list_carrier_files(
+    ledger: Ledger,
+    *,
+    actor: Actor,
+    status: CarrierFileStatus | str | None = None,
+    carrier: Carrier | str | None = None,
+    limit: int = 200,
+) -> list[CarrierFileView]:
+    """The bills offered to the desk, newest first: status, rows, invoices, who, when, and whether a
+    rejected one can be re-run."""
+    chosen = None if status is None else _file_status(status)
+    which = None if carrier is None else _carrier(carrier)
+    return files.list_files(ledger, status=chosen, carrier=which, limit=max(1, min(limit, 1000)))
+
+
+@requires(Permission.WORK_CARRIERS)
+def rerun_carrier_file(
+    ledger: Ledger,
+    file_id: str,
+    *,
+    account: str | None = None,
+    actor: Actor,
+    progress: Progress = no_progress,
+    request_id: str | None = None,
+) -> CarrierFileResult:
+    """Offer a rejected bill's kept bytes again, for ``account`` (else the one first chosen), once its
+    account or the layout is fixed. A re-run that loads resolves the old file's contract exception."""
+    with traced() as trace_id:
+        return files.rerun(
+            ledger,
+            file_id.strip(),
+            account=account,
+            actor=actor,
+            trace_id=trace_id,
+            progress=progress,
+            request_id=request_id,
+        )
+
+
+def _file_status(value: CarrierFileStatus | str) -> CarrierFileStatus:
+    try:
+        return CarrierFileStatus(str(value).strip().lower())
+    except ValueError as exc:
+        options = ", ".join(s.value for s in CarrierFileStatus)
+        raise ValidationError(
+            f"{value!r} is not a file status; choose one of: {options}.", field="status"
+        ) from exc
 
 
 @requires(Permission.WORK_CARRIERS)
@@ -115,6 +214,7 @@ def shipment(ledger: Ledger, *, carrier: Carrier | str, tracking: str, actor: Ac
                     shipment_charges.c.invoice_number,
                     shipment_charges.c.file_row,
                     shipment_charges.c.is_freight.desc(),
+                    shipment_charges.c.charge_id,  # a file's charge ids follow its slots
                 )
             )
             .mappings()

@@ -16,9 +16,11 @@ from engine.ledger.requests import run_once
 from engine.logs import traced
 from engine.reconciliation import dashboard, disputes, worklist
 from engine.reconciliation import run as recon
+from engine.reconciliation import settings as recon_settings
 from engine.reconciliation.dashboard import Dashboard, PackageList
 from engine.reconciliation.disputes import DisputeAction
 from engine.reconciliation.models import LedgerRow, ReconRun
+from engine.reconciliation.settings import CostBand, ReconSettings
 from engine.reconciliation.worklist import DisputeWorklist
 from engine.vocab import Carrier, ReconStatus
 from engine.wms import importer as wms
@@ -78,9 +80,51 @@ def run_reconciliation(
     with traced() as trace_id:
         return ledger.db.write(
             lambda conn: recon.run(
-                conn, as_of=day, carrier=carrier, settings=ledger.settings, actor=actor, trace_id=trace_id
+                conn,
+                as_of=day,
+                carrier=carrier,
+                settings=ledger.settings,
+                actor=actor,
+                trace_id=trace_id,
+                db=ledger.db,
             ),
             retry_integrity=True,  # two runs at once: the second finds the first's exceptions and rows
+        )
+
+
+@requires(Permission.READ_LEDGER)
+def reconciliation_settings(ledger: Ledger, *, actor: Actor) -> ReconSettings:
+    """The bands, weight tolerance, grace days and divisors the next run uses."""
+    with ledger.db.read() as conn:
+        return recon_settings.current(conn, ledger.settings)
+
+
+@requires(Permission.ADMINISTER)
+def update_reconciliation_settings(
+    ledger: Ledger,
+    *,
+    weight_tolerance_lb: Decimal | str | float | None = None,
+    grace_days: int | None = None,
+    dim_divisor: int | None = None,
+    cost_bands: list[CostBand] | None = None,
+    carrier_divisors: dict[str, int] | None = None,
+    actor: Actor,
+) -> ReconSettings:
+    """Change the reconciliation settings (those given; the others stay), audited with before/after."""
+    with traced() as trace_id:
+        return ledger.db.write(
+            lambda conn: recon_settings.update(
+                conn,
+                ledger.settings,
+                weight_tolerance_lb=weight_tolerance_lb,
+                grace_days=grace_days,
+                dim_divisor=dim_divisor,
+                cost_bands=cost_bands,
+                carrier_divisors=carrier_divisors,
+                actor=actor,
+                trace_id=trace_id,
+            ),
+            retry_integrity=True,  # two first saves at once: the second re-reads and updates
         )
 
 
@@ -160,12 +204,14 @@ def act_on_dispute(
 
 
 __all__ = [
+    "CostBand",
     "Dashboard",
     "DisputeAction",
     "DisputeWorklist",
     "LedgerRow",
     "PackageList",
     "ReconRun",
+    "ReconSettings",
     "WmsImport",
     "WmsStatus",
     "act_on_dispute",
@@ -173,6 +219,8 @@ __all__ = [
     "import_wms",
     "list_reconciliation",
     "reconciliation_dashboard",
+    "reconciliation_settings",
     "run_reconciliation",
+    "update_reconciliation_settings",
     "wms_status",
 ]

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from engine.carriers.layout import ACCOUNT, FedexLayout
+from engine.carriers.layout import FedexLayout
 from engine.errors import ContractMismatch
 
 
@@ -58,15 +58,3 @@ def resolve(header: list[str], layout: FedexLayout) -> Columns:
             f"{layout.min_pairs}"
         )
     return Columns(index=index, pairs=tuple((i, i + 1) for i in descriptions), width=len(names))
-
-
-def check_account(rows: list[list[str]], columns: Columns, account: str) -> None:
-    """Every row bills the chosen account (first mismatch named with its file row)."""
-    chosen = normalise_account(account)
-    at = columns.index[ACCOUNT]
-    for number, row in enumerate(rows, 2):
-        found = row[at] if at < len(row) else ""
-        if normalise_account(found) != chosen:
-            raise ContractMismatch(
-                f"row {number}: {ACCOUNT} is {found.strip()!r}, the chosen account is {account!r}"
-            )

@@ -65,7 +65,7 @@ def run(ledger: Ledger, actor: Actor) -> InboxRun:
         try:
             answer = api.ingest_carrier_file(
                 ledger,
-                path.read_bytes(),
+                path,
                 path.name,
                 carrier=carrier,
                 account=account,

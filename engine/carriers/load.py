@@ -1,35 +1,44 @@
 """Ingest one FedEx or UPS bill: preflight → contract → parse → one write transaction (DOMAIN steps 1–6).
 
 A file whose contract fails writes its ``carrier_file`` row and one ``ERR_FILE_CONTRACT_MISMATCH``
-exception and nothing else (no claim: it may be offered again once fixed). The same bytes already
-claimed → ``skipped``, only the file row. Otherwise the invoices that add up are loaded with their
-charges; one that does not gets its own ``CARRIER_TOTALS_MISMATCH`` and the file is ``partial``.
+exception and nothing else (no claim: it may be offered again once fixed; its bytes are kept under
+the data directory so it can be re-run with a corrected account). The same bytes already claimed →
+``skipped``, only the file row. Otherwise the invoices that add up are loaded with their charges; one
+that does not gets its own ``CARRIER_TOTALS_MISMATCH`` and the file is ``partial``.
+
+FedEx bills go through the set-based pipeline (``engine.carriers.fedex``, SQL in ``sql/carriers/``);
+UPS bills, one row per charge, through their row reader (``engine.carriers.ups``).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import hashlib
+import shutil
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
+from pathlib import Path
+from typing import Any, Protocol
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from engine.auth.roles import Actor
+from engine.carriers import fedex, ups
 from engine.carriers import layout as L
-from engine.carriers import ups
-from engine.carriers.contract import check_account, normalise_account, resolve
-from engine.carriers.parse import BillRow, Invoice, group_invoices, read_csv, read_rows, read_table
+from engine.carriers.contract import normalise_account
+from engine.carriers.parse import BillRow, Invoice, read_csv
 from engine.carriers.records import CarrierFileResult, InvoiceOutcome
+from engine.carriers.stage import BillStage, memory_capped
 from engine.clock import utcnow
 from engine.errors import ContractMismatch, ValidationError
 from engine.handle import Ledger
 from engine.ids import new_ulid, new_ulids
+from engine.ledger import requests
 from engine.ledger.audit import record_action
-from engine.ledger.exceptions import NewException, raise_exception
-from engine.ledger.files import check_display_name, sha256_hex
+from engine.ledger.exceptions import OPEN_STATES, NewException, act_on_exception, raise_exception
+from engine.ledger.files import check_display_name
 from engine.store.schema import (
     carrier_bill,
     carrier_charge_type,
@@ -37,32 +46,82 @@ from engine.store.schema import (
     carrier_file_claim,
     carrier_service,
     carrier_tracker,
+    exception_log,
     invoice_charges,
     shipment_attributes,
     shipment_charges,
 )
-from engine.vocab import Carrier, CarrierFileStatus, ExceptionKind
+from engine.store.sqlfiles import load_sql, sql_statements
+from engine.vocab import Carrier, CarrierFileStatus, ExceptionAction, ExceptionKind, ExceptionStatus
 
 # Seed 003's reference sync: charge names containing "adjustment" are category 16, all others 11.
 ADJUSTMENT_CATEGORY, CHARGE_CATEGORY = 16, 11
 LOADED, REJECTED = "loaded", "rejected"
 # Tracking numbers looked up per query: well under the bind-parameter limits of every store.
 ATTRIBUTE_CHUNK = 1000
+HASH_BLOCK = 1 << 20
+
+
+Progress = Callable[[float, str], None]  # share done (0–1) and what happens now, for a progress bar
+
+
+def no_progress(_done: float, _doing: str) -> None:
+    return None
 
 
 @dataclass(frozen=True)
 class Offer:
-    content: bytes
+    path: Path  # the bill on disk (an upload is written there in chunks first)
     file_name: str
     carrier: Carrier
     account: str
     tenant: str | None
     sha256: str
+    rerun_of: str | None = None  # the rejected file this offer re-runs
+    request_id: str | None = None  # the caller's idempotency key: a twin gets the first answer
+
+
+class InvoiceFacts(Protocol):
+    """What an invoice's ``carrier_bill`` row says, from the row reader or the stage."""
+
+    @property
+    def invoice_number(self) -> str: ...
+    @property
+    def invoice_date(self) -> Any: ...
+    @property
+    def row_count(self) -> int: ...
+    @property
+    def net_total(self) -> Decimal: ...
+    @property
+    def amount_due(self) -> Decimal | None: ...
+    @property
+    def packages(self) -> int: ...
+    @property
+    def invoice_level_total(self) -> Decimal: ...
+    @property
+    def problem(self) -> str | None: ...
+
+
+def sha256_file(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as source:
+        while block := source.read(HASH_BLOCK):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def rejected_dir(ledger: Ledger) -> Path:
+    """Where a rejected bill's bytes wait to be re-run, named by file id (never by the file's name)."""
+    return ledger.settings.data_dir / "carriers" / "rejected"
+
+
+def work_dir(ledger: Ledger) -> Path:
+    return ledger.settings.data_dir / "carriers" / "work"
 
 
 def ingest(
     ledger: Ledger,
-    content: bytes,
+    source: Path,
     file_name: str,
     *,
     carrier: Carrier,
@@ -70,12 +129,36 @@ def ingest(
     tenant: str | None,
     actor: Actor,
     trace_id: str,
+    progress: Progress = no_progress,
+    rerun_of: str | None = None,
+    request_id: str | None = None,
 ) -> CarrierFileResult:
+    if request_id is not None:
+        requests.check_request_id(request_id)
     if not normalise_account(account):
         raise ValidationError("Choose the account the bill is for.", field="account")
+    size, limit = source.stat().st_size, ledger.settings.max_carrier_upload_bytes
+    if size > limit:
+        raise ValidationError(
+            f"The bill is {size / 2**20:,.0f} MB; the largest bill loaded here is {limit / 2**20:,.0f} MB "
+            "(OPSLEDGER_MAX_CARRIER_UPLOAD_MB). Export it in parts, by invoice date.",
+            field="file",
+        )
+    progress(0.05, "Fingerprinting the file (a bill loaded before is skipped)…")
     offer = Offer(
-        content, check_display_name(file_name), carrier, account.strip(), tenant, sha256_hex(content)
+        source,
+        check_display_name(file_name),
+        carrier,
+        account.strip(),
+        tenant,
+        sha256_file(source),
+        rerun_of=rerun_of,
+        request_id=request_id,
     )
+    with ledger.db.read() as conn:
+        replayed = _replayed(conn, offer)
+    if replayed is not None:
+        return replayed
     # The same bytes again, offered for the same carrier and account: answered before reading a row
     # of them. Offered for another account, the file is read and its contract refuses it as usual.
     with ledger.db.read() as conn:
@@ -90,31 +173,75 @@ def ingest(
         and normalise_account(loaded_before.account or "") == normalise_account(offer.account)
     ):
         return ledger.db.write(lambda conn: _load(ledger, conn, offer, [], 0, actor, trace_id))
+    if carrier is Carrier.FEDEX:
+        return _ingest_fedex(ledger, offer, actor, trace_id, progress)
+    progress(0.2, "Reading the bill…")
     rows, invoices = READERS[carrier](offer)
     if isinstance(invoices, ContractMismatch):
         what = invoices.message
-        return ledger.db.write(lambda conn: _reject(conn, offer, what, rows, actor, trace_id))
+        return ledger.db.write(lambda conn: _reject(ledger, conn, offer, what, rows, actor, trace_id))
     # The claim is unique: of two uploads of the same bytes at once, the re-run one finds it and skips.
     return ledger.db.write(
         lambda conn: _load(ledger, conn, offer, invoices, rows, actor, trace_id), retry_integrity=True
     )
 
 
+def _ingest_fedex(
+    ledger: Ledger, offer: Offer, actor: Actor, trace_id: str, progress: Progress
+) -> CarrierFileResult:
+    progress(0.1, "Checking the header against the FedEx layout…")
+    columns = fedex.contract(offer.path)
+    if isinstance(columns, ContractMismatch):
+        what, rows = columns.message, _count_rows(offer.path)
+        return ledger.db.write(lambda conn: _reject(ledger, conn, offer, what, rows, actor, trace_id))
+    found = columns
+    spill = work_dir(ledger)
+
+    def prepare(stage: BillStage) -> tuple[int, list[fedex.StagedInvoice] | ContractMismatch]:
+        progress(0.15, "Reading every row…")
+        rows = fedex.stage_rows(stage, offer.path, found)
+        progress(0.45, f"Checking the account and every cell of {rows:,} rows…")
+        mismatch = fedex.account_mismatch(stage, offer.account)
+        if mismatch is not None:
+            return rows, mismatch
+        fedex.check_cells(stage)
+        progress(0.55, "Typing the rows, classifying multi-piece shipments, totalling the invoices…")
+        return rows, fedex.shape(stage)
+
+    def commit(
+        conn: Connection, stage: BillStage, prepared: tuple[int, list[fedex.StagedInvoice] | ContractMismatch]
+    ) -> CarrierFileResult:
+        rows, invoices = prepared
+        if isinstance(invoices, ContractMismatch):
+            return _reject(ledger, conn, offer, invoices.message, rows, actor, trace_id)
+        progress(0.65, f"Loading {len(invoices):,} invoice(s) into the shipment ledger…")
+        return _load_staged(ledger, conn, stage, offer, invoices, rows, actor, trace_id)
+
+    if ledger.db.is_duckdb:
+        # The store's own connection stages the bill, inside the one write transaction.
+        def work(conn: Connection) -> CarrierFileResult:
+            with BillStage.of_store(conn, spill) as stage:
+                return commit(conn, stage, prepare(stage))
+
+        with memory_capped(ledger.db):
+            return ledger.db.write(work, retry_integrity=True)
+    with BillStage.in_memory(spill) as stage:
+        prepared = prepare(stage)
+        return ledger.db.write(lambda conn: commit(conn, stage, prepared), retry_integrity=True)
+
+
+def _count_rows(path: Path) -> int:
+    """Data rows of a file whose header failed its contract (for its history row)."""
+    with path.open("rb") as source:
+        lines = sum(1 for line in source if line.strip())
+    return max(lines - 1, 0)
+
+
 Read = tuple[int, list[Invoice] | ContractMismatch]  # data rows, and the invoices or why the contract fails
 
 
-def _read_fedex(offer: Offer) -> Read:
-    header, cells = read_table(offer.content)
-    try:
-        columns = resolve(header, L.fedex_layout())
-        check_account(cells, columns, offer.account)
-    except ContractMismatch as mismatch:
-        return len(cells), mismatch
-    return len(cells), group_invoices(read_rows(cells, columns))
-
-
 def _read_ups(offer: Offer) -> Read:
-    cells = read_csv(offer.content, source=ups.SOURCE)
+    cells = read_csv(offer.path.read_bytes(), source=ups.SOURCE)
     try:
         table = ups.check_contract(cells, offer.account)
     except ContractMismatch as mismatch:
@@ -123,7 +250,7 @@ def _read_ups(offer: Offer) -> Read:
 
 
 # A third carrier is its layout, its reader and its tests.
-READERS: dict[Carrier, Callable[[Offer], Read]] = {Carrier.FEDEX: _read_fedex, Carrier.UPS: _read_ups}
+READERS: dict[Carrier, Callable[[Offer], Read]] = {Carrier.UPS: _read_ups}
 
 
 def _file_row(
@@ -140,8 +267,42 @@ def _file_row(
         "status": str(status),
         "loaded_by": actor.email,
         "loaded_at": utcnow(),
+        "rerun_of": offer.rerun_of,
         **more,
     }
+
+
+REQUEST_OPERATION = "carrier_file_ingest"
+
+
+def _request_print(offer: Offer) -> str:
+    return requests.fingerprint(offer.carrier, offer.account, offer.sha256, offer.file_name, offer.rerun_of)
+
+
+def _replayed(conn: Connection, offer: Offer) -> CarrierFileResult | None:
+    """The stored answer of an earlier request with this offer's idempotency key (a double submit)."""
+    if offer.request_id is None:
+        return None
+    return requests.stored(
+        conn, offer.request_id, REQUEST_OPERATION, _request_print(offer), CarrierFileResult
+    )
+
+
+def _answer(
+    conn: Connection, offer: Offer, result: CarrierFileResult, actor: Actor, trace_id: str
+) -> CarrierFileResult:
+    """Every unit of work ends here: the answer is stored under the request id in its transaction."""
+    if offer.request_id is not None:
+        requests.remember(
+            conn,
+            offer.request_id,
+            REQUEST_OPERATION,
+            _request_print(offer),
+            result,
+            actor=actor,
+            trace_id=trace_id,
+        )
+    return result
 
 
 def _result(offer: Offer, row: dict[str, Any], invoices: list[InvoiceOutcome]) -> CarrierFileResult:
@@ -160,8 +321,11 @@ def _result(offer: Offer, row: dict[str, Any], invoices: list[InvoiceOutcome]) -
 
 
 def _reject(
-    conn: Connection, offer: Offer, what: str, rows: int, actor: Actor, trace_id: str
+    ledger: Ledger, conn: Connection, offer: Offer, what: str, rows: int, actor: Actor, trace_id: str
 ) -> CarrierFileResult:
+    earlier = _replayed(conn, offer)
+    if earlier is not None:
+        return earlier
     file_id = new_ulid()
     message = f"{offer.file_name} does not match the {offer.carrier} bill contract: {what}."
     exception_id = raise_exception(
@@ -187,7 +351,10 @@ def _reject(
     )
     conn.execute(carrier_file.insert().values(**row))
     _audit(conn, actor, "CARRIER_FILE_REJECTED", file_id, trace_id, row)
-    return _result(offer, row, [])
+    keep = rejected_dir(ledger)
+    keep.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(offer.path, keep / file_id)  # re-run once its account or layout is fixed
+    return _answer(conn, offer, _result(offer, row, []), actor, trace_id)
 
 
 def _audit(
@@ -208,41 +375,149 @@ def _load(
     actor: Actor,
     trace_id: str,
 ) -> CarrierFileResult:
+    earlier = _replayed(conn, offer)
+    if earlier is not None:
+        return earlier
     file_id = new_ulid()
+    skipped = _skip(conn, offer, file_id, rows, actor, trace_id)
+    if skipped is not None:
+        return _answer(conn, offer, skipped, actor, trace_id)
+    now = utcnow()
+    outcomes, notes = _settle_all(conn, offer, file_id, invoices, actor, trace_id, now)
+    loaded = [inv for inv, out in zip(invoices, outcomes, strict=True) if out.status == LOADED]
+    _write_charges(ledger, conn, offer, file_id, loaded)
+    _upsert_attributes(ledger, conn, offer, [r for inv in loaded for r in inv.rows], now)
+    _sync_reference(conn, offer, loaded, now)
+    result = _finish(conn, offer, file_id, outcomes, notes, rows, actor, trace_id, now)
+    return _answer(conn, offer, result, actor, trace_id)
+
+
+def _skip(
+    conn: Connection, offer: Offer, file_id: str, rows: int, actor: Actor, trace_id: str
+) -> CarrierFileResult | None:
     claimed = conn.execute(
         sa.select(carrier_file_claim.c.file_id).where(carrier_file_claim.c.sha256 == offer.sha256)
     ).scalar()
-    if claimed is not None:
-        message = f"{offer.file_name} was already loaded (file {claimed}); nothing was loaded again."
-        row = _file_row(
-            offer, file_id, CarrierFileStatus.SKIPPED, rows, actor, message=message, trace_id=trace_id
-        )
-        conn.execute(carrier_file.insert().values(**row))
-        return _result(offer, row, [])
-    now = utcnow()
-    outcomes, loaded, notes = [], [], []
+    if claimed is None:
+        return None
+    message = f"{offer.file_name} was already loaded (file {claimed}); nothing was loaded again."
+    row = _file_row(
+        offer, file_id, CarrierFileStatus.SKIPPED, rows, actor, message=message, trace_id=trace_id
+    )
+    conn.execute(carrier_file.insert().values(**row))
+    return _result(offer, row, [])
+
+
+def _settle_all(
+    conn: Connection,
+    offer: Offer,
+    file_id: str,
+    invoices: Sequence[InvoiceFacts],
+    actor: Actor,
+    trace_id: str,
+    now: datetime,
+) -> tuple[list[InvoiceOutcome], list[str]]:
+    outcomes, notes = [], []
     for invoice in invoices:
         outcome, note = _settle(conn, offer, file_id, invoice, actor, trace_id, now)
         outcomes.append(outcome)
         if note:
             notes.append(note)
-        if outcome.status == LOADED:
-            loaded.append(invoice)
-    _write_charges(ledger, conn, offer, file_id, loaded)
-    _upsert_attributes(ledger, conn, offer, [r for inv in loaded for r in inv.rows], now)
-    _sync_reference(conn, offer, loaded, now)
-    status = CarrierFileStatus.PARTIAL if len(loaded) < len(invoices) else CarrierFileStatus.LOADED
-    message = "; ".join(notes) or f"{len(loaded)} invoice(s) loaded from {offer.file_name}."
+    return outcomes, notes
+
+
+def _finish(
+    conn: Connection,
+    offer: Offer,
+    file_id: str,
+    outcomes: list[InvoiceOutcome],
+    notes: list[str],
+    rows: int,
+    actor: Actor,
+    trace_id: str,
+    now: datetime,
+) -> CarrierFileResult:
+    """The file's row, its claim, the tracker and the audit, after its invoices."""
+    loaded = sum(1 for outcome in outcomes if outcome.status == LOADED)
+    status = CarrierFileStatus.PARTIAL if loaded < len(outcomes) else CarrierFileStatus.LOADED
+    message = "; ".join(notes) or f"{loaded} invoice(s) loaded from {offer.file_name}."
     row = _file_row(offer, file_id, status, rows, actor, message=message[:2000], trace_id=trace_id)
     conn.execute(carrier_file.insert().values(**row))
     conn.execute(carrier_file_claim.insert().values(sha256=offer.sha256, file_id=file_id))
     _track(conn, offer, file_id, now)
     _audit(conn, actor, "CARRIER_FILE_LOADED", file_id, trace_id, row)
+    if offer.rerun_of is not None:
+        _settle_rejection(conn, offer.rerun_of, file_id, actor, trace_id)
     return _result(offer, row, outcomes)
 
 
+def _settle_rejection(conn: Connection, rejected: str, file_id: str, actor: Actor, trace_id: str) -> None:
+    """A re-run that loaded: the rejected file's contract exception is moot (resolved, with a note)."""
+    exception_id = conn.execute(
+        sa.select(carrier_file.c.exception_id).where(carrier_file.c.file_id == rejected)
+    ).scalar()
+    if exception_id is None:
+        return
+    state = conn.execute(
+        sa.select(exception_log.c.status).where(exception_log.c.exception_id == exception_id)
+    ).scalar()
+    if state is None or ExceptionStatus(state) not in OPEN_STATES:
+        return
+    act_on_exception(
+        conn,
+        exception_id,
+        ExceptionAction.RESOLVE,
+        actor=actor,
+        trace_id=trace_id,
+        notes=f"Re-run as file {file_id}, which loaded.",
+        settled=True,
+    )
+
+
+def _load_staged(
+    ledger: Ledger,
+    conn: Connection,
+    stage: BillStage,
+    offer: Offer,
+    invoices: list[fedex.StagedInvoice],
+    rows: int,
+    actor: Actor,
+    trace_id: str,
+) -> CarrierFileResult:
+    """The staged bill into the store: each invoice decided here, its rows published set-based."""
+    earlier = _replayed(conn, offer)
+    if earlier is not None:
+        return earlier
+    file_id = new_ulid()
+    skipped = _skip(conn, offer, file_id, rows, actor, trace_id)
+    if skipped is not None:
+        return _answer(conn, offer, skipped, actor, trace_id)
+    now = utcnow()
+    outcomes, notes = _settle_all(conn, offer, file_id, invoices, actor, trace_id, now)
+    loaded = [out.invoice_number for out in outcomes if out.status == LOADED]
+    fedex.outputs(stage, loaded, carrier=str(offer.carrier), account=offer.account, file_id=file_id)
+    if stage.shared:  # the DuckDB store: the stage's views go in without leaving the database
+        conn.execute(load_sql("carriers/publish_charges"))
+        conn.execute(load_sql("carriers/publish_levels"))
+    else:  # PostgreSQL: COPY, the charges straight into their tables
+        for statement in sql_statements("carriers/pg_stage_tables"):
+            conn.execute(sa.text(statement))
+        stage.copy_to_postgres(conn)
+    conn.execute(load_sql("carriers/publish_attributes"), {"carrier": str(offer.carrier), "now": now})
+    charges, services = fedex.reference_names(stage)
+    _sync_names(conn, offer, charges | {L.FREIGHT_CHARGE}, set(), services, now)
+    result = _finish(conn, offer, file_id, outcomes, notes, rows, actor, trace_id, now)
+    return _answer(conn, offer, result, actor, trace_id)
+
+
 def _settle(
-    conn: Connection, offer: Offer, file_id: str, invoice: Invoice, actor: Actor, trace_id: str, now: datetime
+    conn: Connection,
+    offer: Offer,
+    file_id: str,
+    invoice: InvoiceFacts,
+    actor: Actor,
+    trace_id: str,
+    now: datetime,
 ) -> tuple[InvoiceOutcome, str | None]:
     """Write one invoice's ``carrier_bill`` row: loaded, or rejected with its exception."""
     key = (
@@ -281,7 +556,7 @@ def _settle(
     outcome = InvoiceOutcome(
         invoice_number=invoice.invoice_number,
         invoice_date=invoice.invoice_date,
-        rows=len(invoice.rows),
+        rows=invoice.row_count,
         net_total=invoice.net_total,
         amount_due=invoice.amount_due,
         packages=invoice.packages,
@@ -417,14 +692,20 @@ def _upsert_attributes(
 
 
 def _sync_reference(conn: Connection, offer: Offer, invoices: list[Invoice], now: datetime) -> None:
-    carrier = str(offer.carrier)
-    # FedEx always names its freight "Transportation Charge"; UPS names it per service.
-    names = {L.FREIGHT_CHARGE} if offer.carrier is Carrier.FEDEX else set()
-    names |= {r.freight_name for inv in invoices for r in inv.rows if r.freight is not None}
+    # UPS names its freight per service (FedEx always "Transportation Charge").
+    names = {r.freight_name for inv in invoices for r in inv.rows if r.freight is not None}
     charges = [c for inv in invoices for r in inv.rows for c in r.pairs]
     names |= {c.name for c in charges}
     adjustments = {c.name for c in charges if c.adjustment}
     services = {r.service for inv in invoices for r in inv.rows if r.service}
+    _sync_names(conn, offer, names, adjustments, services, now)
+
+
+def _sync_names(
+    conn: Connection, offer: Offer, names: set[str], adjustments: set[str], services: set[str], now: datetime
+) -> None:
+    """New charge types (the seed's category rule) and services of the carrier."""
+    carrier = str(offer.carrier)
     known = set(
         conn.execute(
             sa.select(carrier_charge_type.c.name).where(carrier_charge_type.c.carrier == carrier)

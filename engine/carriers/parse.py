@@ -1,4 +1,6 @@
-"""Read a FedEx bill into typed rows and invoices: pure, no store (DOMAIN steps 3 and 5).
+"""Read a row-per-charge bill (UPS) into typed rows and invoices: pure, no store (DOMAIN steps 3 and 5).
+
+FedEx bills are read set-based in DuckDB instead (``engine.carriers.fedex``, ``sql/carriers/``).
 
 Everything stays a string until it is converted on purpose: accounts, tracking ids and zip codes
 keep their leading zeros, amounts become ``Decimal`` (never float).
@@ -84,6 +86,10 @@ class Invoice:
         return [row for row in self.rows if not row.mps_header]
 
     @property
+    def row_count(self) -> int:
+        return len(self.rows)
+
+    @property
     def net_total(self) -> Decimal:
         return sum((row.net for row in self.counted), Decimal("0.00"))
 
@@ -100,15 +106,6 @@ class Invoice:
     @property
     def invoice_level_total(self) -> Decimal:
         return sum((row.net for row in self.rows if row.invoice_level), Decimal("0.00"))
-
-
-def read_table(content: bytes) -> tuple[list[str], list[list[str]]]:
-    """The header and the data rows; a byte-order mark, CRLF and quoted commas are fine."""
-    table = read_csv(content, source="FedEx Billing Online")
-    header, rows = table[0], table[1:]
-    if not rows:
-        raise ValidationError("The file has a header but no rows.", field="file")
-    return header, rows
 
 
 def read_csv(content: bytes, *, source: str) -> list[list[str]]:
@@ -221,42 +218,11 @@ class CellRow:
         return charges
 
 
-def read_rows(rows: list[list[str]], columns: Columns) -> list[BillRow]:
-    return [_bill_row(CellRow(cells, columns, number)) for number, cells in enumerate(rows, 2)]
-
-
-def _bill_row(row: CellRow) -> BillRow:
-    invoice_number = row.text(L.INVOICE_NUMBER)
-    invoice_date = row.day(L.INVOICE_DATE)
-    if not invoice_number or invoice_date is None:
-        raise ValidationError(f"Row {row.number}: the invoice number or invoice date is empty.", field="file")
-    divisor = row.decimal(L.DIM_DIVISOR)
-    return BillRow(
-        file_row=row.number,
-        invoice_number=invoice_number,
-        invoice_date=invoice_date,
-        tracking=row.text(L.TRACKING),
-        freight=row.amount(L.FREIGHT),
-        net=row.amount(L.NET) or Decimal("0"),
-        amount_due=row.amount(L.AMOUNT_DUE),
-        rated_weight_lb=row.pounds(L.RATED_WEIGHT, L.RATED_UNITS),
-        actual_weight_lb=row.pounds(L.ACTUAL_WEIGHT, L.ACTUAL_UNITS),
-        pairs=row.pairs(),
-        service=row.text(L.SERVICE) or None,
-        ship_date=row.day(L.SHIP_DATE),
-        length_in=row.inches(L.DIM_LENGTH),
-        width_in=row.inches(L.DIM_WIDTH),
-        height_in=row.inches(L.DIM_HEIGHT),
-        dim_divisor=int(divisor) if divisor else None,
-        mps_package_id=row.text(L.MPS_PACKAGE_ID),
-    )
-
-
 def group_invoices(
-    rows: list[BillRow], *, mps: Callable[[Invoice], None] | None = None, per_charge: bool = False
+    rows: list[BillRow], *, mps: Callable[[Invoice], None], per_charge: bool = False
 ) -> list[Invoice]:
     """Invoices in file order, each checked against its control totals (``mps``: the layout's
-    multi-piece rule, FedEx's ``classify`` by default)."""
+    multi-piece rule)."""
     invoices: dict[str, Invoice] = {}
     for row in rows:
         invoice = invoices.setdefault(
@@ -264,7 +230,7 @@ def group_invoices(
         )
         invoice.rows.append(row)
     for invoice in invoices.values():
-        (mps or classify)(invoice)
+        mps(invoice)
         invoice.problem = _control_totals(invoice)
     return list(invoices.values())
 
@@ -278,34 +244,3 @@ def _control_totals(invoice: Invoice) -> str | None:
     if due is not None and invoice.net_total != due:
         return f"Σ Net Charge Amount {invoice.net_total} ≠ Original Amount Due {due}"
     return None
-
-
-def classify(invoice: Invoice) -> None:
-    """MPS roles within (invoice, tracking id), CARRIERS.md: an empty ``MPS Package ID`` on a repeated
-    tracking id that has MPS members is the group header; equal to the tracking id → parent;
-    different → a child with its own tracking number. A repeat without MPS ids is a duplicate."""
-    groups: dict[str, list[BillRow]] = {}
-    for row in invoice.rows:
-        row.shipment = row.tracking
-        if not row.invoice_level:
-            groups.setdefault(row.tracking, []).append(row)
-    for tracking, members in groups.items():
-        if not any(m.mps_package_id for m in members):
-            continue
-        header = next((m for m in members if not m.mps_package_id), None)
-        for member in members:
-            if not member.mps_package_id:
-                member.mps_role = "header" if len(members) > 1 else None
-            elif member.mps_package_id == tracking:
-                member.mps_role = "parent"
-            else:
-                member.mps_role, member.shipment, member.lead = "child", member.mps_package_id, tracking
-            if header is not None and member is not header:
-                _copy_missing(header, member)
-
-
-def _copy_missing(header: BillRow, member: BillRow) -> None:
-    """The header's values go to the members that lack them, then the header is dropped."""
-    for name in ("service", "ship_date", "length_in", "width_in", "height_in", "dim_divisor"):
-        if getattr(member, name) is None:
-            setattr(member, name, getattr(header, name))

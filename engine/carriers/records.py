@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 
 from pydantic import BaseModel, ConfigDict
@@ -81,3 +81,25 @@ class ShipmentView(BaseModel):
     billed_weight_lb: Decimal | None  # the rated weight of its first freight row
     billed_cost: Decimal
     charges: list[ChargeView]
+
+
+class CarrierFileView(BaseModel):
+    """One bill offered to the desk: its history row (Carrier files page, ``carriers files``)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    file_id: str
+    file_name: str
+    carrier: str
+    account: str | None
+    tenant: str | None
+    status: CarrierFileStatus
+    rows: int
+    invoices: int  # invoices of the file (loaded or rejected)
+    loaded_by: str
+    loaded_at: datetime
+    message: str | None
+    exception_id: str | None
+    trace_id: str | None
+    rerun_as: str | None = None  # the file id a re-run of this rejected file loaded as
+    rerunnable: bool = False  # rejected, its bytes kept, not re-run into a load yet

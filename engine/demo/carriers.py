@@ -6,6 +6,7 @@ demo data, benchmarks).
         FedexRow("900000001", "20261109", "522218101", "", [("Weekly Service Chg", "16.00")], rated=""),
     ]
     content = fedex_csv(rows)  # bytes of a 210-column CSV
+    older = fedex_csv(rows, header=fedex_header(156))  # the older layout: 25 pairs, no MPS Package ID
 
 ``Net Charge Amount`` is freight + Σ charges unless a row gives ``net``; ``Original Amount Due`` is
 Σ net of the row's invoice unless ``due`` overrides it per invoice (``""`` leaves the column empty).
@@ -57,8 +58,12 @@ class FedexRow:
         return sum((Decimal(a or "0") for a in [self.freight, *(a for _, a in self.charges)]), Decimal("0"))
 
 
-def fedex_header() -> list[str]:
-    return list(L.fedex_layout().header)
+def fedex_header(columns: int = 210) -> list[str]:
+    """The reference header of the current (210 columns) or the older (156 columns) FedEx layout."""
+    if columns == len(L.fedex_layout().header):
+        return list(L.fedex_layout().header)
+    lines = (L.LAYOUT_DIR / f"fedex_fbo_header_{columns}.txt").read_text(encoding="utf-8").splitlines()
+    return [line.split("\t", 1)[1] for line in lines if line.strip()]
 
 
 def fedex_csv(

@@ -152,15 +152,16 @@ def _load_finance(ledger: Ledger, today: date) -> int:
 
 
 def _load_logistics(ledger: Ledger, today: date) -> dict[str, int]:
-    """The managers' desk's month: the FedEx bill and the WMS export (engine.demo.logistics), then
-    one reconciliation run as of today, so the desk opens on its findings."""
+    """The managers' desk's month: the FedEx and UPS bills and the WMS export (engine.demo.logistics),
+    then one reconciliation run as of today, so the desk opens on its findings."""
     from engine import api
-    from engine.demo.logistics import ACCOUNT, demo_bill, demo_wms
+    from engine.demo.logistics import demo_bills, demo_wms
 
     manager = Actor(email="manager@demo.local", roles=frozenset({Role.MANAGER}), source=Source.CLI)
-    api.ingest_carrier_file(
-        ledger, demo_bill(today), "fedex-demo-month.csv", carrier="fedex", account=ACCOUNT, actor=manager
-    )
+    for bill in demo_bills(today):
+        api.ingest_carrier_file(
+            ledger, bill.content, bill.file_name, carrier=bill.carrier, account=bill.account, actor=manager
+        )
     api.import_wms(ledger, demo_wms(today), "wms-demo-month.csv", actor=manager)
     run = api.run_reconciliation(ledger, as_of=today, actor=manager)
     return {status: n for status, n in run.counts.items() if n}

@@ -12,9 +12,12 @@ from decimal import ROUND_CEILING, Decimal
 
 from engine.vocab import ReconStatus
 
-# Default cost tolerance bands (DOMAIN): (expected cost below, absolute tolerance, relative tolerance).
+# A cost tolerance band: (expected cost below, absolute tolerance, relative tolerance); the last band
+# has no upper bound, and a band has either an absolute or a relative tolerance.
+Band = tuple[Decimal | None, Decimal | None, Decimal | None]
+# Default cost tolerance bands (DOMAIN): admins may change them (reconciliation settings).
 # Small parcels get a fixed dollar, because a percentage of a few dollars is below rounding noise.
-COST_BANDS: tuple[tuple[Decimal | None, Decimal | None, Decimal | None], ...] = (
+COST_BANDS: tuple[Band, ...] = (
     (Decimal("25"), Decimal("1.00"), None),
     (Decimal("250"), None, Decimal("0.04")),
     (None, None, Decimal("0.03")),
@@ -39,6 +42,12 @@ class Rules:
     dim_divisor: int
     weight_tolerance_lb: Decimal
     grace_days: int
+    cost_bands: tuple[Band, ...] = COST_BANDS
+    carrier_divisors: tuple[tuple[str, int], ...] = ()  # (carrier, divisor): a carrier's own default
+
+    def divisor_for(self, carrier: str | None) -> int:
+        """The DIM divisor of a package whose bill row names none: its carrier's, else the default."""
+        return dict(self.carrier_divisors).get(carrier or "", self.dim_divisor)
 
 
 @dataclass(frozen=True)
@@ -71,8 +80,8 @@ class Outcome:
     expected_weight_lb: Decimal | None
 
 
-def cost_tolerance(expected: Decimal) -> Decimal:
-    for below, absolute, relative in COST_BANDS:
+def cost_tolerance(expected: Decimal, bands: tuple[Band, ...] = COST_BANDS) -> Decimal:
+    for below, absolute, relative in bands:
         if below is None or expected < below:
             return absolute if absolute is not None else expected * (relative or Decimal(0))
     raise AssertionError("the last band has no upper bound")  # pragma: no cover
@@ -105,13 +114,17 @@ def decide(
     window: tuple[date, date] | None,
     as_of: date,
     rules: Rules,
+    carrier: str | None = None,
 ) -> Outcome:
-    """The first status that applies; ``bill_rows`` in freight order (date, invoice, file row)."""
+    """The first status that applies; ``bill_rows`` in freight order (date, invoice, file row).
+
+    This is the specification: the run computes the same set-based (sql/reconciliation/outcomes.sql),
+    and a test holds the two together."""
     billed = sum((row.amount for row in bill_rows), Decimal(0)) if bill_rows else None
     freight = [row for row in bill_rows if row.is_freight]
     first = freight[0] if freight else None
     billed_weight = first.rated_weight_lb if first else None
-    divisor = (first.dim_divisor if first else None) or rules.dim_divisor
+    divisor = (first.dim_divisor if first else None) or rules.divisor_for(carrier)
     expected_cost = wms.expected_cost if wms else None
     weight = expected_weight(wms, divisor) if wms else None
 
@@ -133,6 +146,8 @@ def decide(
         and billed_weight - weight > rules.weight_tolerance_lb
     ):
         return outcome(ReconStatus.WEIGHT_VARIANCE, plain)
-    if expected_cost is not None and abs(billed - expected_cost) > cost_tolerance(expected_cost):
+    if expected_cost is not None and abs(billed - expected_cost) > cost_tolerance(
+        expected_cost, rules.cost_bands
+    ):
         return outcome(ReconStatus.COST_VARIANCE, plain)
     return outcome(ReconStatus.MATCHED, plain)

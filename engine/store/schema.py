@@ -602,6 +602,7 @@ carrier_file = sa.Table(
     sa.Column("loaded_by", V(254)),
     sa.Column("loaded_at", TS),
     sa.Column("trace_id", V(40)),
+    sa.Column("rerun_of", V(26)),  # 0011: the rejected file this one re-runs
 )
 carrier_file_claim = sa.Table(
     "carrier_file_claim",
@@ -674,6 +675,18 @@ invoice_charges = sa.Table(
     sa.Column("charge_type", V(200)),
     sa.Column("amount", sa.Numeric(18, 2)),
 )
+# A view (migration 0011): the billed cost of each carrier + tracking number, Σ of its charges.
+shipment_cost = sa.Table(
+    "shipment_cost",
+    metadata,
+    sa.Column("carrier", V(20)),
+    sa.Column("tracking_number", V(40)),
+    sa.Column("billed_cost", sa.Numeric(18, 2)),
+    sa.Column("charges", sa.Integer),
+    sa.Column("freight_rows", sa.Integer),
+    sa.Column("first_invoice_date", sa.Date),
+    sa.Column("last_invoice_date", sa.Date),
+)
 carrier_charge_type = sa.Table(
     "carrier_charge_type",
     metadata,
@@ -743,5 +756,18 @@ carrier_cost_ledger = sa.Table(
     sa.Column("claim_amount", sa.Numeric(18, 2)),
     sa.Column("recovered_amount", sa.Numeric(18, 2)),
     sa.Column("carrier_reference", V(100)),
+    sa.Column("updated_at", TS),
+)
+reconciliation_settings = sa.Table(
+    "reconciliation_settings",
+    metadata,
+    sa.Column("settings_id", sa.Integer, primary_key=True),
+    sa.Column("weight_tolerance_lb", sa.Numeric(12, 2)),
+    sa.Column("grace_days", sa.Integer),
+    sa.Column("dim_divisor", sa.Integer),
+    sa.Column("cost_bands", sa.Text),
+    sa.Column("carrier_divisors", sa.Text),
+    sa.Column("version", sa.Integer),
+    sa.Column("updated_by", V(254)),
     sa.Column("updated_at", TS),
 )

@@ -25,3 +25,17 @@ def sql_text(name: str) -> str:
 
 def load_sql(name: str) -> TextClause:
     return text(sql_text(name))
+
+
+def sql_statements(name: str, **parts: str) -> list[str]:
+    """The statements of a multi-statement file, split on ``;`` at line ends (such files keep
+    semicolons out of their literals); ``parts`` fill its ``{placeholders}``."""
+    script = sql_text(name)
+    if parts:
+        script = script.format(**parts)
+    chunks = [chunk.strip().rstrip(";") for chunk in script.split(";\n")]
+    return [chunk for chunk in chunks if any(_code(line) for line in chunk.splitlines())]
+
+
+def _code(line: str) -> bool:
+    return bool(line.strip()) and not line.strip().startswith("--")

@@ -129,7 +129,7 @@ def test_a_bill_of_another_account_is_refused_in_one_line(demo: api.Ledger) -> N
 def test_bills_list_the_month_and_find_a_shipment_billed_twice(demo: api.Ledger) -> None:
     at = page(Role.FINANCE, "../pages/bills.py")
     listed = frame_with(at, "Invoice")
-    assert len(listed) == month.INVOICES and set(listed["Loaded"]) == {"✓"}
+    assert len(listed) == month.INVOICES + month.UPS_INVOICES and set(listed["Loaded"]) == {"✓"}
     assert "16.00" in set(listed["Invoice-level"])  # the weekly service charge, no shipment
     by_label(at.text_input, "Tracking number").input(month.DUPLICATE_TRACKING)
     by_label(at.button, "Find").click().run()
@@ -159,24 +159,24 @@ def test_the_dashboard_shows_the_month_and_its_lists(
     at = page(Role.MANAGER, "../pages/reconciliation.py")
     counts = frame_with(at, "Expected")
     by_status = dict(zip(counts["Status"], counts["Packages"], strict=True))
-    assert by_status["MATCHED"] == 29 and by_status["COST_VARIANCE"] == 1
-    assert by_status["SHIPPED_NOT_BILLED"] == 2 and by_status["DUPLICATE_BILLING"] == 1
+    assert by_status["MATCHED"] == 48 and by_status["COST_VARIANCE"] == 2  # FedEx and UPS
+    assert by_status["SHIPPED_NOT_BILLED"] == 3 and by_status["DUPLICATE_BILLING"] == 1
     assert len(at.get("plotly_chart")) == 4  # no dispute yet: its chart says so instead
     assert any(c.value == "Recovered vs claimed: nothing in this selection." for c in at.caption)
     assert [m.label for m in at.metric] == ["Packages", "Billed", "Exceptions", "Claimed", "Recovered"]
     assert at.metric[0].value == f"{sum(by_status.values()):,}"
-    assert list(tab_frame(at, "Top variances")["Tracking"])[:1] in (
-        [month.COST_TRACKING],
-        [month.WEIGHT_TRACKING],
-    )
+    assert {month.COST_TRACKING, month.UPS_COST_TRACKING} <= set(tab_frame(at, "Top variances")["Tracking"])
     assert list(tab_frame(at, "Duplicates")["Tracking"]) == [month.DUPLICATE_TRACKING]
-    assert set(tab_frame(at, "Shipped, not billed")["Tracking"]) == set(month.UNBILLED_TRACKINGS)
+    assert set(tab_frame(at, "Shipped, not billed")["Tracking"]) == {
+        *month.UNBILLED_TRACKINGS,
+        month.UPS_UNBILLED_TRACKING,
+    }
     downloads = at.get("download_button")
     assert len(downloads) >= 7 and {d.proto.label for d in downloads} == {"Download CSV"}
     by_label(at.button, "Run now").click().run()
     assert not at.exception, at.exception
     done = [unescape(s.value) for s in at.success]
-    assert len(done) == 1 and "as of 2027-01-04: 34 package(s), 0 exception(s) opened" in done[0], done
+    assert len(done) == 1 and "as of 2027-01-04: 55 package(s), 0 exception(s) opened" in done[0], done
 
 
 def test_the_dashboard_filters_by_carrier_account_and_period(demo: api.Ledger) -> None:
@@ -278,7 +278,7 @@ def test_a_variance_is_flagged_disputed_and_accepted(demo: api.Ledger) -> None:
 def test_disputes_find_a_package_by_its_tracking_number(demo: api.Ledger) -> None:
     at = page(Role.FINANCE, "../pages/disputes.py")
     every = at.metric[0].value
-    by_label(at.text_input, "Tracking number contains").input(month.UNBILLED_TRACKINGS[0][-8:]).run()
+    by_label(at.text_input, "Tracking number contains").input(month.UNBILLED_TRACKINGS[0][-9:]).run()
     assert not at.exception, at.exception
     assert list(frame_with(at, "Tracking")["Tracking"]) == [month.UNBILLED_TRACKINGS[0]]
     assert at.metric[0].value == "1" and every != "1"

@@ -36,6 +36,7 @@ PAGES = {
     "../pages/vendors.py": {Role.FINANCE, Role.ADMIN},
     "../pages/mailbox.py": {Role.FINANCE, Role.ADMIN},
     "../pages/carrier_upload.py": {Role.FINANCE, Role.MANAGER, Role.ADMIN},
+    "../pages/carrier_files.py": {Role.FINANCE, Role.MANAGER, Role.ADMIN},
     "../pages/bills.py": {Role.FINANCE, Role.MANAGER, Role.ADMIN},
     "../pages/reconciliation.py": {Role.FINANCE, Role.MANAGER, Role.ADMIN},
     "../pages/disputes.py": {Role.FINANCE, Role.MANAGER, Role.ADMIN},
@@ -45,6 +46,7 @@ PAGES = {
     "../pages/operations.py": {Role.ADMIN},
     "../pages/users.py": {Role.ADMIN},
     "../pages/api_keys.py": {Role.ADMIN},
+    "../pages/recon_settings.py": {Role.ADMIN},
 }
 SESSION_KEY = "_opsledger_session_id"
 
@@ -109,6 +111,8 @@ def test_every_page_for_every_role(demo: api.Ledger, role: Role) -> None:
         ("pages/mapping_review.py", Role.SALES),
         ("pages/allocation.py", Role.MANAGER),
         ("pages/coverage.py", Role.FINANCE),
+        ("pages/recon_settings.py", Role.MANAGER),
+        ("pages/carrier_files.py", Role.SALES),
     ],
 )
 def test_a_direct_visit_to_a_forbidden_page_is_refused(demo: api.Ledger, page: str, role: Role) -> None:

@@ -173,6 +173,8 @@ SAMPLES: dict[str, Callable[[dict[str, Any], Role], tuple[tuple[Any, ...], dict[
     "mailbox_status": lambda s, r: ((), {}),
     "ingest_carrier_file": lambda s, r: ((b"", "bill.csv"), {"carrier": "fedex", "account": "123456789"}),
     "list_carrier_invoices": lambda s, r: ((), {}),
+    "list_carrier_files": lambda s, r: ((), {}),
+    "rerun_carrier_file": lambda s, r: (("01J0000000000000000000NONE",), {}),
     "shipment": lambda s, r: ((), {"carrier": "fedex", "tracking": "700000000001"}),
     "import_wms": lambda s, r: ((WMS_CSV, "wms.csv"), {}),
     "pull_wms": lambda s, r: ((), {}),
@@ -182,6 +184,8 @@ SAMPLES: dict[str, Callable[[dict[str, Any], Role], tuple[tuple[Any, ...], dict[
     "wms_status": lambda s, r: ((), {}),
     "dispute_worklist": lambda s, r: ((), {}),
     "act_on_dispute": lambda s, r: ((), {"carrier": "fedex", "tracking": "700000000999", "action": "flag"}),
+    "reconciliation_settings": lambda s, r: ((), {}),
+    "update_reconciliation_settings": lambda s, r: ((), {"grace_days": 21}),
 }
 
 GUARDED = sorted(name for name, entry in api.PERMISSION_TABLE.items() if entry.need is not Gate.OPEN)

@@ -1,0 +1,54 @@
+-- Helpers of the bill stage (DuckDB). Every amount stays a string until it is cast on purpose:
+-- accounts and tracking ids keep their leading zeros, money is DECIMAL(18, 2), never a float.
+
+-- Accounts compare without leading zeros ("000123456789" is "123456789").
+CREATE OR REPLACE TEMP MACRO carrier_account(v) AS
+    CASE WHEN v = '' THEN '' WHEN ltrim(v, '0') = '' THEN '0' ELSE ltrim(v, '0') END;
+
+-- A money cell that is not a number, or has more than two decimals (refused, never rounded).
+CREATE OR REPLACE TEMP MACRO carrier_money_bad(v) AS
+    v <> '' AND (
+        TRY_CAST(v AS DECIMAL(38, 10)) IS NULL
+        OR TRY_CAST(v AS DECIMAL(38, 10)) <> TRY_CAST(TRY_CAST(v AS DECIMAL(38, 10)) AS DECIMAL(38, 2))
+    );
+
+-- A weight, dimension or divisor: a non-negative number.
+CREATE OR REPLACE TEMP MACRO carrier_measure_bad(v) AS
+    v <> '' AND coalesce(TRY_CAST(v AS DECIMAL(38, 10)) < 0, true);
+
+CREATE OR REPLACE TEMP MACRO carrier_day_bad(v) AS
+    v <> '' AND try_strptime(v, '%Y%m%d') IS NULL;
+
+CREATE OR REPLACE TEMP MACRO carrier_money(v) AS
+    CAST(NULLIF(v, '') AS DECIMAL(18, 2));
+
+-- DOMAIN: kilograms × 2.20462, rounded up to 0.1 lb; pounds rounded up to 0.1 lb.
+CREATE OR REPLACE TEMP MACRO carrier_pounds(v, units) AS
+    CASE WHEN v = '' THEN NULL ELSE
+        CAST(CEIL(
+            CAST(v AS DECIMAL(38, 10))
+            * (CASE WHEN upper(units) IN ('K', 'KG', 'KGS') THEN 2.20462 ELSE 1 END) * 10
+        ) AS DECIMAL(12, 1)) * 0.1
+    END;
+
+-- Centimetres ("C") to inches, half up to 0.01 in.
+CREATE OR REPLACE TEMP MACRO carrier_inches(v, unit) AS
+    CASE WHEN v = '' THEN NULL
+         WHEN upper(unit) = 'C' THEN round(CAST(v AS DECIMAL(38, 10)) / 2.54, 2)
+         ELSE round(CAST(v AS DECIMAL(38, 10)), 2)
+    END;
+
+-- One Crockford base-32 digit of v (position 0 = least significant).
+CREATE OR REPLACE TEMP MACRO carrier_b32(v, k) AS
+    substr('0123456789ABCDEFGHJKMNPQRSTVWXYZ', CAST(((v >> (5 * k)) & 31) AS INTEGER) + 1, 1);
+
+-- A charge id shaped like a ULID: the file id's time and first random characters (16), then the
+-- charge's place in the file (row × 64 + slot) in 10 base-32 digits. Unique within the file, and
+-- sorting with the file.
+CREATE OR REPLACE TEMP MACRO carrier_charge_id(prefix, row_number, slot) AS
+    prefix
+    || carrier_b32(CAST(row_number AS BIGINT) * 64 + slot, 9) || carrier_b32(CAST(row_number AS BIGINT) * 64 + slot, 8)
+    || carrier_b32(CAST(row_number AS BIGINT) * 64 + slot, 7) || carrier_b32(CAST(row_number AS BIGINT) * 64 + slot, 6)
+    || carrier_b32(CAST(row_number AS BIGINT) * 64 + slot, 5) || carrier_b32(CAST(row_number AS BIGINT) * 64 + slot, 4)
+    || carrier_b32(CAST(row_number AS BIGINT) * 64 + slot, 3) || carrier_b32(CAST(row_number AS BIGINT) * 64 + slot, 2)
+    || carrier_b32(CAST(row_number AS BIGINT) * 64 + slot, 1) || carrier_b32(CAST(row_number AS BIGINT) * 64 + slot, 0);
