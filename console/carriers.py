@@ -1,19 +1,17 @@
 """Parts of the managers' (logistics) desk's pages: a carrier file's per-invoice outcome, the bills
-and one shipment's charges, the reconciled ledger with its status counts and totals (tables with bar
-columns: this console draws no plotly), and the dispute form of one package."""
+and one shipment's charges, the reconciled ledger's rows, and the dispute form of one package (the
+reconciliation dashboard's charts are in ``console.dashboard``)."""
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Sequence
-from decimal import Decimal
 
 import pandas as pd
 import streamlit as st
 
 from console.finance import finish
 from console.text import plain
-from console.widgets import PageContext, call, money
+from console.widgets import PageContext, call, form_request_id, money
 from engine import api
 from engine.api import (
     CarrierFileResult,
@@ -23,14 +21,10 @@ from engine.api import (
     InvoiceOutcome,
     LedgerRow,
     ShipmentView,
+    WmsStatus,
 )
-from engine.reconciliation.rules import EXCEPTION_STATUSES
-from engine.vocab import ReconStatus
 
 CARRIERS = [c.value for c in api.Carrier]
-STATUSES = list(ReconStatus)
-VARIANCES = [s for s in ReconStatus if s in EXCEPTION_STATUSES]
-ZERO = Decimal("0")
 
 INVOICE_COLUMNS = {
     "Invoice": st.column_config.TextColumn(width="small", pinned=True),
@@ -168,40 +162,6 @@ def ledger_frame(rows: Sequence[LedgerRow]) -> pd.DataFrame:
     )
 
 
-def counts_frame(counts: dict[str, int]) -> pd.DataFrame:
-    """Packages per status, every status listed (in the rules' order), with a bar column."""
-    return pd.DataFrame([{"Status": str(s), "Packages": counts.get(str(s), 0)} for s in STATUSES])
-
-
-def show_counts(counts: dict[str, int]) -> None:
-    frame = counts_frame(counts)
-    top = int(frame["Packages"].max()) if len(frame) else 0
-    st.dataframe(
-        frame,
-        hide_index=True,
-        column_config={
-            "Packages": st.column_config.ProgressColumn(format="%d", min_value=0, max_value=max(top, 1))
-        },
-    )
-
-
-def status_counts(rows: Sequence[LedgerRow]) -> dict[str, int]:
-    return dict(Counter(str(r.status) for r in rows))
-
-
-def totals(rows: Sequence[LedgerRow]) -> tuple[Decimal, Decimal, Decimal]:
-    """(Σ billed, Σ expected, Σ variance) of the rows shown."""
-    billed = sum((r.billed_cost or ZERO for r in rows), ZERO)
-    expected = sum((r.expected_cost or ZERO for r in rows), ZERO)
-    return billed, expected, sum((r.variance or ZERO for r in rows), ZERO)
-
-
-def dispute_totals(rows: Sequence[LedgerRow]) -> tuple[Decimal, Decimal]:
-    """(Σ claimed, Σ recovered) of the rows shown."""
-    claimed = sum((r.claim_amount or ZERO for r in rows), ZERO)
-    return claimed, sum((r.recovered_amount or ZERO for r in rows), ZERO)
-
-
 def csv_bytes(frame: pd.DataFrame) -> bytes:
     return frame.to_csv(index=False).encode("utf-8")
 
@@ -225,6 +185,7 @@ def dispute_form(ctx: PageContext, row: LedgerRow) -> None:
         reference = st.text_input("Carrier reference", help="The carrier's dispute case number (dispute).")
         if not st.form_submit_button("Apply", type="primary", icon=":material/gavel:"):
             return
+    request_id = form_request_id(key, action, amount, reference)  # a double click acts once
     done = call(
         api.act_on_dispute,
         ctx.ledger,
@@ -234,7 +195,42 @@ def dispute_form(ctx: PageContext, row: LedgerRow) -> None:
         amount=amount or None,
         reference=reference or None,
         actor=ctx.actor,
+        request_id=request_id,
     )
     if done is not None:
         st.session_state[LAST_ACTED] = f"{done.carrier}:{done.tracking_number}"
-        finish(f"{done.carrier} {done.tracking_number} is now {done.dispute_status}.")
+        finish(f"{done.carrier} {done.tracking_number} is now {done.dispute_status}.", form_key=key)
+
+
+def show_wms_status(ctx: PageContext, status: WmsStatus) -> None:
+    """The last import in one line and each carrier's ship-date window (what "billed, not shipped"
+    is judged against)."""
+    last = status.last_import
+    if last is None:
+        st.info("No WMS export imported yet.", icon=":material/inventory_2:")
+        return
+    source = plain(last.source) if last.source else "an earlier import"
+    st.markdown(
+        f"**Last import:** {ctx.when(last.at)} by {plain(last.by)} from {source}: {last.rows:,} row(s), "
+        f"{last.inserted:,} new, {last.replaced:,} replaced."
+    )
+    frame = pd.DataFrame(
+        [
+            {
+                "Carrier": c.carrier,
+                "First ship date": c.first_day,
+                "Last ship date": c.last_day,
+                "Shipments": c.shipments,
+            }
+            for c in status.coverage
+        ],
+        columns=["Carrier", "First ship date", "Last ship date", "Shipments"],
+    )
+    st.dataframe(
+        frame,
+        hide_index=True,
+        column_config={
+            "First ship date": st.column_config.DateColumn(format="YYYY-MM-DD"),
+            "Last ship date": st.column_config.DateColumn(format="YYYY-MM-DD"),
+        },
+    )

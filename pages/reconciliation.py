@@ -1,18 +1,11 @@
-"""Reconciliation: run it now as of a day; packages per status; the reconciled ledger filtered by
-status and carrier, its billed and expected totals, and the shown table as CSV."""
+"""Reconciliation: run it now as of a day; the dashboard of the reconciled ledger and the bills
+(spend per week, cost per package, statuses, variances, the lists to act on, disputes), filtered by
+carrier, account and ship-date period. Every figure is an aggregate the engine computed."""
 
 import streamlit as st
 
-from console.carriers import (
-    CARRIERS,
-    LEDGER_COLUMNS,
-    STATUSES,
-    csv_bytes,
-    ledger_frame,
-    show_counts,
-    status_counts,
-    totals,
-)
+from console import dashboard as view
+from console.carriers import CARRIERS
 from console.widgets import call, money, page_setup
 from engine import api
 from engine.api import Permission, ReconRun
@@ -22,8 +15,8 @@ LAST_RUN = "_recon_last_run"
 ctx = page_setup(
     "Reconciliation",
     Permission.WORK_CARRIERS,
-    caption="Every billed or shipped package against the WMS: the first status that applies, in the "
-    "order of the table below. A variance opens an exception on the logistics desk.",
+    caption="Every billed or shipped package against the WMS: the first status that applies. A variance "
+    "opens an exception on the logistics desk.",
 )
 if not ctx.actor.can(Permission.RECONCILE):
     st.caption("Managers run the reconciliation (it also runs after each load and nightly).")
@@ -53,38 +46,53 @@ if last is not None:
         icon=":material/check_circle:",
     )
 
-with st.container(horizontal=True):
-    status = st.selectbox(
-        "Status", key="recon-status", options=[None, *STATUSES], format_func=lambda s: s or "Any status"
-    )
-    carrier = st.selectbox(
-        "Carrier",
-        [None, *CARRIERS],
-        format_func=lambda c: c.upper() if c else "Any carrier",
-        key="recon-carrier",
-    )
-everything = call(api.list_reconciliation, ctx.ledger, carrier=carrier, actor=ctx.actor) or []
-shown = [r for r in everything if status is None or r.status == status]
-counts_side, totals_side = st.columns([2, 3])
-with counts_side:
-    show_counts(status_counts(everything))
-with totals_side:
-    billed, expected, variance = totals(shown)
-    a, b, c = st.columns(3)
-    a.metric("Billed", money(billed))
-    b.metric("Expected", money(expected))
-    c.metric("Variance", money(variance))
-    st.caption(f"Of the {len(shown):,} package(s) shown.")
-if not shown:
-    st.info("No reconciled packages match. Load bills and a WMS export, then Run now.")
+filters = st.container(horizontal=True)  # drawn once the accounts on the bills are known
+chosen = view.chosen_filters()
+board = call(api.reconciliation_dashboard, ctx.ledger, actor=ctx.actor, **chosen)
+with filters:
+    view.show_filters(board, chosen)
+if board is None:
     st.stop()
-frame = ledger_frame(shown)
-st.dataframe(frame, hide_index=True, width="stretch", column_config=LEDGER_COLUMNS)
-st.download_button(
-    "Download CSV",
-    csv_bytes(frame),
-    file_name=f"reconciliation-{status or 'all'}.csv".lower(),
-    mime="text/csv",
-    icon=":material/download:",
-    on_click="ignore",  # a download needs no rerun
+a, b, c, d, e = st.columns(5)
+a.metric("Packages", f"{board.packages:,}")
+b.metric("Billed", money(board.billed))
+c.metric("Exceptions", f"{board.exceptions:,}")
+d.metric("Claimed", money(board.claimed))
+e.metric("Recovered", money(board.recovered))
+if not board.packages and not board.spend_by_carrier:
+    st.info("Nothing reconciled or billed in this selection. Load bills and a WMS export, then Run now.")
+    st.stop()
+
+by = (
+    st.segmented_control("Spend by", list(view.SPEND_BY), default="Carrier", key="recon-spend-by")
+    or "Carrier"
 )
+spend = view.spend_frame(getattr(board, view.SPEND_BY[by]))
+view.show_chart(view.spend_figure(spend, by), spend, view.file_name(f"spend-by-{by}", board), key="spend")
+left, right = st.columns(2)
+with left:
+    frame = view.status_frame(board)
+    view.show_chart(view.status_figure(frame), frame, view.file_name("statuses", board), key="statuses")
+    frame = view.variance_frame(board)
+    view.show_chart(view.variance_figure(frame), frame, view.file_name("variances", board), key="variances")
+with right:
+    frame = view.package_cost_frame(board)
+    view.show_chart(
+        view.package_cost_figure(frame), frame, view.file_name("cost-per-package", board), key="cost"
+    )
+    frame = view.dispute_frame(board)
+    view.show_chart(view.dispute_figure(frame), frame, view.file_name("disputes", board), key="disputes")
+
+lists = {
+    "Top variances": (board.top_variances, "No cost or weight variance."),
+    "Duplicates": (board.duplicates, "No package billed for freight twice."),
+    "Billed, not shipped": (board.billed_not_shipped, "Every billed package is in the WMS export."),
+    "Shipped, not billed": (board.shipped_not_billed, "Every shipped package past its grace days is billed."),
+}
+tabs = st.tabs(
+    [f"{label} ({packages.total:,} · {money(packages.amount)})" for label, (packages, _) in lists.items()]
+)
+for tab, (label, (packages, empty)) in zip(tabs, lists.items(), strict=True):
+    with tab:
+        stem = label.lower().replace(",", "").replace(" ", "-")
+        view.show_packages(packages, view.file_name(stem, board), key=stem, empty=empty)

@@ -106,18 +106,25 @@ from engine.api.ledger import (
 )
 from engine.api.reconciliation import (
     CostBand,
+    Dashboard,
     DisputeAction,
+    DisputeWorklist,
     LedgerRow,
+    PackageList,
     ReconRun,
     ReconSettings,
     WmsImport,
+    WmsStatus,
     act_on_dispute,
+    dispute_worklist,
     import_wms,
     list_reconciliation,
     pull_wms,
+    reconciliation_dashboard,
     reconciliation_settings,
     run_reconciliation,
     update_reconciliation_settings,
+    wms_status,
 )
 from engine.api.sales import (
     ImportSummary,
@@ -439,14 +446,21 @@ __all__ += [
 
 # The managers' desk (issue 9): WMS shipments, reconciliation and disputes.
 __all__ += [
+    "Dashboard",
     "DisputeAction",
+    "DisputeWorklist",
     "LedgerRow",
+    "PackageList",
     "ReconRun",
     "WmsImport",
+    "WmsStatus",
     "act_on_dispute",
+    "dispute_worklist",
     "import_wms",
     "list_reconciliation",
+    "reconciliation_dashboard",
     "run_reconciliation",
+    "wms_status",
 ]
 # Admin-editable reconciliation settings (issue 9 §3).
 __all__ += [

@@ -212,10 +212,21 @@ def _values(record: WmsRecord) -> dict[str, Any]:
     }
 
 
+PULL_SOURCE = "the WMS database (ODBC)"
+
+
 def save_shipments(
-    db: Database, conn: Connection, records: list[WmsRecord], *, actor: Actor, trace_id: str
+    db: Database,
+    conn: Connection,
+    records: list[WmsRecord],
+    *,
+    actor: Actor,
+    trace_id: str,
+    source: str = PULL_SOURCE,
 ) -> WmsImport:
-    """Write the rows: the last row per carrier + tracking wins; stored rows it replaces are audited."""
+    """Write the rows: the last row per carrier + tracking wins; stored rows it replaces are audited.
+    ``source`` (the file's name, or the ODBC pull) goes into the import's audit row: the WMS page
+    shows where the last import came from."""
     now = utcnow()
     latest: dict[tuple[str, str], dict[str, Any]] = {}
     replaced = 0
@@ -265,7 +276,7 @@ def save_shipments(
             entity_type="wms_import",
             entity_id=trace_id,
             trace_id=trace_id,
-            after=result.model_dump(exclude={"trace_id"}),
+            after=result.model_dump(exclude={"trace_id"}) | {"source": source},
             at=now,
         )
     )

@@ -10,6 +10,7 @@ from pathlib import Path
 from tests.benchmarks import (
     bench_api,
     bench_carriers,
+    bench_dashboard,
     bench_ingest,
     bench_invoices,
     bench_reconciliation,
@@ -30,7 +31,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument(
         "--only",
-        choices=["ingest", "stores", "api", "invoices", "carriers", "reconciliation"],
+        choices=["ingest", "stores", "api", "invoices", "carriers", "reconciliation", "dashboard"],
         help="run one part only",
     )
     args = parser.parse_args(argv)
@@ -52,6 +53,8 @@ def main(argv: list[str] | None = None) -> int:
         parts.append(bench_carriers.render(bench_carriers.run(quick=args.quick)))
     if args.only in (None, "reconciliation"):
         parts.append(bench_reconciliation.render(bench_reconciliation.run(quick=args.quick)))
+    if args.only in (None, "dashboard"):
+        parts.append(bench_dashboard.render(bench_dashboard.run(quick=args.quick)))
     text = "\n".join(parts)
     print(text)
     args.output.parent.mkdir(parents=True, exist_ok=True)

@@ -4,15 +4,18 @@ and a dispute worked step by step."""
 
 from __future__ import annotations
 
+from datetime import date
 from decimal import Decimal
 
 import pytest
+import sqlalchemy as sa
 from streamlit.testing.v1 import AppTest
 
 from engine import api
 from engine.demo import logistics as month
 from engine.demo.carriers import FedexRow, fedex_csv
 from engine.demo.loader import demo_password
+from engine.store.schema import client_request_log
 from engine.vocab import DisputeStatus, ReconStatus, Role
 from tests.console.test_pages import ROOT, SESSION_KEY, as_role, by_label, texts, unescape
 
@@ -141,31 +144,72 @@ def test_bills_list_the_month_and_find_a_shipment_billed_twice(demo: api.Ledger)
     assert any("No fedex shipment" in unescape(e.value) for e in at.error), texts(at)
 
 
-def test_run_now_shows_the_counts_and_the_filtered_ledger(demo: api.Ledger) -> None:
+def tab_frame(at: AppTest, label: str):  # type: ignore[no-untyped-def]
+    (tab,) = [t for t in at.tabs if t.label.startswith(label)]
+    return tab.dataframe[0].value
+
+
+def test_the_dashboard_shows_the_month_and_its_lists(
+    demo: api.Ledger, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def whole_ledger(*args: object, **kwargs: object) -> None:
+        raise AssertionError("the dashboard reads aggregates, never the whole ledger")
+
+    monkeypatch.setattr(api, "list_reconciliation", whole_ledger)
     at = page(Role.MANAGER, "../pages/reconciliation.py")
-    counts = frame_with(at, "Packages")
+    counts = frame_with(at, "Expected")
     by_status = dict(zip(counts["Status"], counts["Packages"], strict=True))
     assert by_status["MATCHED"] == 48 and by_status["COST_VARIANCE"] == 2  # FedEx and UPS
     assert by_status["SHIPPED_NOT_BILLED"] == 3 and by_status["DUPLICATE_BILLING"] == 1
+    assert len(at.get("plotly_chart")) == 4  # no dispute yet: its chart says so instead
+    assert any(c.value == "Recovered vs claimed: nothing in this selection." for c in at.caption)
+    assert [m.label for m in at.metric] == ["Packages", "Billed", "Exceptions", "Claimed", "Recovered"]
+    assert at.metric[0].value == f"{sum(by_status.values()):,}"
+    assert {month.COST_TRACKING, month.UPS_COST_TRACKING} <= set(tab_frame(at, "Top variances")["Tracking"])
+    assert list(tab_frame(at, "Duplicates")["Tracking"]) == [month.DUPLICATE_TRACKING]
+    assert set(tab_frame(at, "Shipped, not billed")["Tracking"]) == {
+        *month.UNBILLED_TRACKINGS,
+        month.UPS_UNBILLED_TRACKING,
+    }
+    downloads = at.get("download_button")
+    assert len(downloads) >= 7 and {d.proto.label for d in downloads} == {"Download CSV"}
     by_label(at.button, "Run now").click().run()
     assert not at.exception, at.exception
     done = [unescape(s.value) for s in at.success]
     assert len(done) == 1 and "as of 2027-01-04: 55 package(s), 0 exception(s) opened" in done[0], done
-    at.selectbox(key="recon-status").set_value(ReconStatus.COST_VARIANCE).run()
-    shown = frame_with(at, "Tracking")
-    assert set(shown["Tracking"]) == {month.COST_TRACKING, month.UPS_COST_TRACKING}
+
+
+def test_the_dashboard_filters_by_carrier_account_and_period(demo: api.Ledger) -> None:
+    at = page(Role.FINANCE, "../pages/reconciliation.py")
+    everything = at.metric[0].value
+    at.selectbox(key="recon-carrier").set_value("ups").run()
+    assert not at.exception, at.exception
+    assert at.metric[0].value != everything
+    assert at.selectbox(key="recon-account").options == ["Any account", *accounts(demo, "ups")]
     at.selectbox(key="recon-carrier").set_value("fedex").run()
-    shown = frame_with(at, "Tracking")
-    assert list(shown["Tracking"]) == [month.COST_TRACKING]
-    assert float(shown["Variance"][0]) == 6.50
-    billed, expected, variance = (Decimal(m.value) for m in at.metric)
-    assert (billed - expected, variance) == (Decimal("6.50"), Decimal("6.50"))
-    (download,) = at.get("download_button")
-    assert download.proto.label == "Download CSV"
+    at.selectbox(key="recon-account").set_value(month.ACCOUNT).run()
+    assert not at.exception, at.exception
+    fedex = int(at.metric[0].value.replace(",", ""))
+    assert 0 < fedex < int(everything.replace(",", ""))
+    assert "Shipped, not billed (0 · " in [t.label for t in at.tabs][3]  # the WMS names no account
+    today = api.business_today(demo)
+    at.date_input(key="recon-since").set_value(today).run()
+    assert not at.exception, at.exception
+    assert any("Nothing reconciled or billed" in i.value for i in at.info), texts(at)
+    at.date_input(key="recon-until").set_value(date(2027, 1, 1)).run()  # before the start
+    assert any("starts (2027-01-04) after it ends" in unescape(w.value) for w in at.warning), texts(at)
+    assert at.selectbox(key="recon-carrier").value == "fedex"  # the filters stay to fix it
+
+
+def accounts(ledger: api.Ledger, carrier: str) -> list[str]:
+    board = api.reconciliation_dashboard(ledger, actor=api.CLI_OPERATOR)
+    return board.accounts.get(carrier, [])
 
 
 def test_a_wms_import_reports_its_rows(demo: api.Ledger) -> None:
     at = page(Role.MANAGER, "../pages/wms_shipments.py")
+    before = [unescape(m.value) for m in at.markdown if "Last import:" in m.value]
+    assert len(before) == 1 and "by " in before[0], texts(at)  # the demo month's own import
     content = month.demo_wms(api.business_today(demo)).splitlines()
     by_label(at.file_uploader, "WMS export (.csv or .xlsx)").upload(
         "wms.csv", b"\n".join(content[:4]) + b"\n", "text/csv"
@@ -174,6 +218,14 @@ def test_a_wms_import_reports_its_rows(demo: api.Ledger) -> None:
     assert not at.exception, at.exception
     done = [unescape(s.value) for s in at.success]
     assert done and done[0].startswith("wms.csv: 3 row(s) imported, 0 new, 3 replaced"), texts(at)
+    last = [unescape(m.value) for m in at.markdown if "Last import:" in m.value]
+    assert len(last) == 1 and "by manager@demo.local from wms.csv: 3 row(s), 0 new, 3 replaced." in last[0]
+    window = frame_with(at, "First ship date")
+    status = api.wms_status(demo, actor=api.CLI_OPERATOR)
+    assert list(window["Carrier"]) == [c.carrier for c in status.coverage]
+    assert (
+        list(window["Shipments"]) == [c.shipments for c in status.coverage] and sum(window["Shipments"]) > 3
+    )
     by_label(at.file_uploader, "WMS export (.csv or .xlsx)").upload(
         "bad.csv", b"carrier,tracking\nFedEx,1\n", "text/csv"
     )
@@ -198,6 +250,18 @@ def test_a_variance_is_flagged_disputed_and_accepted(demo: api.Ledger) -> None:
 
     act("flag")
     assert [unescape(s.value) for s in at.success] == [f"fedex {month.COST_TRACKING} is now FLAGGED."]
+    # A double click: the second press carries the first press's request id (its run was cut short
+    # before the answer was shown): the stored answer again, not "cannot be flagged".
+    with demo.db.read() as conn:
+        (first,) = conn.execute(
+            sa.select(client_request_log.c.client_request_id).where(
+                client_request_log.c.operation == "disputes.act"
+            )
+        ).scalars()
+    at.session_state[f"_request_ids_dispute-{key.replace(':', '-')}"] = {"flag||": first}
+    act("flag")
+    assert [unescape(s.value) for s in at.success] == [f"fedex {month.COST_TRACKING} is now FLAGGED."]
+    assert not at.error, texts(at)
     act("accept", "6.50")  # out of order: a flagged package is disputed first
     assert any("cannot be accepted" in unescape(e.value) for e in at.error), texts(at)
     assert ledger_rows(demo)[month.COST_TRACKING].dispute_status is DisputeStatus.FLAGGED
@@ -209,6 +273,17 @@ def test_a_variance_is_flagged_disputed_and_accepted(demo: api.Ledger) -> None:
         Decimal("6.50"), Decimal("6.50"), "FDX-CLAIM-1"
     )  # fmt: skip
     assert [m.value for m in at.metric][1:] == ["6.50", "6.50"]
+
+
+def test_disputes_find_a_package_by_its_tracking_number(demo: api.Ledger) -> None:
+    at = page(Role.FINANCE, "../pages/disputes.py")
+    every = at.metric[0].value
+    by_label(at.text_input, "Tracking number contains").input(month.UNBILLED_TRACKINGS[0][-9:]).run()
+    assert not at.exception, at.exception
+    assert list(frame_with(at, "Tracking")["Tracking"]) == [month.UNBILLED_TRACKINGS[0]]
+    assert at.metric[0].value == "1" and every != "1"
+    by_label(at.text_input, "Tracking number contains").input("no-such-package").run()
+    assert any("containing no-such-package" in unescape(i.value) for i in at.info), texts(at)
 
 
 def test_finance_reads_reconciliation_and_disputes_but_does_not_work_them(demo: api.Ledger) -> None:

@@ -101,3 +101,8 @@ def test_a_manager_loads_reconciles_and_disputes(page: Page, console: Console, t
         expect(answered).to_be_visible()
         assert done.count() == 1, problems.all_inner_texts()
     expect(claimed).not_to_have_text(before)
+
+    # The dashboard shows the claim: its "Claimed" figure is the disputes' sum.
+    open_page(page, "Reconciliation", "reconciliation")
+    expect(page.get_by_test_id("stMetric").filter(has_text="Claimed")).to_contain_text("5.50")
+    expect(page.locator('[data-testid="stPlotlyChart"] .main-svg').first).to_be_visible()
