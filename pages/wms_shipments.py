@@ -19,7 +19,9 @@ ctx = page_setup(
     "spellings (Tracking ID, Ship Date …) are understood.",
 )
 with st.form("wms-import"):
-    upload = st.file_uploader("WMS export (.csv or .xlsx)", type=["csv", "xlsx"])
+    upload = st.file_uploader(
+        "WMS export (.csv or .xlsx)", type=["csv", "xlsx"], max_upload_size=ctx.upload_mb
+    )
     submitted = st.form_submit_button("Import", type="primary", icon=":material/upload:")
 if submitted:
     if upload is None:

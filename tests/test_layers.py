@@ -52,3 +52,13 @@ def test_pages_are_short() -> None:
         assert lines <= 110, (
             f"{path.name} has {lines} lines: move a component to console/ or logic to the engine"
         )
+
+
+def test_every_uploader_sets_its_own_limit() -> None:
+    """The server takes uploads up to the carrier bill's 500 MB: every other uploader says its own."""
+    for folder in ("pages", "console"):
+        for path in (ROOT / folder).rglob("*.py"):
+            for node in ast.walk(ast.parse(path.read_text())):
+                if isinstance(node, ast.Call) and getattr(node.func, "attr", None) == "file_uploader":
+                    keywords = {k.arg for k in node.keywords}
+                    assert "max_upload_size" in keywords, f"{path.name}:{node.lineno} sets no max_upload_size"

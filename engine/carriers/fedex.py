@@ -117,7 +117,7 @@ def account_mismatch(stage: BillStage, account: str) -> ContractMismatch | None:
 
 
 def check_cells(stage: BillStage) -> None:
-    """The first cell that cannot be read, named as the row reader would name it."""
+    """The first cell that cannot be read, named with its row and column."""
     cell = stage.rows("carriers/fedex_first_error")
     pair = stage.rows("carriers/fedex_pair_error")
     cell_at = (cell[0][0], cell[0][1]) if cell else None

@@ -6,8 +6,9 @@ the data directory so it can be re-run with a corrected account). The same bytes
 ``skipped``, only the file row. Otherwise the invoices that add up are loaded with their charges; one
 that does not gets its own ``CARRIER_TOTALS_MISMATCH`` and the file is ``partial``.
 
-FedEx bills go through the set-based pipeline (``engine.carriers.fedex``, SQL in ``sql/carriers/``);
-UPS bills, one row per charge, through their row reader (``engine.carriers.ups``).
+Both carriers' bills go through the set-based pipeline: a carrier's module stages and checks its rows
+(``engine.carriers.fedex`` by header name, ``engine.carriers.ups`` by position), the shared SQL totals
+the invoices and shapes what the store receives (``engine.carriers.staged``, SQL in ``sql/carriers/``).
 """
 
 from __future__ import annotations
@@ -17,9 +18,8 @@ import shutil
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from decimal import Decimal
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
@@ -75,27 +75,6 @@ class Offer:
     sha256: str
     rerun_of: str | None = None  # the rejected file this offer re-runs
     request_id: str | None = None  # the caller's idempotency key: a twin gets the first answer
-
-
-class InvoiceFacts(Protocol):
-    """What an invoice's ``carrier_bill`` row says, from the row reader or the stage."""
-
-    @property
-    def invoice_number(self) -> str: ...
-    @property
-    def invoice_date(self) -> Any: ...
-    @property
-    def row_count(self) -> int: ...
-    @property
-    def net_total(self) -> Decimal: ...
-    @property
-    def amount_due(self) -> Decimal | None: ...
-    @property
-    def packages(self) -> int: ...
-    @property
-    def invoice_level_total(self) -> Decimal: ...
-    @property
-    def problem(self) -> str | None: ...
 
 
 def sha256_file(path: Path) -> str:
@@ -414,7 +393,7 @@ def _settle_all(
     conn: Connection,
     offer: Offer,
     file_id: str,
-    invoices: Sequence[InvoiceFacts],
+    invoices: Sequence[StagedInvoice],
     actor: Actor,
     trace_id: str,
     now: datetime,
@@ -516,7 +495,7 @@ def _settle(
     conn: Connection,
     offer: Offer,
     file_id: str,
-    invoice: InvoiceFacts,
+    invoice: StagedInvoice,
     actor: Actor,
     trace_id: str,
     now: datetime,
