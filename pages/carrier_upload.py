@@ -17,14 +17,20 @@ LOADS = (CarrierFileStatus.LOADED, CarrierFileStatus.PARTIAL)
 ctx = page_setup(
     "Carrier upload",
     Permission.WORK_CARRIERS,
-    caption="A FedEx Billing Online CSV or a UPS billing file. The account must be the file's own: "
-    "a file of another account is refused whole (fix it, then re-run it from Carrier files). "
-    "The same file twice is skipped.",
+    caption="A FedEx Billing Online CSV or a UPS billing file. Its carrier and account are read from the "
+    "file unless you choose them; a file whose rows bill another account is refused whole (fix it, "
+    "then re-run it from Carrier files). The same file twice is skipped.",
 )
 with st.form(FORM):
     left, right = st.columns(2)
-    carrier = left.selectbox("Carrier", CARRIERS, format_func=str.upper)
-    account = right.text_input("Account", help="The carrier account the bill is for (leading zeros may go).")
+    carrier = left.selectbox(
+        "Carrier", [None, *CARRIERS], format_func=lambda c: c.upper() if c else "From the file"
+    )
+    account = right.text_input(
+        "Account",
+        placeholder="From the file",
+        help="The carrier account the bill is for (leading zeros may go); empty: the file's first row's.",
+    )
     upload = st.file_uploader(
         "Carrier bill",
         type=["csv", "txt"],
@@ -33,8 +39,8 @@ with st.form(FORM):
     )
     submitted = st.form_submit_button("Load bill", type="primary", icon=":material/upload:")
 if submitted:
-    if upload is None or not account.strip():
-        st.warning("Choose the bill file and give its account first.")
+    if upload is None:
+        st.warning("Choose the bill file first.")
     else:
         bar = st.progress(0.0, text=f"Loading {plain(upload.name)}…")
         result = call(
@@ -43,10 +49,10 @@ if submitted:
             upload,
             upload.name,
             carrier=carrier,
-            account=account,
+            account=account.strip() or None,
             actor=ctx.actor,
             progress=lambda done, doing: bar.progress(min(done, 1.0), text=doing),
-            request_id=form_request_id(FORM, carrier, account.strip(), upload.file_id),
+            request_id=form_request_id(FORM, carrier or "", account.strip(), upload.file_id),
         )
         bar.empty()
         if result is not None:

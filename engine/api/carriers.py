@@ -63,8 +63,8 @@ def ingest_carrier_file(
     content: bytes | Path | BinaryIO,
     file_name: str,
     *,
-    carrier: Carrier | str,
-    account: str,
+    carrier: Carrier | str | None = None,
+    account: str | None = None,
     tenant: str | None = None,
     actor: Actor,
     progress: Progress = no_progress,
@@ -74,6 +74,9 @@ def ingest_carrier_file(
     bytes were loaded before) or ``rejected`` (contract mismatch, with its exception). The same
     ``request_id`` again (a double submit) answers with the first result.
 
+    ``carrier`` and ``account`` left out are read from the file: the carrier from its layout, the
+    account from its first row (the contract then holds every row to it).
+
     ``content`` is the bill's bytes, a readable binary stream (an upload: copied to a work file in
     chunks, never read whole), or its path on disk (the CLI and the drop folder pass the file itself)."""
     with traced() as trace_id, _on_disk(ledger, content, progress) as path:
@@ -81,7 +84,7 @@ def ingest_carrier_file(
             ledger,
             path,
             file_name,
-            carrier=_carrier(carrier),
+            carrier=None if carrier is None or not str(carrier).strip() else _carrier(carrier),
             account=account,
             tenant=tenant,
             actor=actor,

@@ -65,6 +65,20 @@ def read_header(path: Path) -> list[str]:
     return staged.first_row(path, source=SOURCE)
 
 
+def looks_like(first: list[str]) -> bool:
+    """A FedEx Billing Online header: it names the layout's required columns."""
+    return set(L.fedex_layout().required) <= {cell.strip() for cell in first}
+
+
+def file_account(path: Path) -> str:
+    """The account the bill's first row bills (the contract then holds every row to it)."""
+    rows = staged.first_rows(path, 2)
+    if len(rows) < 2 or L.ACCOUNT not in [c.strip() for c in rows[0]]:
+        return ""
+    at = [c.strip() for c in rows[0]].index(L.ACCOUNT)
+    return rows[1][at].strip() if at < len(rows[1]) else ""
+
+
 def contract(path: Path) -> Columns | ContractMismatch:
     try:
         return resolve(read_header(path), L.fedex_layout())

@@ -99,8 +99,8 @@ def ingest(
     source: Path,
     file_name: str,
     *,
-    carrier: Carrier,
-    account: str,
+    carrier: Carrier | None,
+    account: str | None,
     tenant: str | None,
     actor: Actor,
     trace_id: str,
@@ -108,10 +108,9 @@ def ingest(
     rerun_of: str | None = None,
     request_id: str | None = None,
 ) -> CarrierFileResult:
+    """``carrier`` and ``account`` None: read from the file (its layout; its first row's account)."""
     if request_id is not None:
         requests.check_request_id(request_id)
-    if not normalise_account(account):
-        raise ValidationError("Choose the account the bill is for.", field="account")
     size, limit = source.stat().st_size, ledger.settings.max_carrier_upload_bytes
     if size > limit:
         raise ValidationError(
@@ -119,12 +118,18 @@ def ingest(
             "(OPSLEDGER_MAX_CARRIER_UPLOAD_MB). Export it in parts, by invoice date.",
             field="file",
         )
+    carrier = carrier or detect_carrier(source)
+    account = (account or "").strip() or STAGINGS[carrier].file_account(source)
+    if not normalise_account(account):
+        raise ValidationError(
+            "The bill's first row names no account: choose the account the bill is for.", field="account"
+        )
     progress(0.05, "Fingerprinting the file (a bill loaded before is skipped)…")
     offer = Offer(
         source,
         check_display_name(file_name),
         carrier,
-        account.strip(),
+        account,
         tenant,
         sha256_file(source),
         rerun_of=rerun_of,
@@ -160,6 +165,8 @@ class Staging:
     and the rows typed and totalled. A third carrier is a layout, one of these and its tests."""
 
     name: str
+    looks_like: Callable[[list[str]], bool]  # the file's first row is this carrier's
+    file_account: Callable[[Path], str]  # the account the file's first row bills
     contract: Callable[[Path], Any]  # what stage_rows needs, or a ContractMismatch
     stage_rows: Callable[[BillStage, Path, Any], int]
     mismatch: Callable[[BillStage, str], ContractMismatch | None]
@@ -170,6 +177,8 @@ class Staging:
 STAGINGS = {
     Carrier.FEDEX: Staging(
         "the FedEx layout",
+        fedex.looks_like,
+        fedex.file_account,
         fedex.contract,
         fedex.stage_rows,
         fedex.account_mismatch,
@@ -177,9 +186,29 @@ STAGINGS = {
         fedex.shape,
     ),
     Carrier.UPS: Staging(
-        "the UPS layout", ups.contract, ups.stage_rows, ups.mismatch, ups.check_cells, ups.shape
+        "the UPS layout",
+        ups.looks_like,
+        ups.file_account,
+        ups.contract,
+        ups.stage_rows,
+        ups.mismatch,
+        ups.check_cells,
+        ups.shape,
     ),
 }
+
+
+def detect_carrier(path: Path) -> Carrier:
+    """The carrier whose layout the file's first row has (FedEx's header names, UPS's width and version)."""
+    first = staged.first_row(path, source="the carrier's billing portal")
+    found = [carrier for carrier, staging in STAGINGS.items() if staging.looks_like(first)]
+    if len(found) != 1:
+        options = ", ".join(c.value for c in STAGINGS)
+        raise ValidationError(
+            f"The file is not recognisably one carrier's bill; choose its carrier ({options}).",
+            field="carrier",
+        )
+    return found[0]
 
 
 class _Refused(Exception):

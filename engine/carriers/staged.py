@@ -55,6 +55,18 @@ def first_row(path: Path, *, source: str) -> list[str]:
     return row
 
 
+def first_rows(path: Path, count: int) -> list[list[str]]:
+    """The file's first ``count`` non-blank rows (after ``first_row`` accepted the file)."""
+    rows: list[list[str]] = []
+    with path.open(encoding="utf-8-sig", newline="") as text:
+        for cells in csv.reader(text):
+            if any(c.strip() for c in cells):
+                rows.append(cells)
+                if len(rows) == count:
+                    break
+    return rows
+
+
 @dataclass(frozen=True)
 class ReadError:
     """What DuckDB said of a line it could not read: the line, and the columns found when that was it."""

@@ -51,6 +51,24 @@ CHECKS = {
 }
 
 
+def looks_like(first: list[str], layout: PositionalLayout | None = None) -> bool:
+    """A UPS Billing Data line: the layout's width, and its version (or the header's name) first."""
+    layout = layout or ups_layout()
+    cell = first[layout.version_column].strip().lower() if first else ""
+    names = (layout.version.lower(), layout.header[layout.version_column].lower())
+    return len(first) == layout.width and cell in names
+
+
+def file_account(path: Path, layout: PositionalLayout | None = None) -> str:
+    """The account the bill's first data row bills (the contract then holds every row to it)."""
+    layout = layout or ups_layout()
+    rows = staged.first_rows(path, 2)
+    if rows and contract(path, layout) == 1:
+        rows = rows[1:]
+    at = layout.at("account")
+    return rows[0][at].strip() if rows and at < len(rows[0]) else ""
+
+
 def contract(path: Path, layout: PositionalLayout | None = None) -> int | ContractMismatch:
     """How many lines to skip (one tolerated header row), or why the file is no UPS bill."""
     layout = layout or ups_layout()

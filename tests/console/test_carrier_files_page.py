@@ -45,3 +45,13 @@ def test_a_rejected_bill_is_rerun_with_its_corrected_account(demo: api.Ledger) -
     exception = api.get_exception(demo, refused.exception_id or "", actor=api.CLI_OPERATOR)
     assert exception.status == "RESOLVED"
     assert not [b for b in at.button if b.label == "Re-run"]  # nothing waits any more
+
+
+def test_an_upload_takes_its_carrier_and_account_from_the_file(demo: api.Ledger) -> None:
+    at = page(Role.MANAGER, "../pages/carrier_upload.py")
+    assert by_label(at.selectbox, "Carrier").value is None  # "From the file"
+    by_label(at.file_uploader, "Carrier bill").upload("week50.csv", BILL, "text/csv")
+    by_label(at.button, "Load bill").click().run()
+    assert not at.exception, at.exception
+    assert [t.value for t in at.subheader] == ["FEDEX bill · loaded"], texts(at)
+    assert f"fedex account {ACCOUNT}: 1 row(s)" in texts(at)

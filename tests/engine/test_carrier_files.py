@@ -179,3 +179,28 @@ def test_the_duckdb_stores_memory_limit_comes_back_after_a_load_good_or_bad(duck
     with pytest.raises(ValidationError, match="is not a number"):
         ingest(duck_ledger, fedex_csv([row(rated="five")]))
     assert memory_limit(duck_ledger) == before
+
+
+def test_the_carrier_and_account_are_read_from_the_file_when_not_chosen(ledger: Ledger) -> None:
+    from engine.demo.carriers import UPS_ACCOUNT, UpsRow, ups_csv
+
+    fedex = api.ingest_carrier_file(ledger, fedex_csv(bill(), due=mps_due()), "f.csv", actor=CLI_OPERATOR)
+    assert (fedex.status, fedex.carrier, fedex.account) == ("loaded", "fedex", ACCOUNT)
+    for header, invoice in ((False, "000000A1B2C31"), (True, "000000A1B2C32")):  # one header row or none
+        content = ups_csv([UpsRow(invoice, "2026-11-14", "1Z0A1B2C0300000001", "12.00")], header=header)
+        ups = api.ingest_carrier_file(ledger, content, f"{invoice}.csv", actor=CLI_OPERATOR)
+        assert (ups.status, ups.carrier, ups.account) == ("loaded", "ups", UPS_ACCOUNT)
+
+
+def test_a_file_of_two_accounts_is_refused_whole_when_its_account_was_not_chosen(ledger: Ledger) -> None:
+    rows = [row(), FedexRow("900000001", "20261109", "700000000002", "10.00", account="987654321")]
+    refused = api.ingest_carrier_file(ledger, fedex_csv(rows), "two.csv", carrier="fedex", actor=CLI_OPERATOR)
+    assert refused.status == "rejected" and refused.account == ACCOUNT
+    assert "row 3: Bill to Account Number is '987654321'" in (refused.message or "")
+
+
+def test_a_file_that_is_no_carriers_bill_asks_for_the_carrier(ledger: Ledger) -> None:
+    before = counts(ledger)
+    with pytest.raises(ValidationError, match="not recognisably one carrier's bill"):
+        api.ingest_carrier_file(ledger, b"order,qty\n1,2\n", "orders.csv", actor=CLI_OPERATOR)
+    assert counts(ledger) == before
