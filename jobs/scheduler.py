@@ -8,7 +8,7 @@ start, the runs a stopped process left pending or running are marked failed.
 from __future__ import annotations
 
 import threading
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.schedulers.base import BaseScheduler
@@ -102,9 +102,20 @@ def run_soon(name: str) -> bool:
     reconciliation follows each bill loaded). False when no scheduler runs here or the job is not
     scheduled; the job then waits for its next time. A run already going is not doubled."""
     scheduler = _running
-    if scheduler is None or scheduler.get_job(name) is None:
+    job = scheduler.get_job(name) if scheduler is not None else None
+    if scheduler is None or job is None:
         return False
-    scheduler.modify_job(name, next_run_time=datetime.now(UTC))
+    # A one-off run beside the cron (no trigger: the scheduler's own "now"); a second request while it
+    # waits replaces it, and the store's write lock orders it with any other run.
+    scheduler.add_job(
+        job.func,
+        args=job.args,
+        id=f"{name}:now",
+        name=name,
+        max_instances=1,
+        misfire_grace_time=job.misfire_grace_time,
+        replace_existing=True,
+    )
     log.info("job asked to run now", extra={"job": name})
     return True
 
