@@ -4,6 +4,7 @@ a replace, the LPO import's messages."""
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal
 
 from streamlit.testing.v1 import AppTest
@@ -118,8 +119,9 @@ def test_no_http_codes_in_upload_messages(demo: api.Ledger) -> None:
     send(at)
     shown = texts(at)
     assert "is stored as BLOCKED: LPO LPO-2025-0391 is on hold" in shown
+    words = re.sub(r"`[^`]*`", "", shown)  # trace ids and hashes are random: "422" may be in one
     for code in ("409", "422", "Duplicate (", "Blocked ("):
-        assert code not in shown
+        assert code not in words
 
 
 def sales_actor() -> api.Actor:

@@ -171,7 +171,9 @@ def lpo_balance(page: Page, lpo_id: str) -> Decimal:
 def enter_area(page: Page, area: str, shown: str) -> None:
     field = page.get_by_label("Required area (m2)", exact=True)
     field.fill(area)
-    field.press("Tab")
+    # Enter commits the value where it is; Tab would focus the delivery date, whose calendar then
+    # opens over the form and can take the next click.
+    field.press("Enter")
     expect(field).to_have_value(shown)
     wait_for_run(page)  # the field is outside the form: its change reruns the page
 
