@@ -21,28 +21,9 @@ from engine.carriers.stage import BillStage
 from engine.errors import ContractMismatch, ValidationError
 
 SOURCE = "FedEx Billing Online"
-# The layout's names the stage reads, as the SQL calls them (pairs apart).
-FIELDS = {
-    "account": L.ACCOUNT,
-    "invoice_number": L.INVOICE_NUMBER,
-    "invoice_date": L.INVOICE_DATE,
-    "tracking": L.TRACKING,
-    "freight": L.FREIGHT,
-    "net": L.NET,
-    "amount_due": L.AMOUNT_DUE,
-    "rated_weight": L.RATED_WEIGHT,
-    "rated_units": L.RATED_UNITS,
-    "actual_weight": L.ACTUAL_WEIGHT,
-    "actual_units": L.ACTUAL_UNITS,
-    "service": L.SERVICE,
-    "ship_date": L.SHIP_DATE,
-    "dim_length": L.DIM_LENGTH,
-    "dim_width": L.DIM_WIDTH,
-    "dim_height": L.DIM_HEIGHT,
-    "dim_divisor": L.DIM_DIVISOR,
-    "dim_unit": L.DIM_UNIT,
-    "mps_package_id": L.MPS_PACKAGE_ID,
-}
+# The layout's roles the stage reads, by header name (pairs apart): layouts/fedex_fbo.json.
+FIELDS = L.fedex_layout().columns
+
 # fedex_first_error.sql's checks, in the order a row's columns are read: (column, what it must be).
 CHECKS = {
     2: (L.INVOICE_DATE, "day"),
@@ -107,6 +88,12 @@ def stage_rows(stage: BillStage, path: Path, columns: Columns) -> int:
     if rows == 0:
         raise ValidationError("The file has a header but no rows.", field="file")
     stage.bound["base"] = int(stage.scalar("SELECT min(rowid) FROM carrier_stage_raw"))
+    layout = L.fedex_layout()
+    stage.bound.update(
+        date_format=layout.date_format,
+        kilograms=list(layout.kilograms),
+        centimetres=list(layout.centimetres),
+    )
     stage.run("carriers/fedex_pairs")
     return rows
 
@@ -158,6 +145,6 @@ def check_cells(stage: BillStage) -> None:
 
 def shape(stage: BillStage) -> list[staged.StagedInvoice]:
     """Type and classify the rows, then total every invoice (in file order)."""
-    stage.run("carriers/fedex_rows", {"freight_charge": L.FREIGHT_CHARGE})
+    stage.run("carriers/fedex_rows", {"freight_charge": L.fedex_layout().freight_charge})
     stage.con.execute("DROP TABLE carrier_stage_raw")  # typed now: its memory serves what follows
     return staged.summarise(stage)

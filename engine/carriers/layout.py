@@ -1,8 +1,10 @@
 """Carrier layouts as data: FedEx Billing Online by header name, UPS Billing Data by position.
 
-FedEx reorders and inserts columns between versions (CARRIERS.md), so its layout names columns and
-never fixes their positions; ``contract.resolve`` finds them in each file's own header. UPS files
-have no header: ``layouts/ups_2_1.json`` fixes the positions, checked against the reference header.
+One declarative file per carrier and version in ``layouts/``: ``fedex_fbo.json`` names FedEx's
+columns (FedEx reorders and inserts columns between versions, CARRIERS.md, so ``contract.resolve``
+finds them in each file's own header; the 210- and 156-column headers are kept beside it), its pair
+block, units, date format and the MPS and invoice-level rules; ``ups_2_1.json`` fixes UPS's positions
+(no header), checked against the reference header. A third carrier is a layout, its staging and tests.
 """
 
 from __future__ import annotations
@@ -17,37 +19,21 @@ LAYOUT_DIR = Path(__file__).parent / "layouts"
 
 @dataclass(frozen=True)
 class FedexLayout:
+    """``layouts/fedex_fbo.json``: the loader's roles by header name, the pair block, units and dates."""
+
     name: str
     header: tuple[str, ...]  # the reference header, duplicates included
+    columns: dict[str, str]  # role → header name
     required: tuple[str, ...]  # names a load cannot do without
     optional: tuple[str, ...]  # read when present (some export templates omit them)
     pair_description: str
     pair_amount: str
     min_pairs: int  # the older 156-column layout has 25 pairs, the current one 51
-
-
-ACCOUNT = "Bill to Account Number"
-INVOICE_NUMBER = "Invoice Number"
-INVOICE_DATE = "Invoice Date"
-TRACKING = "Express or Ground Tracking ID"
-FREIGHT = "Transportation Charge Amount"
-NET = "Net Charge Amount"
-RATED_WEIGHT = "Rated Weight Amount"
-AMOUNT_DUE = "Original Amount Due"
-SERVICE = "Service Type"
-SHIP_DATE = "Shipment Date"
-ACTUAL_WEIGHT = "Actual Weight Amount"
-ACTUAL_UNITS = "Actual Weight Units"
-RATED_UNITS = "Rated Weight Units"
-DIM_LENGTH = "Dim Length"
-DIM_WIDTH = "Dim Width"
-DIM_HEIGHT = "Dim Height"
-DIM_DIVISOR = "Dim Divisor"
-DIM_UNIT = "Dim Unit"
-MPS_PACKAGE_ID = "MPS Package ID"
-
-# The freight charge is a column of its own, not a pair: the unpivot emits it under this name.
-FREIGHT_CHARGE = "Transportation Charge"
+    freight_charge: str  # the freight is a column of its own: the unpivot names its charge so
+    date_format: str
+    kilograms: tuple[str, ...]  # weight units that are kilograms
+    centimetres: tuple[str, ...]  # dimension units that are centimetres
+    versions: dict[str, tuple[str, ...]]  # the known headers by column count
 
 
 def _read_header(file_name: str) -> tuple[str, ...]:
@@ -57,28 +43,50 @@ def _read_header(file_name: str) -> tuple[str, ...]:
 
 @cache
 def fedex_layout() -> FedexLayout:
+    spec = json.loads((LAYOUT_DIR / "fedex_fbo.json").read_text(encoding="utf-8"))
+    columns: dict[str, str] = dict(spec["columns"])
+    required = tuple(columns[role] for role in spec["required"])
+    pairs, units = spec["pair_block"], spec["units"]
+    versions = {width: _read_header(file_name) for width, file_name in spec["versions"].items()}
     return FedexLayout(
-        name="FedEx Billing Online (all columns)",
-        header=_read_header("fedex_fbo_header_210.txt"),
-        required=(ACCOUNT, INVOICE_NUMBER, INVOICE_DATE, TRACKING, FREIGHT, NET, RATED_WEIGHT),
-        optional=(
-            AMOUNT_DUE,
-            SERVICE,
-            SHIP_DATE,
-            ACTUAL_WEIGHT,
-            ACTUAL_UNITS,
-            RATED_UNITS,
-            DIM_LENGTH,
-            DIM_WIDTH,
-            DIM_HEIGHT,
-            DIM_DIVISOR,
-            DIM_UNIT,
-            MPS_PACKAGE_ID,
-        ),
-        pair_description="Tracking ID Charge Description",
-        pair_amount="Tracking ID Charge Amount",
-        min_pairs=25,
+        name=spec["name"],
+        header=versions[spec["reference"]],
+        columns=columns,
+        required=required,
+        optional=tuple(name for name in columns.values() if name not in required),
+        pair_description=pairs["description"],
+        pair_amount=pairs["amount"],
+        min_pairs=int(pairs["min_pairs"]),
+        freight_charge=spec["freight_charge"],
+        date_format=spec["date_format"],
+        kilograms=tuple(units["kilograms"]),
+        centimetres=tuple(units["centimetres"]),
+        versions=versions,
     )
+
+
+# The names the code and the tests speak of, as the layout file has them.
+_COLUMNS = fedex_layout().columns
+ACCOUNT = _COLUMNS["account"]
+INVOICE_NUMBER = _COLUMNS["invoice_number"]
+INVOICE_DATE = _COLUMNS["invoice_date"]
+TRACKING = _COLUMNS["tracking"]
+FREIGHT = _COLUMNS["freight"]
+NET = _COLUMNS["net"]
+RATED_WEIGHT = _COLUMNS["rated_weight"]
+AMOUNT_DUE = _COLUMNS["amount_due"]
+SERVICE = _COLUMNS["service"]
+SHIP_DATE = _COLUMNS["ship_date"]
+ACTUAL_WEIGHT = _COLUMNS["actual_weight"]
+ACTUAL_UNITS = _COLUMNS["actual_units"]
+RATED_UNITS = _COLUMNS["rated_units"]
+DIM_LENGTH = _COLUMNS["dim_length"]
+DIM_WIDTH = _COLUMNS["dim_width"]
+DIM_HEIGHT = _COLUMNS["dim_height"]
+DIM_DIVISOR = _COLUMNS["dim_divisor"]
+DIM_UNIT = _COLUMNS["dim_unit"]
+MPS_PACKAGE_ID = _COLUMNS["mps_package_id"]
+FREIGHT_CHARGE = fedex_layout().freight_charge
 
 
 @dataclass(frozen=True)
@@ -100,6 +108,7 @@ class PositionalLayout:
     freight_classification: str
     adjustment_categories: frozenset[str]
     informational_classifications: frozenset[str]
+    kilograms: tuple[str, ...]  # weight units that are kilograms
 
     def at(self, role: str) -> int:
         return self.columns[role]
@@ -127,6 +136,7 @@ def _read_positional(file_name: str, carrier: str) -> PositionalLayout:
         freight_classification=freight["classification"],
         adjustment_categories=frozenset(spec["adjustment_categories"]),
         informational_classifications=frozenset(spec["informational_classifications"]),
+        kilograms=tuple(spec["units"]["kilograms"]),
     )
 
 

@@ -104,6 +104,7 @@ def stage_rows(stage: BillStage, path: Path, skip: int, layout: PositionalLayout
         raise ContractMismatch(f"no {layout.name} rows after the header row")
     stage.bound["base"] = int(stage.scalar("SELECT min(rowid) FROM carrier_stage_raw"))
     stage.bound["first"] = 1 + skip  # a row's number is its file line
+    stage.bound["kilograms"] = list(layout.kilograms)
     return rows
 
 

@@ -6,14 +6,14 @@ FROM (
         rowid - $base + 2 AS n,
         CASE
             WHEN invoice_number = '' OR invoice_date = '' THEN 1
-            WHEN carrier_day_bad(invoice_date) THEN 2
+            WHEN carrier_day_bad(invoice_date, $date_format) THEN 2
             WHEN carrier_measure_bad(dim_divisor) THEN 3
             WHEN carrier_money_bad(freight) THEN 4
             WHEN carrier_money_bad(net) THEN 5
             WHEN carrier_money_bad(amount_due) THEN 6
             WHEN carrier_measure_bad(rated_weight) THEN 7
             WHEN carrier_measure_bad(actual_weight) THEN 8
-            WHEN carrier_day_bad(ship_date) THEN 9
+            WHEN carrier_day_bad(ship_date, $date_format) THEN 9
             WHEN carrier_measure_bad(dim_length) THEN 10
             WHEN carrier_measure_bad(dim_width) THEN 11
             WHEN carrier_measure_bad(dim_height) THEN 12

@@ -16,25 +16,27 @@ CREATE OR REPLACE TEMP MACRO carrier_money_bad(v) AS
 CREATE OR REPLACE TEMP MACRO carrier_measure_bad(v) AS
     v <> '' AND coalesce(TRY_CAST(v AS DECIMAL(38, 10)) < 0, true);
 
-CREATE OR REPLACE TEMP MACRO carrier_day_bad(v) AS
-    v <> '' AND try_strptime(v, '%Y%m%d') IS NULL;
+-- A day that is not in the layout's format.
+CREATE OR REPLACE TEMP MACRO carrier_day_bad(v, fmt) AS
+    v <> '' AND try_strptime(v, fmt) IS NULL;
 
 CREATE OR REPLACE TEMP MACRO carrier_money(v) AS
     CAST(NULLIF(v, '') AS DECIMAL(18, 2));
 
--- DOMAIN: kilograms × 2.20462, rounded up to 0.1 lb; pounds rounded up to 0.1 lb.
-CREATE OR REPLACE TEMP MACRO carrier_pounds(v, units) AS
+-- DOMAIN: kilograms × 2.20462, rounded up to 0.1 lb; pounds rounded up to 0.1 lb (kilograms: the
+-- layout's names for them).
+CREATE OR REPLACE TEMP MACRO carrier_pounds(v, units, kilograms) AS
     CASE WHEN v = '' THEN NULL ELSE
         CAST(CEIL(
             CAST(v AS DECIMAL(38, 10))
-            * (CASE WHEN upper(units) IN ('K', 'KG', 'KGS') THEN 2.20462 ELSE 1 END) * 10
+            * (CASE WHEN list_contains(kilograms, upper(units)) THEN 2.20462 ELSE 1 END) * 10
         ) AS DECIMAL(12, 1)) * 0.1
     END;
 
--- Centimetres ("C") to inches, half up to 0.01 in.
-CREATE OR REPLACE TEMP MACRO carrier_inches(v, unit) AS
+-- Centimetres (the layout's names for them) to inches, half up to 0.01 in.
+CREATE OR REPLACE TEMP MACRO carrier_inches(v, unit, centimetres) AS
     CASE WHEN v = '' THEN NULL
-         WHEN upper(unit) = 'C' THEN round(CAST(v AS DECIMAL(38, 10)) / 2.54, 2)
+         WHEN list_contains(centimetres, upper(unit)) THEN round(CAST(v AS DECIMAL(38, 10)) / 2.54, 2)
          ELSE round(CAST(v AS DECIMAL(38, 10)), 2)
     END;
 

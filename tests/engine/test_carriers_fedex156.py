@@ -190,3 +190,15 @@ def test_a_broken_pair_block_is_rejected_with_its_reason(
             for t in (carrier_bill, shipment_charges, invoice_charges, shipment_attributes)
         ]
     assert written == [0, 0, 0, 0]
+
+
+def test_the_layout_file_names_its_roles_in_both_headers() -> None:
+    from engine.carriers.layout import MPS_PACKAGE_ID, fedex_layout
+
+    layout = fedex_layout()
+    assert {width: len(header) for width, header in layout.versions.items()} == {"210": 210, "156": 156}
+    assert set(layout.required) <= set(layout.versions["156"]) and set(layout.required) <= set(layout.header)
+    assert set(layout.columns.values()) <= set(layout.header)
+    # the older layout has no MPS Package ID
+    assert set(layout.columns.values()) - set(layout.versions["156"]) == {MPS_PACKAGE_ID}
+    assert layout.freight_charge == "Transportation Charge" and "KG" in layout.kilograms
