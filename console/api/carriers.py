@@ -32,19 +32,28 @@ async def upload_bill(
     request: Request,
     actor: Caller,
     file: Annotated[UploadFile, File(description="the bill as the carrier's portal gives it")],
-    carrier: Annotated[Carrier, Form()],
-    account: Annotated[str, Form(min_length=1, max_length=20)],
+    carrier: Annotated[Carrier | None, Form(description="default: from the file's layout")] = None,
+    account: Annotated[
+        str | None, Form(max_length=20, description="default: the file's first row's account")
+    ] = None,
     tenant: Annotated[str | None, Form(max_length=50)] = None,
 ) -> JSONResponse:
     """``loaded``, ``partial`` (an invoice did not add up), ``skipped`` (the same bytes before) or
-    ``rejected`` (the file's contract does not hold; its exception names what)."""
+    ``rejected`` (the file's contract does not hold; its exception names what). Without a carrier or
+    an account they are read from the file (its layout; its first row, every row then held to it)."""
     name = file.filename or "bill.csv"
 
     def load() -> api.CarrierFileResult:
         # The part is spooled to disk by the server; the engine copies it to its work file in chunks.
         with traced(trace_of(request)):
             return api.ingest_carrier_file(
-                get_ledger(), file.file, name, carrier=carrier, account=account, tenant=tenant, actor=actor
+                get_ledger(),
+                file.file,
+                name,
+                carrier=carrier,
+                account=(account or "").strip() or None,
+                tenant=tenant,
+                actor=actor,
             )
 
     result = await run_in_threadpool(load)

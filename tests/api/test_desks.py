@@ -213,5 +213,18 @@ def test_a_carrier_bill_is_uploaded_and_the_reconciliation_read(api_console: Api
         files={"file": ("fedex-other.csv", other, "text/csv")},
     )
     assert wrong.json()["status"] == "rejected" and wrong.json()["exception_id"]
+    # Neither carrier nor account: both read from the file.
+    third = fedex_csv(
+        [FedexRow(invoice="977000003", date="20261130", tracking="797700000003", freight="7.00")]
+    )
+    read = _call(
+        api_console, "POST", "/carriers/bills", "ops", files={"file": ("fedex-3.csv", third, "text/csv")}
+    )
+    assert read.status_code == 200, read.text
+    assert (read.json()["status"], read.json()["carrier"], read.json()["account"]) == (
+        "loaded",
+        "fedex",
+        ACCOUNT,
+    )
     listed = _call(api_console, "GET", "/reconciliation", "finance-flow", params={"status": "MATCHED"})
     assert listed.status_code == 200 and all(r["status"] == "MATCHED" for r in listed.json()["data"])
