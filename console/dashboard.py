@@ -4,6 +4,7 @@ costs the same with a thousand packages or a million."""
 
 from __future__ import annotations
 
+import html
 from collections.abc import Sequence
 from datetime import date
 from typing import Any
@@ -71,9 +72,18 @@ def spend_frame(points: Sequence[WeeklySpend], *, top: int = TOP_NAMES) -> pd.Da
     return frame.groupby(["Week", "Name"], as_index=False)["Billed"].sum()
 
 
+def chart_text(value: object) -> str:
+    """Text from a bill (a service, a charge type) as plotly shows it literally: plotly reads a subset
+    of HTML in names and labels (``<b>``, ``<a href>``), and text from a file is never markup."""
+    return html.escape(str(value), quote=False)
+
+
 def spend_figure(frame: pd.DataFrame, by: str) -> go.Figure:
     figure = go.Figure(
-        [go.Bar(x=part["Week"], y=part["Billed"], name=str(name)) for name, part in frame.groupby("Name")]
+        [
+            go.Bar(x=part["Week"], y=part["Billed"], name=chart_text(name))
+            for name, part in frame.groupby("Name")
+        ]
     )
     return figure.update_layout(
         barmode="stack", title=f"Billed per week by {by.lower()}", showlegend=True, **LAYOUT
@@ -99,7 +109,7 @@ def package_cost_frame(board: Dashboard) -> pd.DataFrame:
 def package_cost_figure(frame: pd.DataFrame) -> go.Figure:
     figure = go.Figure(
         [
-            go.Scatter(x=part["Week"], y=part["Per package"], name=str(carrier), mode="lines+markers")
+            go.Scatter(x=part["Week"], y=part["Per package"], name=chart_text(carrier), mode="lines+markers")
             for carrier, part in frame.groupby("Carrier")
         ]
     )

@@ -184,12 +184,5 @@ def next_job_runs() -> dict[str, Any] | None:
     return {job.id: job.next_run_time for job in scheduler.get_jobs()} if scheduler else None
 
 
-def run_job_soon(name: str) -> bool:
-    """Ask this process's scheduler to run a job now in the background (False: none runs here)."""
-    from jobs.scheduler import run_soon
-
-    return run_soon(name)
-
-
 def money(value: object) -> str:
     return f"{value:,.2f}" if value is not None else "—"

@@ -106,6 +106,7 @@ class JobTrigger(StrEnum):
     SCHEDULED = "scheduled"
     MANUAL = "manual"
     NOTIFICATION = "notification"  # a Graph change notification asked for a mail poll
+    AFTER_LOAD = "after_load"  # a carrier bill loaded: the reconciliation follows (seed 003)
 
 
 class MappingDecision(StrEnum):

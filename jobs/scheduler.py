@@ -18,7 +18,13 @@ from engine import api
 from engine.api import SYSTEM_JOB, Ledger
 from engine.errors import ConfigurationError, EngineError
 from engine.logs import get_logger
-from engine.operations.jobs import CATALOGUE, acquire_lease, fail_orphaned_runs, record_skipped
+from engine.operations.jobs import (
+    CATALOGUE,
+    acquire_lease,
+    fail_orphaned_runs,
+    on_bill_loaded,
+    record_skipped,
+)
 from engine.vocab import JobTrigger
 from jobs.schedule import SCHEDULE
 
@@ -31,16 +37,16 @@ _lock = threading.Lock()
 _running: BaseScheduler | None = None
 
 
-def run_scheduled(ledger: Ledger, name: str) -> None:
+def run_scheduled(ledger: Ledger, name: str, trigger: JobTrigger = JobTrigger.SCHEDULED) -> None:
     try:
         lease = acquire_lease(ledger, LEASE_NAME, ttl=LEASE_TTL)
         if not lease.acquired:
             until = f" until {lease.expires_at:%Y-%m-%d %H:%M:%S} UTC" if lease.expires_at else ""
             reason = f"Another scheduler ({lease.holder}) holds the lease{until}; it runs the jobs."
-            record_skipped(ledger, name, trigger=JobTrigger.SCHEDULED, reason=reason)
+            record_skipped(ledger, name, trigger=trigger, reason=reason)
             log.info("another scheduler holds the lease; not running", extra={"job": name})
             return
-        api.run_job(ledger, name, actor=SYSTEM_JOB, trigger=JobTrigger.SCHEDULED)
+        api.run_job(ledger, name, actor=SYSTEM_JOB, trigger=trigger)
     except EngineError:
         log.exception("scheduled job could not start", extra={"job": name})
 
@@ -89,6 +95,7 @@ def start_in_process(ledger: Ledger) -> BaseScheduler:
             recover(ledger)
             _running = configure(BackgroundScheduler(timezone=ledger.settings.zone, daemon=True), ledger)
             _running.start()
+            on_bill_loaded(lambda: run_soon("reconciliation"))
             log.info("scheduler started", extra={"jobs": [job.name for job in SCHEDULE]})
         return _running
 
@@ -97,7 +104,7 @@ def running_scheduler() -> BaseScheduler | None:
     return _running
 
 
-def run_soon(name: str) -> bool:
+def run_soon(name: str, trigger: JobTrigger = JobTrigger.AFTER_LOAD) -> bool:
     """Ask this process's scheduler to run a scheduled job now, in its own thread (seed 003: the
     reconciliation follows each bill loaded). False when no scheduler runs here or the job is not
     scheduled; the job then waits for its next time. A run already going is not doubled."""
@@ -109,7 +116,7 @@ def run_soon(name: str) -> bool:
     # waits replaces it, and the store's write lock orders it with any other run.
     scheduler.add_job(
         job.func,
-        args=job.args,
+        args=[*job.args, trigger],
         id=f"{name}:now",
         name=name,
         max_instances=1,
@@ -124,5 +131,6 @@ def stop_in_process() -> None:
     global _running
     with _lock:
         if _running is not None:
+            on_bill_loaded(None)
             _running.shutdown(wait=False)
             _running = None

@@ -5,7 +5,7 @@ import streamlit as st
 
 from console.carrier_files import COLUMNS, files_frame, label
 from console.carriers import CARRIERS, csv_bytes, show_file_result
-from console.widgets import call, form_done, form_request_id, page_setup, run_job_soon
+from console.widgets import call, form_done, form_request_id, page_setup
 from engine import api
 from engine.api import CarrierFileResult, CarrierFileStatus, Permission
 
@@ -60,8 +60,6 @@ if waiting:
         bar.empty()
         if result is not None:
             st.session_state[RESULT] = result
-            if result.status in (CarrierFileStatus.LOADED, CarrierFileStatus.PARTIAL):
-                run_job_soon("reconciliation")  # seed 003: the reconciliation follows each load
             st.rerun()
 shown: CarrierFileResult | None = st.session_state.get(RESULT)
 if shown is not None:

@@ -6,7 +6,7 @@ import streamlit as st
 
 from console.carriers import CARRIERS, show_file_result
 from console.text import plain
-from console.widgets import call, form_done, form_request_id, page_setup, run_job_soon
+from console.widgets import call, form_done, form_request_id, next_job_runs, page_setup
 from engine import api
 from engine.api import CarrierFileResult, CarrierFileStatus, Permission
 
@@ -57,8 +57,6 @@ if submitted:
         bar.empty()
         if result is not None:
             st.session_state[RESULT] = result
-            if result.status in LOADS:  # seed 003: the reconciliation follows each load
-                st.session_state[f"{RESULT}_reconciling"] = run_job_soon("reconciliation")
 shown: CarrierFileResult | None = st.session_state.get(RESULT)
 if shown is not None:
     st.subheader(f"{shown.carrier.upper()} bill · {shown.status}")
@@ -66,7 +64,7 @@ if shown is not None:
     if shown.status in LOADS:
         st.caption(
             "The reconciliation is running in the background: Reconciliation shows it in a moment."
-            if st.session_state.get(f"{RESULT}_reconciling")
+            if next_job_runs() is not None  # the engine asked this process's scheduler for it
             else "The reconciliation runs tonight, or now from Reconciliation (Run now)."
         )
     form_done(FORM)

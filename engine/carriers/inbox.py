@@ -71,6 +71,7 @@ def run(ledger: Ledger, actor: Actor) -> InboxRun:
                 account=account,
                 tenant=tenant,
                 actor=actor,
+                reconcile=False,  # once, below, after every file
             )
         except ConfigurationError:
             raise

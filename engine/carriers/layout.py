@@ -3,8 +3,10 @@
 One declarative file per carrier and version in ``layouts/``: ``fedex_fbo.json`` names FedEx's
 columns (FedEx reorders and inserts columns between versions, CARRIERS.md, so ``contract.resolve``
 finds them in each file's own header; the 210- and 156-column headers are kept beside it), its pair
-block, units, date format and the MPS and invoice-level rules; ``ups_2_1.json`` fixes UPS's positions
-(no header), checked against the reference header. A third carrier is a layout, its staging and tests.
+block, freight charge name, units and date format, and describes the MPS and invoice-level rules its
+staging SQL applies; ``ups_2_1.json`` fixes UPS's positions (no header), checked against the reference
+header, with its versions, date formats, units and charge categories. A third carrier is a layout,
+its staging (a module and its SQL) and tests.
 """
 
 from __future__ import annotations

@@ -21,6 +21,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+import duckdb
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
@@ -231,6 +232,17 @@ def _ingest_staged(
     Prepared = tuple[int, list[StagedInvoice]]
 
     def prepare(stage: BillStage) -> Prepared:
+        try:
+            return read(stage)
+        except duckdb.Error as exc:  # a value no check foresaw: still the file's fault, said plainly
+            said = staged.ReadError.of(exc)
+            raise ValidationError(
+                f"The bill holds a value the ledger cannot take ({said.first_line}); "
+                "export it again or send it to support with its trace id.",
+                field="file",
+            ) from exc
+
+    def read(stage: BillStage) -> Prepared:
         progress(0.15, "Reading every row…")
         try:
             rows = staging.stage_rows(stage, offer.path, found)
@@ -447,8 +459,25 @@ def _finish(
     trace_id: str,
     now: datetime,
 ) -> CarrierFileResult:
-    """The file's row, its claim, the tracker and the audit, after its invoices."""
+    """The file's row, its claim, the tracker and the audit, after its invoices. A file none of whose
+    invoices loaded is rejected: no claim (its bytes may come again), the tracker stays."""
     loaded = sum(1 for outcome in outcomes if outcome.status == LOADED)
+    if not loaded:
+        message = f"No invoice of {offer.file_name} loaded: " + "; ".join(notes)
+        first = next((o.exception_id for o in outcomes if o.exception_id), None)
+        row = _file_row(
+            offer,
+            file_id,
+            CarrierFileStatus.REJECTED,
+            rows,
+            actor,
+            message=message[:2000],
+            exception_id=first,
+            trace_id=trace_id,
+        )
+        conn.execute(carrier_file.insert().values(**row))
+        _audit(conn, actor, "CARRIER_FILE_REJECTED", file_id, trace_id, row)
+        return _result(offer, row, outcomes)
     status = CarrierFileStatus.PARTIAL if loaded < len(outcomes) else CarrierFileStatus.LOADED
     message = "; ".join(notes) or f"{loaded} invoice(s) loaded from {offer.file_name}."
     row = _file_row(offer, file_id, status, rows, actor, message=message[:2000], trace_id=trace_id)
@@ -466,8 +495,12 @@ def _settle_rejection(conn: Connection, rejected: str, file_id: str, actor: Acto
     exception_id = conn.execute(
         sa.select(carrier_file.c.exception_id).where(carrier_file.c.file_id == rejected)
     ).scalar()
-    if exception_id is None:
-        return
+    if exception_id is not None:
+        _settle_exception(conn, exception_id, f"Re-run as file {file_id}, which loaded.", actor, trace_id)
+
+
+def _settle_exception(conn: Connection, exception_id: str, notes: str, actor: Actor, trace_id: str) -> None:
+    """An exception the load made moot, resolved by the system with a note (when still open)."""
     state = conn.execute(
         sa.select(exception_log.c.status).where(exception_log.c.exception_id == exception_id)
     ).scalar()
@@ -479,7 +512,7 @@ def _settle_rejection(conn: Connection, rejected: str, file_id: str, actor: Acto
         ExceptionAction.RESOLVE,
         actor=actor,
         trace_id=trace_id,
-        notes=f"Re-run as file {file_id}, which loaded.",
+        notes=notes,
         settled=True,
     )
 
@@ -529,13 +562,19 @@ def _settle(
     trace_id: str,
     now: datetime,
 ) -> tuple[InvoiceOutcome, str | None]:
-    """Write one invoice's ``carrier_bill`` row: loaded, or rejected with its exception."""
-    key = (
-        (carrier_bill.c.carrier == str(offer.carrier))
-        & (carrier_bill.c.account == offer.account)
-        & (carrier_bill.c.invoice_number == invoice.invoice_number)
+    """Write one invoice's ``carrier_bill`` row: loaded, or rejected with its exception. The invoice
+    is the same whatever the spelling of its account (``0000A1B2C3`` is ``A1B2C3``)."""
+    same = (carrier_bill.c.carrier == str(offer.carrier)) & (
+        carrier_bill.c.invoice_number == invoice.invoice_number
     )
-    before = conn.execute(sa.select(carrier_bill.c.status, carrier_bill.c.file_id).where(key)).first()
+    met = conn.execute(
+        sa.select(
+            carrier_bill.c.account, carrier_bill.c.status, carrier_bill.c.file_id, carrier_bill.c.exception_id
+        ).where(same)
+    ).all()
+    chosen = normalise_account(offer.account)
+    before = next((row for row in met if normalise_account(row.account or "") == chosen), None)
+    key = same & (carrier_bill.c.account == (before.account if before is not None else offer.account))
     exception_id, note = None, None
     if before is not None and before.status == LOADED:
         note = (
@@ -574,6 +613,14 @@ def _settle(
         status=status,
         exception_id=exception_id,
     )
+    if before is not None and before.status != LOADED and before.exception_id and status == LOADED:
+        _settle_exception(
+            conn,
+            before.exception_id,
+            f"Invoice {invoice.invoice_number} loaded corrected from file {file_id}.",
+            actor,
+            trace_id,
+        )
     if before is None or before.status != LOADED:
         conn.execute(carrier_bill.delete().where(key))  # a rejected invoice may come back corrected
         conn.execute(

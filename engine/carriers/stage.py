@@ -9,6 +9,7 @@ temporary tables of the same names, and the same publishing SQL runs there.
 from __future__ import annotations
 
 import tempfile
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -133,11 +134,15 @@ class BillStage:
             self.con.execute(f"DROP TABLE IF EXISTS temp.{table}")
 
 
+_CAPS: dict[str, int] = {}  # loads under way per DuckDB store: the limit comes back after the last
+_CAPS_GUARD = threading.Lock()
+
+
 @contextmanager
 def memory_capped(db: Database) -> Iterator[None]:
-    """The DuckDB store's memory limit lowered while a bill loads, then back to its default (the store
-    sets none of its own). Set outside the load's transaction: a failed statement aborts a
-    transaction, and the limit must come back even then."""
+    """The DuckDB store's memory limit lowered while bills load, then back to its default (the store
+    sets none of its own) once the last of them is done. Set outside the load's transaction: a failed
+    statement aborts a transaction, and the limit must come back even then."""
 
     def run(statement: str) -> None:
         with db.read() as conn:
@@ -145,8 +150,15 @@ def memory_capped(db: Database) -> Iterator[None]:
             assert raw is not None
             raw.execute(statement)
 
-    run(f"SET memory_limit = '{MEMORY_LIMIT}'")
+    key = db.describe()
+    with _CAPS_GUARD:
+        if not _CAPS.get(key):
+            run(f"SET memory_limit = '{MEMORY_LIMIT}'")
+        _CAPS[key] = _CAPS.get(key, 0) + 1
     try:
         yield
     finally:
-        run("RESET memory_limit")
+        with _CAPS_GUARD:
+            _CAPS[key] -= 1
+            if not _CAPS[key]:
+                run("RESET memory_limit")

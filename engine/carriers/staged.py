@@ -108,9 +108,15 @@ def _after(text: str, marker: str) -> str | None:
 
 
 def cell_error(number: int, name: str, value: str, kind: str) -> ValidationError:
-    """A cell that is no day, no number or money with more than two decimals, named with its row."""
+    """A cell that is no day, no number (or too large a one), money with more than two decimals, or
+    text longer than its column, named with its row."""
     if kind == "day":
         return ValidationError(f"Row {number}: {name} {value!r} is not yyyymmdd.", field=name)
+    if kind.startswith("text:"):
+        limit = kind.removeprefix("text:")
+        return ValidationError(
+            f"Row {number}: {name} {value[:60]!r} is longer than {limit} characters.", field=name
+        )
     if kind == "money":
         try:
             decimals = -Decimal(value).as_tuple().exponent  # type: ignore[operator]

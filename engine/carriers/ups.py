@@ -48,6 +48,10 @@ CHECKS = {
     5: ("billed_weight", "number"),
     6: ("entered_weight", "number"),
     7: ("transaction_date", "day"),
+    8: ("invoice_number", "text:40"),
+    9: ("tracking", "text:40"),
+    10: ("lead_shipment", "text:40"),
+    11: ("charge_description", "text:100"),  # a freight row's description is the service
 }
 
 

@@ -35,6 +35,10 @@ from engine.vocab import JobStatus, JobTrigger
 log = get_logger("jobs")
 HOST = f"{socket.gethostname()}:{os.getpid()}"
 _ACTIVE: set[str] = set()  # the runs this process is working on now
+# Seed 003: the reconciliation follows each bill loaded. A process that runs a scheduler registers how
+# to ask it for a run now (jobs.scheduler); without one (the CLI), the nightly run and
+# `reconcile run` follow.
+_AFTER_BILL: list[Callable[[], bool]] = []
 _ACTIVE_GUARD = threading.Lock()
 
 
@@ -68,6 +72,18 @@ class JobDefinition:
     # A batch job whose items each get their own transaction (a mail poll): it runs outside the
     # run's transaction, with the ledger, the actor and the trace id.
     batch: Callable[[Ledger, Actor], JobOutcome] | None = None
+
+
+def on_bill_loaded(hook: Callable[[], bool] | None) -> None:
+    """Register (or, with None, remove) what asks this process's scheduler to reconcile now."""
+    _AFTER_BILL.clear()
+    if hook is not None:
+        _AFTER_BILL.append(hook)
+
+
+def bill_loaded() -> bool:
+    """A bill loaded: the reconciliation runs now in the scheduler's thread (False: none runs here)."""
+    return any(hook() for hook in _AFTER_BILL)
 
 
 def _mail_poll(ledger: Ledger, actor: Actor) -> JobOutcome:

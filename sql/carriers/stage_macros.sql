@@ -5,16 +5,30 @@
 CREATE OR REPLACE TEMP MACRO carrier_account(v) AS
     CASE WHEN v = '' THEN '' WHEN ltrim(v, '0') = '' THEN '0' ELSE ltrim(v, '0') END;
 
--- A money cell that is not a number, or has more than two decimals (refused, never rounded).
+-- A money cell that is not a number, has more than two decimals (refused, never rounded) or does
+-- not fit the ledger's DECIMAL(18, 2).
 CREATE OR REPLACE TEMP MACRO carrier_money_bad(v) AS
     v <> '' AND (
         TRY_CAST(v AS DECIMAL(38, 10)) IS NULL
         OR TRY_CAST(v AS DECIMAL(38, 10)) <> TRY_CAST(TRY_CAST(v AS DECIMAL(38, 10)) AS DECIMAL(38, 2))
+        OR abs(TRY_CAST(v AS DECIMAL(38, 10))) >= 10000000000000000
     );
 
--- A weight, dimension or divisor: a non-negative number.
+-- A weight or dimension: a non-negative number the ledger's columns hold (in pounds and inches).
 CREATE OR REPLACE TEMP MACRO carrier_measure_bad(v) AS
-    v <> '' AND coalesce(TRY_CAST(v AS DECIMAL(38, 10)) < 0, true);
+    v <> '' AND coalesce(
+        TRY_CAST(v AS DECIMAL(38, 10)) < 0 OR TRY_CAST(v AS DECIMAL(38, 10)) >= 1000000000, true
+    );
+
+-- A DIM divisor: a non-negative whole-number-sized value an INTEGER holds.
+CREATE OR REPLACE TEMP MACRO carrier_divisor_bad(v) AS
+    v <> '' AND coalesce(
+        TRY_CAST(v AS DECIMAL(38, 10)) < 0 OR TRY_CAST(v AS DECIMAL(38, 10)) >= 2147483648, true
+    );
+
+-- Text longer than the ledger's column for it.
+CREATE OR REPLACE TEMP MACRO carrier_too_long(v, n) AS
+    length(v) > n;
 
 -- A day that is not in the layout's format.
 CREATE OR REPLACE TEMP MACRO carrier_day_bad(v, fmt) AS

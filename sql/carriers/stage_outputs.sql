@@ -68,7 +68,23 @@ FROM carrier_stage_pairs AS p
 JOIN carrier_stage_rows AS r USING (n)
 JOIN carrier_stage_loaded AS l USING (invoice_number)
 CROSS JOIN carrier_stage_params AS k
-WHERE r.invoice_level AND r.mps_role IS DISTINCT FROM 'header';
+WHERE r.invoice_level AND r.mps_role IS DISTINCT FROM 'header'
+UNION ALL
+-- freight on a row that names no shipment (a UPS row without a tracking number) is the invoice's too
+SELECT
+    carrier_charge_id(k.prefix, r.n, 0),
+    k.carrier,
+    k.account,
+    r.invoice_number,
+    k.file_id,
+    r.n,
+    NULLIF(r.tracking, ''),
+    r.freight_name,
+    r.freight
+FROM carrier_stage_rows AS r
+JOIN carrier_stage_loaded AS l USING (invoice_number)
+CROSS JOIN carrier_stage_params AS k
+WHERE r.invoice_level AND r.mps_role IS DISTINCT FROM 'header' AND coalesce(r.freight, 0) <> 0;
 
 CREATE OR REPLACE TEMP VIEW carrier_stage_attributes AS
 SELECT

@@ -12,6 +12,10 @@ FROM (
             WHEN carrier_measure_bad(billed_weight) THEN 5
             WHEN carrier_measure_bad(entered_weight) THEN 6
             WHEN transaction_date <> '' AND carrier_layout_day(transaction_date) IS NULL THEN 7
+            WHEN carrier_too_long(invoice_number, 40) THEN 8
+            WHEN carrier_too_long(tracking, 40) THEN 9
+            WHEN carrier_too_long(lead_shipment, 40) THEN 10
+            WHEN carrier_too_long(charge_description, 100) THEN 11
         END AS k
     FROM carrier_stage_raw
 )

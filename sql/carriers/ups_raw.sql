@@ -16,6 +16,6 @@ FROM read_csv(
     delim = ',',
     quote = '"',
     escape = '"',
-    strict_mode = false,
+    strict_mode = true,
     null_padding = false
 );

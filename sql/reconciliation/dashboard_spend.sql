@@ -13,14 +13,14 @@ WITH charge AS (
     LEFT JOIN shipment_attributes AS a
         ON a.carrier = c.carrier AND a.tracking_number = c.tracking_number
     WHERE (CAST(:carrier AS VARCHAR) IS NULL OR c.carrier = CAST(:carrier AS VARCHAR))
-      AND (CAST(:account AS VARCHAR) IS NULL OR c.account = CAST(:account AS VARCHAR))
+      AND (CAST(:account AS VARCHAR) IS NULL OR ltrim(c.account, '0') = ltrim(CAST(:account AS VARCHAR), '0'))
     UNION ALL
     SELECT i.carrier, '(invoice level)', i.charge_type, b.invoice_date, i.amount
     FROM invoice_charges AS i
     JOIN carrier_bill AS b
         ON b.carrier = i.carrier AND b.account = i.account AND b.invoice_number = i.invoice_number
     WHERE (CAST(:carrier AS VARCHAR) IS NULL OR i.carrier = CAST(:carrier AS VARCHAR))
-      AND (CAST(:account AS VARCHAR) IS NULL OR i.account = CAST(:account AS VARCHAR))
+      AND (CAST(:account AS VARCHAR) IS NULL OR ltrim(i.account, '0') = ltrim(CAST(:account AS VARCHAR), '0'))
 ),
 shown AS (
     SELECT carrier, service, charge_type, CAST(DATE_TRUNC('week', day) AS DATE) AS week, amount

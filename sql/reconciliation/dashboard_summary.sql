@@ -14,7 +14,7 @@ WITH shown AS (
       AND (CAST(:account AS VARCHAR) IS NULL OR EXISTS (
           SELECT 1 FROM shipment_charges AS c
           WHERE c.carrier = l.carrier AND c.tracking_number = l.tracking_number
-            AND c.account = CAST(:account AS VARCHAR)
+            AND ltrim(c.account, '0') = ltrim(CAST(:account AS VARCHAR), '0')
       ))
 )
 SELECT

@@ -81,8 +81,8 @@ def test_the_reference_header_is_the_older_layout() -> None:
     assert first_line.split(",") == names
 
 
-def test_a_156_column_bill_loads_per_invoice_on_duckdb(duck_ledger: Ledger) -> None:
-    result = ingest(duck_ledger, fedex_csv(bill(), header=header()))
+def test_a_156_column_bill_loads_per_invoice_on_duckdb(ledger: Ledger) -> None:
+    result = ingest(ledger, fedex_csv(bill(), header=header()))
     assert result.status is api.CarrierFileStatus.LOADED and result.rows == 7
     got = {
         i.invoice_number: (i.rows, i.net_total, i.amount_due, i.packages, i.invoice_level_total, i.status)
@@ -94,7 +94,7 @@ def test_a_156_column_bill_loads_per_invoice_on_duckdb(duck_ledger: Ledger) -> N
         "910000003": (2, Decimal("42.50"), Decimal("42.50"), 2, Decimal("0.00"), "loaded"),
         "910000004": (1, Decimal("11.10"), Decimal("11.10"), 1, Decimal("0.00"), "loaded"),
     }
-    with duck_ledger.db.read() as conn:
+    with ledger.db.read() as conn:
         bills = conn.execute(sa.select(sa.func.count()).select_from(carrier_bill)).scalar_one()
         level = conn.execute(sa.select(invoice_charges.c.reference, invoice_charges.c.amount)).all()
         charged = conn.execute(sa.select(sa.func.sum(shipment_charges.c.amount))).scalar_one()
@@ -105,9 +105,9 @@ def test_a_156_column_bill_loads_per_invoice_on_duckdb(duck_ledger: Ledger) -> N
     assert charged + Decimal("16.00") == sum(i.net_total for i in result.invoices) == Decimal("265.40")
 
 
-def test_every_pair_slot_is_read_and_credits_stay_negative(duck_ledger: Ledger) -> None:
-    ingest(duck_ledger, fedex_csv(bill(), header=header()))
-    full = api.shipment(duck_ledger, carrier="fedex", tracking="700100000002", actor=CLI_OPERATOR)
+def test_every_pair_slot_is_read_and_credits_stay_negative(ledger: Ledger) -> None:
+    ingest(ledger, fedex_csv(bill(), header=header()))
+    full = api.shipment(ledger, carrier="fedex", tracking="700100000002", actor=CLI_OPERATOR)
     assert full.billed_cost == Decimal("157.70") and full.billed_weight_lb == Decimal("22.0")
     # in slot order: the oversize charge wrapped round to the 3rd pair, the 25th pair is read too
     in_slots = [SURCHARGES[0], SURCHARGES[-1], *SURCHARGES[1:-1]]
@@ -115,30 +115,30 @@ def test_every_pair_slot_is_read_and_credits_stay_negative(duck_ledger: Ledger) 
         ("Transportation Charge", Decimal("60.00"), True),
         *((name, Decimal(amount), False) for name, amount in in_slots),
     ]
-    credit = api.shipment(duck_ledger, carrier="fedex", tracking="700100000003", actor=CLI_OPERATOR)
+    credit = api.shipment(ledger, carrier="fedex", tracking="700100000003", actor=CLI_OPERATOR)
     assert credit.billed_cost == Decimal("27.00")
     assert [(c.charge_type, c.amount) for c in credit.charges][-1] == ("Earned Discount", Decimal("-3.00"))
     with pytest.raises(api.NotFound):
-        api.shipment(duck_ledger, carrier="fedex", tracking="522218101", actor=CLI_OPERATOR)
+        api.shipment(ledger, carrier="fedex", tracking="522218101", actor=CLI_OPERATOR)
 
 
-def test_a_repeated_tracking_id_adds_charges_and_forms_no_mps_group(duck_ledger: Ledger) -> None:
-    ingest(duck_ledger, fedex_csv(bill(), header=header()))
-    pieces = api.shipment(duck_ledger, carrier="fedex", tracking="794100000001", actor=CLI_OPERATOR)
+def test_a_repeated_tracking_id_adds_charges_and_forms_no_mps_group(ledger: Ledger) -> None:
+    ingest(ledger, fedex_csv(bill(), header=header()))
+    pieces = api.shipment(ledger, carrier="fedex", tracking="794100000001", actor=CLI_OPERATOR)
     # without an MPS Package ID neither row is a summary: both are billed, the repeat stays visible
     assert pieces.mps_role == "single" and pieces.lead_tracking_number is None
     assert pieces.billed_cost == Decimal("42.50")
     assert [c.amount for c in pieces.charges if c.is_freight] == [Decimal("25.00"), Decimal("15.00")]
     with pytest.raises(api.NotFound):
-        api.shipment(duck_ledger, carrier="fedex", tracking="794100000009", actor=CLI_OPERATOR)
+        api.shipment(ledger, carrier="fedex", tracking="794100000009", actor=CLI_OPERATOR)
     # a later invoice re-billing a tracking number adds charges, it never overwrites them
-    rebilled = api.shipment(duck_ledger, carrier="fedex", tracking="700100000001", actor=CLI_OPERATOR)
+    rebilled = api.shipment(ledger, carrier="fedex", tracking="700100000001", actor=CLI_OPERATOR)
     assert rebilled.billed_cost == Decimal("22.20")
     assert [c.invoice_number for c in rebilled.charges if c.is_freight] == ["910000001", "910000004"]
 
 
-def test_an_invoice_that_does_not_add_up_is_held_back_the_others_load(duck_ledger: Ledger) -> None:
-    result = ingest(duck_ledger, fedex_csv(bill(), header=header(), due={"910000002": "30.00"}))
+def test_an_invoice_that_does_not_add_up_is_held_back_the_others_load(ledger: Ledger) -> None:
+    result = ingest(ledger, fedex_csv(bill(), header=header(), due={"910000002": "30.00"}))
     assert result.status is api.CarrierFileStatus.PARTIAL
     assert {i.invoice_number: i.status for i in result.invoices} == {
         "910000001": "loaded",
@@ -175,16 +175,16 @@ def _swapped_pair(names: list[str]) -> list[str]:
     ids=["24-pairs", "renamed-amount", "swapped-pair"],
 )
 def test_a_broken_pair_block_is_rejected_with_its_reason(
-    duck_ledger: Ledger, breaking: Callable[[list[str]], list[str]], says: str
+    ledger: Ledger, breaking: Callable[[list[str]], list[str]], says: str
 ) -> None:
     broken = breaking(header())
-    rejected = ingest(duck_ledger, fedex_csv(bill()[:2], header=broken), name="week46-156.csv")
+    rejected = ingest(ledger, fedex_csv(bill()[:2], header=broken), name="week46-156.csv")
     assert rejected.status is api.CarrierFileStatus.REJECTED and rejected.exception_id
     assert rejected.invoices == [] and "week46-156.csv" in (rejected.message or "")
     assert says in (rejected.message or "")
-    seen = api.get_exception(duck_ledger, rejected.exception_id, actor=CLI_OPERATOR)
+    seen = api.get_exception(ledger, rejected.exception_id, actor=CLI_OPERATOR)
     assert seen.kind == api.ExceptionKind.ERR_FILE_CONTRACT_MISMATCH
-    with duck_ledger.db.read() as conn:
+    with ledger.db.read() as conn:
         written = [
             conn.execute(sa.select(sa.func.count()).select_from(t)).scalar_one()
             for t in (carrier_bill, shipment_charges, invoice_charges, shipment_attributes)

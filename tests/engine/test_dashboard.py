@@ -236,3 +236,17 @@ def test_the_dispute_worklist_counts_all_and_lists_the_largest(
     monkeypatch.setattr("engine.reconciliation.worklist.WORKLIST_CAP", 2)
     capped = api.dispute_worklist(ledger, actor=FINANCE)
     assert capped.capped and len(capped.rows) == 2 and capped.total == 5
+
+
+def test_an_account_stored_with_its_leading_zeros_is_found_either_way(ledger: api.Ledger) -> None:
+    from engine.demo.carriers import UPS_ACCOUNT, UpsRow, ups_csv
+
+    bill = ups_csv([UpsRow("000000A1B2C39", "2026-11-14", "1Z0A1B2C0300000099", "12.00")])
+    loaded = api.ingest_carrier_file(ledger, bill, "ups.csv", carrier="ups", actor=api.CLI_OPERATOR)
+    assert (loaded.status, loaded.account) == ("loaded", UPS_ACCOUNT)  # as the file prints it
+    api.run_reconciliation(ledger, as_of=date(2026, 12, 31), actor=api.CLI_OPERATOR)
+    for spelling in (UPS_ACCOUNT, UPS_ACCOUNT.lstrip("0")):
+        shown = view(ledger, account=spelling)
+        assert shown.packages == 1 and spend(shown.spend_by_carrier), spelling
+        invoices = api.list_carrier_invoices(ledger, account=spelling, actor=api.CLI_OPERATOR)
+        assert [i.invoice_number for i in invoices] == ["000000A1B2C39"], spelling

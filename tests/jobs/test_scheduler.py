@@ -207,7 +207,7 @@ def test_a_scheduled_job_can_be_asked_to_run_now(duck_ledger: Ledger) -> None:
             runs = api.list_job_runs(duck_ledger, actor=api.CLI_OPERATOR, job_name="reconciliation").items
             runs = [r for r in runs if r.status in (JobStatus.SUCCEEDED, JobStatus.FAILED)]
             time.sleep(0.1)
-        assert [(r.status, r.triggered_by) for r in runs] == [(JobStatus.SUCCEEDED, JobTrigger.SCHEDULED)]
+        assert [(r.status, r.triggered_by) for r in runs] == [(JobStatus.SUCCEEDED, JobTrigger.AFTER_LOAD)]
         assert started.get_job("reconciliation").next_run_time is not None  # back on its cron
     finally:
         scheduler.stop_in_process()
