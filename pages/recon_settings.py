@@ -87,6 +87,7 @@ if submitted:
     saved = call(
         api.update_reconciliation_settings,
         ctx.ledger,
+        expected_version=current.version,
         weight_tolerance_lb=Decimal(str(round(tolerance, 2))),
         grace_days=int(grace),
         dim_divisor=int(divisor),

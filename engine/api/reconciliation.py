@@ -108,9 +108,12 @@ def update_reconciliation_settings(
     dim_divisor: int | None = None,
     cost_bands: list[CostBand] | None = None,
     carrier_divisors: dict[str, int] | None = None,
+    expected_version: int | None = None,
     actor: Actor,
 ) -> ReconSettings:
-    """Change the reconciliation settings (those given; the others stay), audited with before/after."""
+    """Change the reconciliation settings (those given; the others stay), audited with before/after.
+    With ``expected_version`` (the version the editor showed), a save by someone else since is a
+    ``Conflict``."""
     with traced() as trace_id:
         return ledger.db.write(
             lambda conn: recon_settings.update(
@@ -121,6 +124,7 @@ def update_reconciliation_settings(
                 dim_divisor=dim_divisor,
                 cost_bands=cost_bands,
                 carrier_divisors=carrier_divisors,
+                expected_version=expected_version,
                 actor=actor,
                 trace_id=trace_id,
             ),

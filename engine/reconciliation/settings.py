@@ -19,7 +19,7 @@ from sqlalchemy.engine import Connection
 from engine.auth.roles import Actor
 from engine.clock import utcnow
 from engine.config import Settings
-from engine.errors import ValidationError
+from engine.errors import Conflict, ValidationError
 from engine.ledger.audit import record_action
 from engine.reconciliation.rules import COST_BANDS, Rules
 from engine.store.schema import reconciliation_settings as table
@@ -102,6 +102,14 @@ def current(conn: Connection, settings: Settings) -> ReconSettings:
     )
 
 
+def _changed_since(now: ReconSettings, seen: int) -> Conflict:
+    return Conflict(
+        f"The reconciliation settings changed since you opened them (version {seen}; now "
+        f"{now.version}, saved by {now.updated_by}). Reload them and save again.",
+        version=now.version,
+    )
+
+
 def update(
     conn: Connection,
     settings: Settings,
@@ -111,11 +119,16 @@ def update(
     dim_divisor: int | None = None,
     cost_bands: list[CostBand] | None = None,
     carrier_divisors: dict[str, int] | None = None,
+    expected_version: int | None = None,
     actor: Actor,
     trace_id: str,
 ) -> ReconSettings:
-    """Change the given settings (the others stay), validated, with one audit row of before/after."""
+    """Change the given settings (the others stay), validated, with one audit row of before/after.
+    ``expected_version``: the version the editor showed; another admin's save since is refused, not
+    silently replaced."""
     before = current(conn, settings)
+    if expected_version is not None and expected_version != before.version:
+        raise _changed_since(before, expected_version)
     after = ReconSettings(
         weight_tolerance_lb=before.weight_tolerance_lb
         if weight_tolerance_lb is None
@@ -145,7 +158,14 @@ def update(
     if before.version == 0:
         conn.execute(table.insert().values(settings_id=_ROW, **values))
     else:
-        conn.execute(sa.update(table).where(table.c.settings_id == _ROW).values(**values))
+        # Only over the version read: a save that committed in between makes this one a conflict.
+        changed = conn.execute(
+            sa.update(table)
+            .where(table.c.settings_id == _ROW, table.c.version == before.version)
+            .values(**values)
+        )
+        if changed.rowcount != 1:
+            raise _changed_since(current(conn, settings), before.version)
     record_action(
         conn,
         actor,

@@ -115,3 +115,15 @@ def test_only_admins_change_them(duck_ledger: api.Ledger) -> None:
     with pytest.raises(Forbidden):
         api.update_reconciliation_settings(duck_ledger, grace_days=5, actor=MANAGER)
     assert api.reconciliation_settings(duck_ledger, actor=MANAGER).grace_days == 21
+
+
+def test_a_save_over_a_version_another_admin_replaced_is_refused(ledger: api.Ledger) -> None:
+    from engine.errors import Conflict
+
+    first = api.update_reconciliation_settings(ledger, grace_days=14, expected_version=0, actor=ADMIN)
+    assert first.version == 1
+    with pytest.raises(Conflict, match=r"changed since you opened them \(version 0; now 1"):
+        api.update_reconciliation_settings(ledger, grace_days=30, expected_version=0, actor=ADMIN)
+    second = api.update_reconciliation_settings(ledger, grace_days=30, expected_version=1, actor=ADMIN)
+    assert (second.version, second.grace_days) == (2, 30)
+    assert api.reconciliation_settings(ledger, actor=ADMIN).grace_days == 30
