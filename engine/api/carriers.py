@@ -14,6 +14,7 @@ import sqlalchemy as sa
 from engine.api.access import requires
 from engine.auth.roles import Actor, Permission
 from engine.carriers import files
+from engine.carriers.contract import carrier_of
 from engine.carriers.load import Progress, ingest, no_progress, work_dir
 from engine.carriers.records import (
     CarrierFileResult,
@@ -48,16 +49,6 @@ __all__ = [
 COPY_CHUNK = 1 << 20  # an upload goes to disk a megabyte at a time
 
 
-def _carrier(value: Carrier | str) -> Carrier:
-    try:
-        return Carrier(str(value).strip().lower())
-    except ValueError as exc:
-        options = ", ".join(c.value for c in Carrier)
-        raise ValidationError(
-            f"{value!r} is not a carrier; choose one of: {options}.", field="carrier"
-        ) from exc
-
-
 @requires(Permission.WORK_CARRIERS)
 def ingest_carrier_file(
     ledger: Ledger,
@@ -86,7 +77,7 @@ def ingest_carrier_file(
             ledger,
             path,
             file_name,
-            carrier=None if carrier is None or not str(carrier).strip() else _carrier(carrier),
+            carrier=None if carrier is None or not str(carrier).strip() else carrier_of(carrier),
             account=account,
             tenant=tenant,
             actor=actor,
@@ -145,7 +136,7 @@ def list_carrier_files(
     """The bills offered to the desk, newest first: status, rows, invoices, who, when, and whether a
     rejected one can be re-run."""
     chosen = None if status is None else _file_status(status)
-    which = None if carrier is None else _carrier(carrier)
+    which = None if carrier is None else carrier_of(carrier)
     return files.list_files(ledger, status=chosen, carrier=which, limit=max(1, min(limit, 1000)))
 
 
@@ -193,7 +184,7 @@ def list_carrier_invoices(
         carrier_bill.c.invoice_date.desc(), carrier_bill.c.carrier, carrier_bill.c.invoice_number
     )
     if carrier is not None:
-        query = query.where(carrier_bill.c.carrier == str(_carrier(carrier)))
+        query = query.where(carrier_bill.c.carrier == str(carrier_of(carrier)))
     if account and account.strip():  # the same account whatever its leading zeros
         query = query.where(sa.func.ltrim(carrier_bill.c.account, "0") == account.strip().lstrip("0"))
     with ledger.db.read() as conn:
@@ -204,7 +195,7 @@ def list_carrier_invoices(
 @requires(Permission.WORK_CARRIERS)
 def shipment(ledger: Ledger, *, carrier: Carrier | str, tracking: str, actor: Actor) -> ShipmentView:
     """One carrier + tracking number: attributes and every charge; billed cost = Σ charges."""
-    chosen, number = str(_carrier(carrier)), tracking.strip()
+    chosen, number = str(carrier_of(carrier)), tracking.strip()
     attributes = shipment_attributes
     with ledger.db.read() as conn:
         found = (

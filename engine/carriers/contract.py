@@ -10,7 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from engine.carriers.layout import FedexLayout
-from engine.errors import ContractMismatch
+from engine.errors import ContractMismatch, ValidationError
+from engine.vocab import Carrier
 
 
 @dataclass(frozen=True)
@@ -23,6 +24,17 @@ class Columns:
 
     def has(self, name: str) -> bool:
         return name in self.index
+
+
+def carrier_of(value: Carrier | str) -> Carrier:
+    """A carrier named by a caller (any case), or a clear error listing the carriers there are."""
+    try:
+        return Carrier(str(value).strip().lower())
+    except ValueError as exc:
+        options = ", ".join(c.value for c in Carrier)
+        raise ValidationError(
+            f"{value!r} is not a carrier; choose one of: {options}.", field="carrier"
+        ) from exc
 
 
 def normalise_account(account: str) -> str:

@@ -15,11 +15,10 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict
 from sqlalchemy.engine import Connection
 
-from engine.carriers.contract import normalise_account
+from engine.carriers.contract import carrier_of, normalise_account
 from engine.errors import ValidationError
 from engine.reconciliation.models import LedgerRow
 from engine.reconciliation.rules import EXCEPTION_STATUSES
-from engine.reconciliation.run import carrier_of
 from engine.store.sqlfiles import load_sql
 from engine.vocab import ReconStatus
 

@@ -12,12 +12,12 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from engine.auth.roles import Actor
+from engine.carriers.contract import carrier_of
 from engine.clock import utcnow
 from engine.errors import Conflict, NotFound, ValidationError
 from engine.ledger.audit import record_action
 from engine.reconciliation.models import LedgerRow
 from engine.reconciliation.rules import EXCEPTION_STATUSES
-from engine.reconciliation.run import carrier_of
 from engine.store.schema import carrier_cost_ledger as ledger_t
 from engine.vocab import DisputeStatus, ReconStatus
 

@@ -20,6 +20,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from engine.auth.roles import Actor
+from engine.carriers.contract import carrier_of
 from engine.clock import utcnow
 from engine.config import Settings
 from engine.errors import Conflict, ValidationError
@@ -92,16 +93,6 @@ _resolved = sa.Table(
     sa.Column("notes", sa.String(4000)),
     prefixes=_TEMP,
 )
-
-
-def carrier_of(value: Carrier | str) -> Carrier:
-    try:
-        return Carrier(str(value).strip().lower())
-    except ValueError as exc:
-        options = ", ".join(c.value for c in Carrier)
-        raise ValidationError(
-            f"{value!r} is not a carrier we reconcile ({options}).", field="carrier"
-        ) from exc
 
 
 def _message(key: Key, row: Any) -> str:
